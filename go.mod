@@ -1,0 +1,3 @@
+module github.com/osrsim/osrsim
+
+go 1.26
