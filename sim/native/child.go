@@ -1,0 +1,166 @@
+//go:build linux && amd64 && cgo
+
+package native
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+
+	"github.com/osrsim/osrsim/sim"
+)
+
+// childReply is what the child writes to stdout.
+type childReply struct {
+	Result *Result `json:"result,omitempty"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// RunInChild runs the image like Load and Run, but in a child process (this
+// executable re-executed, see ChildMain), so a fault in generated code
+// becomes a *CrashError naming the signal instead of killing the caller.
+// Options.Timeout, if set, bounds the child.
+//
+// Precondition: in normal use the image completed cleanly under emulation
+// (DESIGN principle 5); random or fuzzed images go through here, never
+// through Run.
+func RunInChild(im *sim.Image, opt Options) (*Result, error) {
+	if _, err := opt.withDefaults(); err != nil {
+		return nil, err
+	}
+	// A child that reaches here was not intercepted by ChildMain: stop
+	// rather than re-execute ourselves without end.
+	if os.Getenv(envChild) != "" {
+		return nil, errors.New("native: RunInChild inside a native child: call native.ChildMain first thing in main/TestMain")
+	}
+	tmp, err := os.MkdirTemp("", "osrsim-native-")
+	if err != nil {
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "image")
+	if err := sim.WriteDir(im, dir); err != nil {
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	optJSON, err := json.Marshal(opt)
+	if err != nil {
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("native: re-exec: %w", err)
+	}
+
+	ctx := context.Background()
+	if opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opt.Timeout)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), envChild+"="+dir, envOptions+"="+string(optJSON))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	tail := tailLines(stderr.String(), 20, 4096)
+
+	if ctx.Err() == context.DeadlineExceeded {
+		return nil, &CrashError{TimedOut: true, Timeout: opt.Timeout, Stderr: tail}
+	}
+	var exitErr *exec.ExitError
+	if errors.As(runErr, &exitErr) {
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return nil, &CrashError{Signal: signalName(ws.Signal()), Stderr: tail}
+		}
+		// Go's own fault report, should the kernel default not have been
+		// restored in the child.
+		if m := goSignalRe.FindStringSubmatch(stderr.String()); m != nil {
+			return nil, &CrashError{Signal: m[1], Stderr: tail}
+		}
+	} else if runErr != nil {
+		return nil, fmt.Errorf("native: re-exec %s: %w", exe, runErr)
+	}
+	var rep childReply
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || (rep.Result == nil && rep.Error == "") {
+		return nil, fmt.Errorf("native: child %s did not run the native engine (%v; is native.ChildMain called first in main?)\nchild stderr:\n%s", exe, runErr, tail)
+	}
+	if rep.Error != "" {
+		return nil, fmt.Errorf("native child: %s", rep.Error)
+	}
+	return rep.Result, nil
+}
+
+var goSignalRe = regexp.MustCompile(`\[signal (SIG[A-Z]+)`)
+
+// ChildMain does the child's work and exits if this process is a native
+// child started by RunInChild; otherwise it returns at once. Call it first
+// thing in main (cmd/osrsim) and in TestMain of any package whose tests use
+// RunInChild, since the child is this same executable.
+func ChildMain() {
+	dir := os.Getenv(envChild)
+	if dir == "" {
+		return
+	}
+	res, err := childRun(dir, os.Getenv(envOptions))
+	rep := childReply{Result: res}
+	code := 0
+	if err != nil {
+		rep, code = childReply{Error: err.Error()}, 1
+	}
+	json.NewEncoder(os.Stdout).Encode(rep)
+	os.Exit(code)
+}
+
+func childRun(dir, optJSON string) (*Result, error) {
+	var opt Options
+	if err := json.Unmarshal([]byte(optJSON), &opt); err != nil {
+		return nil, fmt.Errorf("%s: %w", envOptions, err)
+	}
+	im, err := sim.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	l, err := Load(im)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	// A crash is an expected outcome here: no core files, and the kernel's
+	// default action so the parent sees the real signal.
+	syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+	defaultFaultSignals()
+	return l.Run(opt)
+}
+
+func tailLines(s string, lines, max int) string {
+	s = strings.TrimRight(s, "\n")
+	if len(s) > max {
+		s = s[len(s)-max:]
+	}
+	if l := strings.Split(s, "\n"); len(l) > lines {
+		s = strings.Join(l[len(l)-lines:], "\n")
+	}
+	return s
+}
+
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGSEGV: "SIGSEGV", syscall.SIGILL: "SIGILL", syscall.SIGBUS: "SIGBUS",
+	syscall.SIGFPE: "SIGFPE", syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT",
+	syscall.SIGKILL: "SIGKILL", syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT",
+	syscall.SIGSYS: "SIGSYS", syscall.SIGXCPU: "SIGXCPU",
+}
+
+func signalName(s syscall.Signal) string {
+	if n, ok := signalNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("signal %d (%v)", int(s), s)
+}

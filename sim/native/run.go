@@ -1,0 +1,69 @@
+//go:build linux && amd64 && cgo
+
+package native
+
+import (
+	"errors"
+	"runtime"
+	"sort"
+)
+
+var errClosed = errors.New("native: image is closed")
+
+// baselineSamples empty-stub samples are taken per run; their median is
+// the baseline.
+const baselineSamples = 9
+
+// Run times the image in this process: Warmup untimed and Samples timed
+// samples, each after a Reset and made of one C call that runs the entry
+// Reps times. See Options for what Reps > 1 requires of the image.
+//
+// Precondition: the image completed cleanly under emulation (DESIGN
+// principle 5). A fault here kills the whole process; use RunInChild for
+// anything not known to be safe.
+func (l *Loaded) Run(opt Options) (*Result, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if l.maps == nil {
+		return nil, errClosed
+	}
+	// One thread for the whole run: the same core caches, and the C loop
+	// never migrates between Go threads mid-sample.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	entry, arg := l.im.Entry, l.im.Arg
+	for range opt.Warmup {
+		l.Reset()
+		timeCalls(entry, arg, opt.Reps)
+	}
+	stub := addrOf(l.stub)
+	timeCalls(stub, 0, opt.Reps) // warm the stub's page and branch predictors
+	base := make([]float64, baselineSamples)
+	for i := range base {
+		ns, _ := timeCalls(stub, 0, opt.Reps)
+		base[i] = float64(ns) / float64(opt.Reps)
+	}
+	res := &Result{BaselineNs: median(base), Reps: opt.Reps}
+	var ret uint64
+	for range opt.Samples {
+		l.Reset()
+		var ns int64
+		ns, ret = timeCalls(entry, arg, opt.Reps)
+		res.SamplesNs = append(res.SamplesNs, float64(ns)/float64(opt.Reps)-res.BaselineNs)
+	}
+	res.State = l.state(ret)
+	return res, nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

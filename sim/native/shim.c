@@ -1,0 +1,49 @@
+//go:build linux && amd64 && cgo
+
+// The C side of the native engine: it calls generated code and times it.
+// It runs on the thread's system stack under the SysV ABI, which is what
+// the image's entry stub expects.
+
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "shim.h"
+
+typedef uint64_t (*entry_fn)(uint64_t);
+
+static int64_t now_ns(void) {
+	struct timespec ts;
+	// RAW: not slewed by NTP while we measure.
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+// osrsim_time_calls calls fn(arg) reps times and returns the elapsed
+// nanoseconds of the whole loop; *ret receives the last return value.
+int64_t osrsim_time_calls(uint64_t fn, uint64_t arg, int64_t reps, uint64_t *ret) {
+	entry_fn f = (entry_fn)(uintptr_t)fn;
+	uint64_t r = 0;
+	int64_t t0 = now_ns();
+	for (int64_t i = 0; i < reps; i++) {
+		r = f(arg);
+	}
+	int64_t t1 = now_ns();
+	*ret = r;
+	return t1 - t0;
+}
+
+// osrsim_default_fault_signals gives the fault signals back to the kernel's
+// default action. Only the native child calls it, right before running:
+// then a fault in generated code ends the child with the real signal, which
+// the parent reports. Go's handler would instead print "unexpected signal"
+// with a traceback of a foreign stack and exit 2. No handler is installed.
+void osrsim_default_fault_signals(void) {
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
+	struct sigaction sa = {0};
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, 0);
+	}
+}
