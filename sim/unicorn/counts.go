@@ -1,0 +1,189 @@
+package unicorn
+
+/*
+#include "hooks.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"sort"
+	"unsafe"
+
+	"github.com/osrsim/osrsim/sim"
+	"golang.org/x/arch/x86/x86asm"
+)
+
+// OtherRegion collects instructions outside every symbol.
+const OtherRegion = "(other)"
+
+// Counts are what the hooks observed in one run.
+type Counts struct {
+	// Total instructions executed in the code range.
+	Total uint64
+	// ByRegion is inclusive per symbol name: a function's count includes
+	// its named sub-ranges. OtherRegion holds code outside every symbol.
+	ByRegion map[string]uint64
+	// Events counts executions of each image event address.
+	Events map[string]uint64
+	// Calls counts executed call instructions.
+	Calls uint64
+	// MisalignedCalls counts calls executed with RSP%16 != 0 (only with
+	// Options.CheckAlignment); MisalignedAt holds the first few call sites.
+	MisalignedCalls uint64
+	MisalignedAt    []uint64
+}
+
+// segment is a maximal byte range of code whose set of containing symbols
+// is constant; the C hooks count per segment and Go sums segments into
+// inclusive per-symbol counts.
+type segment struct {
+	start, end uint64 // offsets in the code range
+	names      []string
+}
+
+// layout is everything derived from the image once per Machine.
+type layout struct {
+	base, size uint64
+	segs       []segment
+	names      []string // every symbol name, for zero entries
+	events     []string // per event index
+}
+
+// buildLayout computes segments and fills the C tables of s: the prefix
+// table, the segment id and end of each byte, and call flags decoded with
+// x86asm.
+func newLayout(im *sim.Image) (*layout, error) {
+	lo, hi := im.CodeRange()
+	if hi <= lo {
+		return nil, fmt.Errorf("unicorn: image has no executable region")
+	}
+	l := &layout{base: lo, size: hi - lo}
+	bounds := []uint64{0, l.size}
+	clip := func(a uint64) uint64 { return min(max(a, lo), hi) - lo }
+	seen := map[string]bool{}
+	for _, s := range im.Symbols {
+		bounds = append(bounds, clip(s.Start), clip(s.End))
+		if !seen[s.Name] {
+			seen[s.Name] = true
+			l.names = append(l.names, s.Name)
+		}
+	}
+	sort.Slice(bounds, func(i, j int) bool { return bounds[i] < bounds[j] })
+	for i := 0; i+1 < len(bounds); i++ {
+		a, b := bounds[i], bounds[i+1]
+		if a == b {
+			continue
+		}
+		sg := segment{start: a, end: b}
+		inSeg := map[string]bool{}
+		for _, s := range im.Symbols {
+			if clip(s.Start) <= a && clip(s.End) >= b && s.End > s.Start && !inSeg[s.Name] {
+				inSeg[s.Name] = true
+				sg.names = append(sg.names, s.Name)
+			}
+		}
+		l.segs = append(l.segs, sg)
+	}
+	for _, e := range im.Events {
+		l.events = append(l.events, e.Name)
+	}
+	return l, nil
+}
+
+// fill writes the tables into a fresh C state.
+func (l *layout) fill(im *sim.Image, s *C.osr_state) {
+	prefix := unsafe.Slice((*uint32)(unsafe.Pointer(s.prefix)), l.size+1)
+	seg := unsafe.Slice((*uint32)(unsafe.Pointer(s.seg)), l.size)
+	segEnd := unsafe.Slice((*uint64)(unsafe.Pointer(s.seg_end)), len(l.segs))
+	flags := unsafe.Slice((*uint8)(unsafe.Pointer(s.flags)), l.size+1)
+
+	starts := make([]bool, l.size)
+	for _, a := range im.InstStarts {
+		if a >= l.base && a-l.base < l.size {
+			starts[a-l.base] = true
+		}
+	}
+	var n uint32
+	for off := range l.size {
+		prefix[off] = n
+		if starts[off] {
+			n++
+		}
+	}
+	prefix[l.size] = n
+	for id, sg := range l.segs {
+		segEnd[id] = sg.end
+		for off := sg.start; off < sg.end; off++ {
+			seg[off] = uint32(id)
+		}
+	}
+	for _, a := range im.InstStarts {
+		code := codeBytes(im, a)
+		if code == nil {
+			continue
+		}
+		inst, err := x86asm.Decode(code, 64)
+		if err != nil || inst.Op != x86asm.CALL {
+			continue
+		}
+		off := a - l.base
+		flags[off] |= C.OSR_FLAG_CALL
+		if end := off + uint64(inst.Len); end <= l.size {
+			flags[end] |= C.OSR_FLAG_CALL_END
+		}
+	}
+}
+
+// codeBytes returns up to 15 initial bytes at addr from its region.
+func codeBytes(im *sim.Image, addr uint64) []byte {
+	for i := range im.Regions {
+		r := &im.Regions[i]
+		if addr < r.Base || addr >= r.End() {
+			continue
+		}
+		b := make([]byte, min(15, r.End()-addr))
+		if off := addr - r.Base; off < uint64(len(r.Init)) {
+			copy(b, r.Init[off:])
+		}
+		return b
+	}
+	return nil
+}
+
+// counts reads the C counters after a run.
+func (l *layout) counts(s *C.osr_state) Counts {
+	c := Counts{
+		Total:    uint64(s.total),
+		ByRegion: make(map[string]uint64, len(l.names)+1),
+		Events:   make(map[string]uint64, len(l.events)),
+		Calls:    uint64(s.calls),
+	}
+	for _, n := range l.names {
+		c.ByRegion[n] = 0
+	}
+	segCounts := unsafe.Slice((*uint64)(unsafe.Pointer(s.seg_counts)), len(l.segs))
+	for id, sg := range l.segs {
+		n := segCounts[id]
+		if len(sg.names) == 0 {
+			if n != 0 {
+				c.ByRegion[OtherRegion] += n
+			}
+			continue
+		}
+		for _, name := range sg.names {
+			c.ByRegion[name] += n
+		}
+	}
+	if len(l.events) > 0 {
+		ev := unsafe.Slice((*uint64)(unsafe.Pointer(s.event_counts)), len(l.events))
+		for i, name := range l.events {
+			c.Events[name] += ev[i]
+		}
+	}
+	c.MisalignedCalls = uint64(s.misaligned)
+	for i := range min(c.MisalignedCalls, C.OSR_MAX_MISALIGNED) {
+		c.MisalignedAt = append(c.MisalignedAt, uint64(s.misaligned_pc[i]))
+	}
+	return c
+}
