@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -70,20 +71,21 @@ func RunInChild(im *sim.Image, opt Options) (*Result, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
-	tail := tailLines(stderr.String(), 20, 4096)
+	tail := tailLines(stderr.String(), 30, 4096)
 
 	if ctx.Err() == context.DeadlineExceeded {
 		return nil, &CrashError{TimedOut: true, Timeout: opt.Timeout, Stderr: tail}
 	}
 	var exitErr *exec.ExitError
 	if errors.As(runErr, &exitErr) {
+		// Go's runtime reports a fault in non-Go code and exits 2; its report
+		// says where, so it is preferred over the bare signal (which is what
+		// we see if GOTRACEBACK=crash, or if the kernel killed the child).
+		if ce := parseGoFault(stderr.String(), im); ce != nil {
+			return nil, ce
+		}
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			return nil, &CrashError{Signal: signalName(ws.Signal()), Stderr: tail}
-		}
-		// Go's own fault report, should the kernel default not have been
-		// restored in the child.
-		if m := goSignalRe.FindStringSubmatch(stderr.String()); m != nil {
-			return nil, &CrashError{Signal: m[1], Stderr: tail}
 		}
 	} else if runErr != nil {
 		return nil, fmt.Errorf("native: re-exec %s: %w", exe, runErr)
@@ -98,7 +100,39 @@ func RunInChild(im *sim.Image, opt Options) (*Result, error) {
 	return rep.Result, nil
 }
 
-var goSignalRe = regexp.MustCompile(`\[signal (SIG[A-Z]+)`)
+// Go's report of a fatal signal in non-Go code starts with e.g.
+//
+//	SIGSEGV: segmentation violation
+//	PC=0x500000048 m=0 sigcode=1 addr=0x600000000
+//	signal arrived during cgo execution
+var (
+	goFaultRe = regexp.MustCompile(`(?m)^(SIG[A-Z0-9]+): .*\nPC=(0x[0-9a-f]+)(.*)`)
+	goAddrRe  = regexp.MustCompile(`addr=(0x[0-9a-f]+)`)
+	goRegRe   = regexp.MustCompile(`(?m)^(r[a-z0-9]+|cs|fs|gs) +0x[0-9a-f]+$`)
+)
+
+// parseGoFault turns Go's fault report into a CrashError whose Stderr keeps
+// the report's header and the register dump, not the goroutine traces.
+
+func parseGoFault(stderr string, im *sim.Image) *CrashError {
+	loc := goFaultRe.FindStringSubmatchIndex(stderr)
+	if loc == nil {
+		return nil
+	}
+	m := goFaultRe.FindStringSubmatch(stderr)
+	header, _, _ := strings.Cut(stderr[loc[0]:], "\n\n")
+	regs := goRegRe.FindAllString(stderr, -1)
+	ce := &CrashError{Signal: m[1], Stderr: strings.Join(append([]string{header}, regs...), "\n")}
+	ce.PC, _ = strconv.ParseUint(m[2][2:], 16, 64)
+	if a := goAddrRe.FindStringSubmatch(m[3]); a != nil {
+		ce.Addr, _ = strconv.ParseUint(a[1][2:], 16, 64)
+		ce.HasAddr = true
+	}
+	if name, off := im.SymbolAt(ce.PC); name != "" {
+		ce.Symbol = fmt.Sprintf("%s+%#x", name, off)
+	}
+	return ce
+}
 
 // ChildMain does the child's work and exits if this process is a native
 // child started by RunInChild; otherwise it returns at once. Call it first
@@ -133,10 +167,10 @@ func childRun(dir, optJSON string) (*Result, error) {
 		return nil, err
 	}
 	defer l.Close()
-	// A crash is an expected outcome here: no core files, and the kernel's
-	// default action so the parent sees the real signal.
+	// A crash is an expected outcome here: no core file even under
+	// GOTRACEBACK=crash. Go's own handler stays in place (we install none):
+	// it reports the signal, PC and fault address, which the parent parses.
 	syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
-	defaultFaultSignals()
 	return l.Run(opt)
 }
 

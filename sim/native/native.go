@@ -72,6 +72,10 @@ type Result struct {
 // CrashError reports a child run that died from a signal or timed out.
 type CrashError struct {
 	Signal   string        // e.g. "SIGSEGV"; empty if TimedOut
+	PC       uint64        // faulting instruction, if reported (0 if not)
+	Symbol   string        // PC as symbol+offset in the image, if any
+	Addr     uint64        // fault address, if HasAddr
+	HasAddr  bool          // the report gave a fault address (SIGSEGV, SIGBUS)
 	TimedOut bool          // killed after Options.Timeout
 	Timeout  time.Duration // the timeout, if TimedOut
 	Stderr   string        // tail of the child's stderr
@@ -79,6 +83,15 @@ type CrashError struct {
 
 func (e *CrashError) Error() string {
 	msg := "native run crashed: " + e.Signal
+	if e.PC != 0 {
+		msg += fmt.Sprintf(" at pc %#x", e.PC)
+		if e.Symbol != "" {
+			msg += " (" + e.Symbol + ")"
+		}
+	}
+	if e.HasAddr {
+		msg += fmt.Sprintf(", fault address %#x", e.Addr)
+	}
 	if e.TimedOut {
 		msg = fmt.Sprintf("native run timed out after %v", e.Timeout)
 	}

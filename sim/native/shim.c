@@ -4,7 +4,6 @@
 // It runs on the thread's system stack under the SysV ABI, which is what
 // the image's entry stub expects.
 
-#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -31,19 +30,4 @@ int64_t osrsim_time_calls(uint64_t fn, uint64_t arg, int64_t reps, uint64_t *ret
 	int64_t t1 = now_ns();
 	*ret = r;
 	return t1 - t0;
-}
-
-// osrsim_default_fault_signals gives the fault signals back to the kernel's
-// default action. Only the native child calls it, right before running:
-// then a fault in generated code ends the child with the real signal, which
-// the parent reports. Go's handler would instead print "unexpected signal"
-// with a traceback of a foreign stack and exit 2. No handler is installed.
-void osrsim_default_fault_signals(void) {
-	static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
-	struct sigaction sa = {0};
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		sigaction(sigs[i], &sa, 0);
-	}
 }

@@ -6,7 +6,6 @@ package native
 #cgo CFLAGS: -O2 -Wall
 #cgo noescape osrsim_time_calls
 #cgo nocallback osrsim_time_calls
-#cgo nocallback osrsim_default_fault_signals
 #include "shim.h"
 */
 import "C"
@@ -19,7 +18,3 @@ func timeCalls(fn, arg uint64, reps int) (ns int64, ret uint64) {
 	ns = int64(C.osrsim_time_calls(C.uint64_t(fn), C.uint64_t(arg), C.int64_t(reps), &r))
 	return ns, uint64(r)
 }
-
-// defaultFaultSignals restores the kernel's default action for fault
-// signals; for the native child only (see shim.c).
-func defaultFaultSignals() { C.osrsim_default_fault_signals() }

@@ -1,0 +1,87 @@
+//go:build linux && amd64 && cgo
+
+package native
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/simtest"
+)
+
+func TestChildMatchesInProcess(t *testing.T) {
+	im := sumImage(t, 50)
+	opt := Options{Warmup: 1, Samples: 2, Reps: 4}
+	child, err := RunInChild(im, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := load(t, im)
+	in, err := l.Run(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.State.Diff(in.State); err != nil {
+		t.Fatalf("child and in-process states differ: %v", err)
+	}
+	if len(child.SamplesNs) != 2 || child.Reps != 4 {
+		t.Errorf("child result %+v", child)
+	}
+}
+
+func TestChildCrashes(t *testing.T) {
+	const unmapped = 0x6_0000_0000
+	for _, tc := range []struct {
+		name, src, signal, symbol string
+		addr                      uint64 // fault address, 0 if none
+	}{
+		{"ud2", "main:\n\tud2\n", "SIGILL", "main+0x0", 0},
+		{"unmapped write", fmt.Sprintf("main:\n\tmovabs $%#x, %%rax\n\tmovq $1, (%%rax)\n\tret\n", unmapped), "SIGSEGV", "main+0xa", unmapped},
+		{"write to code", fmt.Sprintf("main:\n\tmovabs $%#x, %%rax\n\tmovb $0xc3, (%%rax)\n\tret\n", sim.CodeBase), "SIGSEGV", "main+0xa", sim.CodeBase},
+		{"int3", "main:\n\tint3\n\tret\n", "SIGTRAP", "main+0x1", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			im := simtest.Assemble(t, tc.src, nil)
+			_, err := RunInChild(im, Options{})
+			var ce *CrashError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *CrashError", err)
+			}
+			if ce.Signal != tc.signal || !strings.HasPrefix(err.Error(), "native run crashed: "+tc.signal) {
+				t.Fatalf("err = %q, want a %s crash", err, tc.signal)
+			}
+			if ce.Symbol != tc.symbol || ce.Addr != tc.addr || ce.HasAddr != (tc.addr != 0) {
+				t.Errorf("crash at %s addr %#x (%v), want %s addr %#x\n%v", ce.Symbol, ce.Addr, ce.HasAddr, tc.symbol, tc.addr, err)
+			}
+		})
+	}
+}
+
+func TestChildTimeout(t *testing.T) {
+	im := simtest.Assemble(t, "main:\n\tjmp main\n", nil)
+	start := time.Now()
+	_, err := RunInChild(im, Options{Timeout: 300 * time.Millisecond})
+	var ce *CrashError
+	if !errors.As(err, &ce) || !ce.TimedOut {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("timeout took %v", d)
+	}
+}
+
+func TestChildReportsLoadErrors(t *testing.T) {
+	// An image the child cannot map: the stub's entry is fine but a region
+	// sits in the kernel half of the address space.
+	im := sumImage(t, 3)
+	im.Regions = append(im.Regions, sim.Region{Name: "high", Base: 0xffff_8000_0000_0000, Size: sim.PageSize, Perm: sim.PermR})
+	_, err := RunInChild(im, Options{})
+	var ce *CrashError
+	if err == nil || errors.As(err, &ce) || !strings.Contains(err.Error(), "region high") {
+		t.Fatalf("err = %v, want a load error naming region high", err)
+	}
+}
