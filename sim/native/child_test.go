@@ -75,7 +75,7 @@ func TestChildTimeout(t *testing.T) {
 }
 
 func TestChildReportsLoadErrors(t *testing.T) {
-	// An image the child cannot map: the stub's entry is fine but a region
+	// An image the child cannot map: its code is fine but one region
 	// sits in the kernel half of the address space.
 	im := sumImage(t, 3)
 	im.Regions = append(im.Regions, sim.Region{Name: "high", Base: 0xffff_8000_0000_0000, Size: sim.PageSize, Perm: sim.PermR})
