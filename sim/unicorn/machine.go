@@ -23,8 +23,9 @@ const (
 	HostStackBase uint64 = 0x5_5000_0000
 	HostStackSize uint64 = 0x10000
 	// SentinelAddr is the return address pushed for the image's entry
-	// function; reaching it ends the run. Its page is mapped and filled
-	// with int3 so that executing it (it never should be) faults cleanly.
+	// function and the until address of uc_emu_start. It is left unmapped:
+	// Unicorn stops before fetching it (TestEngineRunsUntilAddress), and
+	// anything else reaching it would fault cleanly.
 	SentinelAddr uint64 = 0x5_5002_0000
 )
 
@@ -99,8 +100,8 @@ func Run(im *sim.Image, opt Options) (*Result, error) {
 	return m.Run()
 }
 
-// New maps every region of im with its protection, plus a host stack and a
-// sentinel page, and installs all hooks before anything runs: Unicorn 2
+// New maps every region of im with its protection, plus a host stack, and
+// installs all hooks before anything runs: Unicorn 2
 // caches translated blocks, so hooks added later could miss code that was
 // already translated (unicorn#2200).
 func New(im *sim.Image, opt Options) (m *Machine, err error) {
@@ -149,17 +150,6 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 	if err := eng.MemMap(HostStackBase, HostStackSize, sim.PermR|sim.PermW); err != nil {
 		return nil, err
 	}
-	if err := eng.MemMap(SentinelAddr, sim.PageSize, sim.PermR|sim.PermX); err != nil {
-		return nil, err
-	}
-	int3 := make([]byte, sim.PageSize)
-	for i := range int3 {
-		int3[i] = 0xcc
-	}
-	if err := eng.MemWrite(SentinelAddr, int3); err != nil {
-		return nil, err
-	}
-
 	m.st = C.osr_state_new(C.uint64_t(lay.base), C.uint64_t(lay.size), C.uint32_t(len(lay.segs)), C.uint32_t(len(lay.events)))
 	if m.st == nil {
 		return nil, errors.New("unicorn: out of memory for counting tables")
