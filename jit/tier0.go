@@ -1,0 +1,265 @@
+package jit
+
+import (
+	"github.com/osrsim/osrsim/continuation"
+	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/patchpoint"
+)
+
+// Options select the mechanism the compilers generate code for.
+type Options struct {
+	Strategy patchpoint.Strategy
+	Settings patchpoint.Settings
+}
+
+// zeroUnroll is the largest zero-initialised area cleared with straight-line
+// stores; bigger frames use a loop, as the .NET JIT does.
+const zeroUnroll = 64
+
+type tier0 struct {
+	b      *Builder
+	m      *Method
+	f      Frame
+	opt    Options
+	name   string
+	live   []Local
+	epilog *Label
+	resume []*Label // per await state (index state-1)
+	state  int
+}
+
+// CompileTier0 emits m's tier0 code into b and returns its frame.
+func CompileTier0(b *Builder, m *Method, opt Options) Frame {
+	c := &tier0{b: b, m: m, f: Layout(m), opt: opt, name: Tier0Sym(m.Name), live: m.LiveAcrossAwaits()}
+	c.epilog = b.NewLabel(c.name + ".epilog")
+	for i := range m.awaits() {
+		c.resume = append(c.resume, b.NewLabel(SuspendSym(c.name, i+1)+".resumed"))
+	}
+	resume := b.NewLabel(c.name + ".resume")
+
+	b.Func(c.name)
+	b.PushNonvol(RBP)
+	b.SetFramePointer(RBP, 0)
+	for _, r := range Tier0Saves {
+		b.PushNonvol(r)
+	}
+	b.AllocStack(c.f.Alloc)
+	b.EndProlog()
+	args := ArgRegs
+	if m.Async {
+		b.Mov(S64, M(RBP, ContHome), RCX)
+		args = args[1:]
+	}
+	for i, p := range m.Params {
+		b.Mov(S64, c.slot(p), args[i])
+	}
+	c.zeroInit()
+	if c.f.HasCounter {
+		b.Mov(S32, M(RBP, c.f.Counter), Imm(opt.Settings.InitialCounter))
+	}
+	if m.Async {
+		b.Cmp(S64, M(RBP, ContHome), Imm(0))
+		b.Jcc(CondNE, resume)
+	}
+	c.stmts(m.Body)
+	if m.Async {
+		b.Xor(S32, RCX, RCX) // completed: no continuation
+	}
+	b.Bind(c.epilog)
+	b.Add(S64, RSP, Imm(c.f.Alloc))
+	for i := len(Tier0Saves) - 1; i >= 0; i-- {
+		b.Pop(Tier0Saves[i])
+	}
+	b.Pop(RBP)
+	b.Ret()
+	if m.Async {
+		b.Bind(resume)
+		c.resumption()
+	}
+	b.EndFunc()
+	return c.f
+}
+
+func (c *tier0) slot(v Local) Mem { return M(RBP, c.f.Slots[v]) }
+
+func (c *tier0) size(v Local) Size {
+	if c.m.IsPtr(v) {
+		return S64
+	}
+	return S32
+}
+
+// zeroInit clears the locals area, as tier0 frames are zero-initialised.
+func (c *tier0) zeroInit() {
+	b, f := c.b, c.f
+	b.Xor(S32, RAX, RAX)
+	if f.ZeroBytes <= zeroUnroll {
+		for off := f.ZeroStart; off < f.ZeroStart+f.ZeroBytes; off += 8 {
+			b.Mov(S64, M(RBP, off), RAX)
+		}
+		return
+	}
+	loop := b.NewLabel(c.name + ".zero_loop")
+	b.Mov(S64, RDX, Imm(-int64(f.ZeroBytes)))
+	b.Bind(loop)
+	b.Mov(S64, MIdx(RBP, RDX, 1, f.ZeroStart+f.ZeroBytes), RAX)
+	b.Add(S64, RDX, Imm(8))
+	b.Jcc(CondNE, loop)
+	// RDX held an argument: home slots already have it.
+	if len(c.m.Params) > 0 {
+		args := ArgRegs
+		if c.m.Async {
+			args = args[1:]
+		}
+		for i, p := range c.m.Params {
+			if args[i] == RDX {
+				b.Mov(S64, RDX, c.slot(p))
+			}
+		}
+	}
+}
+
+func (c *tier0) stmts(ss []Stmt) {
+	for _, s := range ss {
+		c.stmt(s)
+	}
+}
+
+// Tier0 code is naive on purpose: every read and write goes to the frame.
+func (c *tier0) stmt(s Stmt) {
+	b := c.b
+	switch s := s.(type) {
+	case Set:
+		sz := c.size(s.Dst)
+		if k, ok := s.Src.(Const); ok {
+			b.Mov(sz, c.slot(s.Dst), Imm(k))
+			return
+		}
+		b.Mov(sz, RAX, c.slot(s.Src.(Local)))
+		b.Mov(sz, c.slot(s.Dst), RAX)
+	case Add:
+		b.Mov(S32, RAX, c.slot(s.Dst))
+		b.Add(S32, RAX, c.operand(s.Src))
+		b.Mov(S32, c.slot(s.Dst), RAX)
+	case AddStatic:
+		if k, ok := s.Src.(Const); ok {
+			b.Add(S32, RIPSym(s.Static), Imm(k))
+			return
+		}
+		b.Mov(S32, RAX, c.slot(s.Src.(Local)))
+		b.Add(S32, RIPSym(s.Static), RAX)
+	case Loop:
+		head, exit := b.NewLabel(c.name+".loop_head"), b.NewLabel(c.name+".loop_exit")
+		b.Bind(head)
+		c.patchpoint(s.IL)
+		b.Mov(S32, RAX, c.slot(s.Var))
+		b.Cmp(S32, RAX, c.slot(s.Limit))
+		b.Jcc(CondGE, exit)
+		c.stmts(s.Body)
+		b.Mov(S32, RAX, c.slot(s.Var))
+		b.Inc(S32, RAX)
+		b.Mov(S32, c.slot(s.Var), RAX)
+		b.Jmp(head)
+		b.Bind(exit)
+	case Await:
+		c.state++
+		var locals []Operand
+		for _, v := range c.live {
+			locals = append(locals, c.slot(v))
+		}
+		continuation.EmitSuspend(b, continuation.Suspend{
+			Method: c.m.Name, State: c.state, Slot: c.slotKind(),
+			Locals: locals, Awaiter: c.slot(s.Awaiter), EventSym: SuspendSym(c.name, c.state),
+		})
+		b.Jmp(c.epilog)
+		b.Bind(c.resume[c.state-1])
+	}
+}
+
+func (c *tier0) operand(e Expr) Operand {
+	if k, ok := e.(Const); ok {
+		return Imm(k)
+	}
+	return c.slot(e.(Local))
+}
+
+// slotKind is what tier0 stores in data[0]: a method with patchpoints marks
+// its continuations as tier0 ones.
+func (c *tier0) slotKind() continuation.SlotKind {
+	switch {
+	case !c.f.HasCounter:
+		return continuation.SlotNone
+	case c.opt.Strategy.ResumeByJump():
+		return continuation.SlotTier0Addr
+	}
+	return continuation.SlotTier0Int
+}
+
+// patchpoint is the tier0 patchpoint sequence at a loop head.
+func (c *tier0) patchpoint(il int) {
+	b, ctr := c.b, M(RBP, c.f.Counter)
+	skip := b.NewLabel(c.name + ".pp_skip")
+	b.Mov(S32, RAX, ctr)
+	b.Dec(S32, RAX)
+	b.Mov(S32, ctr, RAX)
+	b.Cmp(S32, ctr, Imm(0))
+	b.Jcc(CondG, skip)
+	b.Lea(RCX, ctr)
+	b.Mov(S32, RDX, Imm(il))
+	b.Call(Sym(patchpoint.SymHelper))
+	if c.opt.Strategy == patchpoint.HelperReturn {
+		b.Jmp(RAX) // the helper returns the OSR entry or the address after this jump
+	}
+	b.Bind(skip)
+}
+
+// resumption is the cold block run when the method is called with a
+// continuation: into the OSR method if data[0] names one, else restore the
+// tier0 state and switch on State.
+func (c *tier0) resumption() {
+	b := c.b
+	cont := M(RBP, ContHome)
+	tmp := M(RBP, c.f.OSRTemp)
+	toOSR := b.NewLabel(c.name + ".resume_osr")
+	b.Mov(S64, RAX, cont)
+	if c.f.HasCounter {
+		if c.opt.Strategy.ResumeByJump() {
+			b.Mov(S64, RAX, M(RAX, continuation.OffOSRSlot))
+			b.Mov(S64, tmp, RAX)
+			b.Cmp(S64, tmp, Imm(0))
+			b.Jcc(CondNE, toOSR)
+		} else {
+			b.Mov(S32, RAX, M(RAX, continuation.OffOSRSlot))
+			b.Mov(S32, tmp, RAX)
+			b.Cmp(S32, tmp, Imm(0))
+			b.Jcc(CondGE, toOSR)
+		}
+		b.Mov(S64, RAX, cont)
+	}
+	var dsts []Operand
+	for _, v := range c.live {
+		dsts = append(dsts, c.slot(v))
+	}
+	continuation.EmitRestore(b, RAX, dsts, RCX)
+	b.Mov(S32, RCX, M(RAX, continuation.OffState))
+	for i, l := range c.resume {
+		b.Cmp(S32, RCX, Imm(i+1))
+		b.Jcc(CondE, l)
+	}
+	b.Ud2() // unknown state
+	if !c.f.HasCounter {
+		return
+	}
+	b.Bind(toOSR)
+	if c.opt.Strategy.ResumeByJump() {
+		// GT_NONLOCAL_JMP: a plain 2-byte `jmp rax`, never the REX form.
+		b.Mov(S64, RAX, tmp)
+		b.BeginRange(ResumeJmpSym(c.m.Name))
+		b.Jmp(RAX)
+		b.EndRange()
+	} else {
+		b.Mov(S32, RCX, tmp)
+		b.Call(Sym(patchpoint.SymForced))
+		b.Ud2() // the forced helper does not return
+	}
+}

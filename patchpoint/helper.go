@@ -1,0 +1,541 @@
+package patchpoint
+
+import (
+	. "github.com/osrsim/osrsim/emitter"
+)
+
+// Windows x64 unwind operation codes, as the generated unwinder reads them.
+const (
+	uwopPushNonvol    = 0
+	uwopAllocLarge    = 1
+	uwopAllocSmall    = 2
+	uwopSetFPReg      = 3
+	uwopSaveNonvol    = 4
+	uwopSaveNonvolFar = 5
+	uwopSaveXMM128    = 8
+	uwopSaveXMM128Far = 9
+)
+
+// UNWIND_INFO header fields the unwinder reads.
+const (
+	offUnwindCount = 2
+	offUnwindFrame = 3
+	offUnwindCodes = 4
+)
+
+// Generator emits the helper for one strategy.
+type Generator struct {
+	Strategy Strategy
+	Settings Settings
+}
+
+// stub frame: 8 pushed nonvolatiles, then 0x68 bytes holding the outgoing
+// home area and the saved float argument registers (a TransitionBlock).
+const (
+	stubAlloc = 0x68
+	stubSaved = 8 * 8
+)
+
+var stubSaves = []Reg{R15, R14, R13, R12, RBP, RBX, RSI, RDI}
+
+// worker frame: 8 pushed nonvolatiles, the context record and a home area.
+const (
+	workerCtx   = 0x20
+	workerAlloc = workerCtx + ContextSize + 8 // keeps RSP 16-aligned at calls
+)
+
+// EmitCode generates every helper function.
+func (g Generator) EmitCode(b *Builder) {
+	g.emitStub(b, SymHelper, false)
+	if !g.Strategy.ResumeByJump() {
+		g.emitStub(b, SymForced, true)
+	}
+	g.emitWorker(b)
+	emitLookupCode(b)
+	emitPPLookup(b)
+	emitJITCompile(b)
+	if g.Strategy != HelperReturn {
+		emitCapture(b)
+		emitVirtualUnwind(b)
+		emitRestore(b)
+	}
+}
+
+// emitStub is the assembly stub (JIT_Patchpoint / JIT_PatchpointForced):
+// it builds a transition frame and calls the worker with ⟨transition block,
+// counter address or 0, IL offset, patchpoint return address⟩.
+func (g Generator) emitStub(b *Builder, name string, forced bool) {
+	b.Func(name)
+	for _, r := range stubSaves {
+		b.PushNonvol(r)
+	}
+	b.AllocStack(stubAlloc)
+	b.EndProlog()
+	entry := int32(stubAlloc + stubSaved) // caller's RSP before the call, minus the return address
+	for i, r := range []Reg{RCX, RDX, R8, R9} {
+		b.Mov(S64, M(RSP, entry+8+int32(8*i)), r) // home the argument registers
+	}
+	for i := 0; i < 4; i++ {
+		b.Movdqu(M(RSP, 0x20+int32(16*i)), XReg(i))
+	}
+	if forced {
+		b.Mov(S32, R8, RCX) // IL offset
+		b.Xor(S32, RDX, RDX) // no counter: must transition
+	} else {
+		b.Mov(S32, R8, RDX)
+		b.Mov(S64, RDX, RCX)
+	}
+	b.Lea(RCX, M(RSP, stubAlloc))
+	b.Mov(S64, R9, M(RSP, entry))
+	b.Call(Sym(SymWorker))
+	if forced {
+		b.Ud2() // the forced helper never returns
+	}
+	b.Add(S64, RSP, Imm(stubAlloc))
+	for i := len(stubSaves) - 1; i >= 0; i-- {
+		b.Pop(stubSaves[i])
+	}
+	b.Ret()
+	b.EndFunc()
+}
+
+// emitWorker is JIT_Patchpoint's body.
+//
+//	r12 = counter address (0 when forced), r13d = IL offset, r14 = return
+//	address of the patchpoint call, r15 = code-range entry of tier0,
+//	rbx = PatchpointInfo record, rsi = OSR code.
+func (g Generator) emitWorker(b *Builder) {
+	noTransition := b.NewLabel("worker.no_transition")
+	transition := b.NewLabel("worker.transition")
+	fatal := b.NewLabel("worker.fatal")
+	skipReset := b.NewLabel("worker.skip_reset")
+	epilog := b.NewLabel("worker.epilog")
+	saves := []Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
+
+	b.Func(SymWorker)
+	for _, r := range saves {
+		b.PushNonvol(r)
+	}
+	b.AllocStack(workerAlloc)
+	b.EndProlog()
+	b.Mov(S64, R12, RDX)
+	b.Mov(S32, R13, R8)
+	b.Mov(S64, R14, R9)
+
+	b.BeginRange(StepCounter)
+	b.Test(S64, R12, R12)
+	b.Jcc(CondE, skipReset)
+	b.Mov(S32, M(R12, 0), Imm(g.Settings.CounterBump))
+	b.Bind(skipReset)
+	b.EndRange()
+
+	// EECodeInfo: which method is the patchpoint in?
+	b.Mov(S64, RCX, R14)
+	b.Call(Sym(SymLookupCode))
+	b.Test(S64, RAX, RAX)
+	b.Jcc(CondE, noTransition) // not managed code: invalid patchpoint
+	b.Mov(S64, R15, RAX)
+
+	b.Mov(S64, RCX, M(R15, OffCodeBegin))
+	b.Mov(S32, RDX, R13)
+	b.Call(Sym(SymPPLookup))
+	b.Mov(S64, RBX, RAX)
+
+	b.BeginRange(StepTrigger)
+	b.Mov(S64, RSI, M(RBX, OffPPOSRCode))
+	b.Test(S64, RSI, RSI)
+	b.Jcc(CondNE, transition)
+	b.Test(S64, R12, R12)
+	b.Jcc(CondE, fatal) // forced, but no OSR code
+	b.Mov(S32, RAX, Imm(1))
+	b.LockXadd(S32, M(RBX, OffPPHits), RAX)
+	b.Inc(S32, RAX)
+	b.Cmp(S32, RAX, Imm(g.Settings.HitLimit))
+	b.Jcc(CondL, noTransition)
+	b.Xor(S32, RAX, RAX)
+	b.Mov(S32, RCX, Imm(1))
+	b.LockCmpxchg(S32, M(RBX, OffPPTriggered), RCX)
+	b.Jcc(CondNE, noTransition) // another thread is compiling
+	b.Mov(S64, RCX, M(R15, OffCodeBegin))
+	b.Mov(S32, RDX, R13)
+	b.Call(Sym(SymJITCompile))
+	b.Test(S64, RAX, RAX)
+	b.Jcc(CondE, noTransition)
+	b.Mov(S64, RSI, RAX)
+	b.Mov(S64, M(RBX, OffPPOSRCode), RSI) // publish
+	b.EndRange()
+
+	b.Bind(transition)
+	if g.Strategy == HelperReturn {
+		// #127213: hand the target back; tier0 jumps to it with its frame
+		// intact, so no context work is needed.
+		b.Mov(S64, RAX, RSI)
+		b.Jmp(epilog)
+	} else {
+		g.emitTransition(b, fatal)
+	}
+
+	b.Bind(noTransition)
+	if g.Strategy == HelperReturn {
+		b.Lea(RAX, M(R14, 2)) // continue in tier0 after its 2-byte `jmp rax`
+	}
+	b.Bind(epilog)
+	b.Add(S64, RSP, Imm(workerAlloc))
+	for i := len(saves) - 1; i >= 0; i-- {
+		b.Pop(saves[i])
+	}
+	b.Ret()
+	b.Bind(fatal)
+	b.Ud2()
+	b.EndFunc()
+}
+
+// emitTransition: capture the context, unwind to the tier0 frame and once
+// more, point the context at the OSR method and restore it.
+func (g Generator) emitTransition(b *Builder, fatal *Label) {
+	ctx := func(off int32) Mem { return M(RSP, workerCtx+off) }
+	loop, managed := b.NewLabel("worker.unwind_loop"), b.NewLabel("worker.managed")
+
+	b.Lea(RCX, ctx(0))
+	b.Call(Sym(SymCapture))
+
+	b.BeginRange(StepUnwind)
+	b.Bind(loop) // VirtualUnwindToFirstManagedCallFrame
+	b.Mov(S64, RCX, ctx(OffCtxRIP))
+	b.Call(Sym(SymLookupCode))
+	b.Test(S64, RAX, RAX)
+	b.Jcc(CondE, fatal)
+	b.Test(S8, M(RAX, OffCodeFlags), Imm(CodeManaged))
+	b.Jcc(CondNE, managed)
+	b.Lea(RCX, ctx(0))
+	b.Mov(S64, RDX, RAX)
+	b.Call(Sym(SymVirtualUnwind))
+	b.Jmp(loop)
+	b.Bind(managed)
+	b.Cmp(S64, ctx(OffCtxRIP), R14) // must be the patchpoint's return address
+	b.Jcc(CondNE, fatal)
+	b.Mov(S64, RDI, ctx(OffCtxRSP)) // tier0 SP
+	b.Mov(S64, R12, ctx(OffCtxRBP)) // tier0 FP
+	b.Lea(RCX, ctx(0))
+	b.Mov(S64, RDX, RAX)
+	b.Call(Sym(SymVirtualUnwind)) // tier0's callee saves back to its caller's values
+	b.EndRange()
+
+	b.BeginRange(StepSetup)
+	if g.Strategy.OSRPushesSlot() {
+		b.Mov(S64, RAX, RDI)
+	} else {
+		b.Lea(RAX, M(RDI, -8)) // simulate the call: the OSR method sees RSP = tier0 SP - 8
+	}
+	b.Mov(S64, ctx(OffCtxRSP), RAX)
+	b.Mov(S64, ctx(OffCtxRBP), R12)
+	b.Mov(S64, ctx(OffCtxRIP), RSI)
+	b.EndRange()
+	b.Lea(RCX, ctx(0))
+	b.Jmp(Sym(SymRestore))
+}
+
+// lookup_code(ip) → code-range entry or 0: binary search. Clobbers RAX,
+// RDX, R8-R11 only.
+func emitLookupCode(b *Builder) {
+	loop, left, right, notFound := b.NewLabel("lookup.loop"), b.NewLabel("lookup.left"), b.NewLabel("lookup.right"), b.NewLabel("lookup.not_found")
+	b.Func(SymLookupCode)
+	b.EndProlog()
+	b.Lea(R8, RIPSym(SymCodeTable))
+	b.Xor(S32, RAX, RAX)
+	b.Mov(S32, RDX, RIPSym(SymCodeTableCount))
+	b.Bind(loop)
+	b.Cmp(S32, RAX, RDX)
+	b.Jcc(CondAE, notFound)
+	b.Lea(R9, MIdx(RAX, RDX, 1, 0))
+	b.Shr(S32, R9, 1)
+	b.Mov(S32, R10, R9)
+	b.Shl(S64, R10, 5)
+	b.Add(S64, R10, R8)
+	b.Cmp(S64, RCX, M(R10, OffCodeBegin))
+	b.Jcc(CondB, left)
+	b.Cmp(S64, RCX, M(R10, OffCodeEnd))
+	b.Jcc(CondAE, right)
+	b.Mov(S64, RAX, R10)
+	b.Ret()
+	b.Bind(left)
+	b.Mov(S32, RDX, R9)
+	b.Jmp(loop)
+	b.Bind(right)
+	b.Lea(RAX, M(R9, 1))
+	b.Jmp(loop)
+	b.Bind(notFound)
+	b.Xor(S32, RAX, RAX)
+	b.Ret()
+	b.EndFunc()
+}
+
+// pp_lookup(start, il) → record: open addressing, lock-free on a hit; a miss
+// takes the lock and inserts (CrstJitPatchpoint). Clobbers RAX, R8-R11.
+func emitPPLookup(b *Builder) {
+	probe, next, insert, spin := b.NewLabel("pp.probe"), b.NewLabel("pp.next"), b.NewLabel("pp.insert"), b.NewLabel("pp.spin")
+	b.Func(SymPPLookup)
+	b.EndProlog()
+	b.Mov(S64, R8, RCX)
+	b.Shr(S64, R8, 4)
+	b.ImulImm(S32, R9, RDX, -0x61C8864F) // 0x9E3779B1, Fibonacci hashing
+	b.Xor(S64, R8, R9)
+	b.And(S32, R8, Imm(PPSlots-1))
+	b.Lea(R10, RIPSym(SymPPTable))
+	b.Bind(probe)
+	b.Mov(S32, R11, R8)
+	b.Shl(S64, R11, 6)
+	b.Add(S64, R11, R10)
+	b.Mov(S64, RAX, M(R11, OffPPKeyStart))
+	b.Test(S64, RAX, RAX)
+	b.Jcc(CondE, insert)
+	b.Cmp(S64, RAX, RCX)
+	b.Jcc(CondNE, next)
+	b.Cmp(S32, M(R11, OffPPKeyIL), RDX)
+	b.Jcc(CondNE, next)
+	b.Mov(S64, RAX, R11)
+	b.Ret()
+	b.Bind(next)
+	b.Inc(S32, R8)
+	b.And(S32, R8, Imm(PPSlots-1))
+	b.Jmp(probe)
+	b.Bind(insert)
+	b.Bind(spin)
+	b.Xor(S32, RAX, RAX)
+	b.Mov(S32, R9, Imm(1))
+	b.LockCmpxchg(S32, RIPSym(SymPPLock), R9)
+	b.Jcc(CondNE, spin)
+	b.Mov(S32, M(R11, OffPPKeyIL), RDX)
+	b.Mov(S64, M(R11, OffPPKeyStart), RCX)
+	b.Mov(S32, RIPSym(SymPPLock), Imm(0))
+	b.Mov(S64, RAX, R11)
+	b.Ret()
+	b.EndFunc()
+}
+
+// jit_compile(start, il) → OSR code or 0: finds what the JIT produced for
+// the patchpoint. Clobbers RAX, R8, R9.
+func emitJITCompile(b *Builder) {
+	loop, next, none := b.NewLabel("jit.loop"), b.NewLabel("jit.next"), b.NewLabel("jit.none")
+	b.Func(SymJITCompile)
+	b.EndProlog()
+	b.Lea(R8, RIPSym(SymJITTable))
+	b.Mov(S32, R9, RIPSym(SymJITTableCount))
+	b.Bind(loop)
+	b.Test(S32, R9, R9)
+	b.Jcc(CondE, none)
+	b.Cmp(S64, RCX, M(R8, OffJITStart))
+	b.Jcc(CondNE, next)
+	b.Cmp(S32, RDX, M(R8, OffJITIL))
+	b.Jcc(CondNE, next)
+	b.Mov(S64, RAX, M(R8, OffJITCode))
+	b.Ret()
+	b.Bind(next)
+	b.Add(S64, R8, Imm(JITEntrySize))
+	b.Dec(S32, R9)
+	b.Jmp(loop)
+	b.Bind(none)
+	b.Xor(S32, RAX, RAX)
+	b.Ret()
+	b.EndFunc()
+}
+
+// capture_context(ctx): RtlCaptureContext. Records the caller's registers,
+// its RIP (our return address) and RSP (after our return).
+func emitCapture(b *Builder) {
+	b.Func(SymCapture)
+	b.EndProlog()
+	for r := RAX; r <= R15; r++ {
+		if r == RSP {
+			continue
+		}
+		b.Mov(S64, M(RCX, OffCtxGPR+8*int32(r)), r)
+	}
+	b.Lea(RAX, M(RSP, 8))
+	b.Mov(S64, M(RCX, OffCtxRSP), RAX)
+	b.Mov(S64, RAX, M(RSP, 0))
+	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
+	b.Pushfq()
+	b.Pop(RAX)
+	b.Mov(S64, M(RCX, OffCtxRFlags), RAX)
+	for x := 0; x < 16; x++ {
+		b.Movdqu(M(RCX, OffCtxXMM+16*int32(x)), XReg(x))
+	}
+	b.Mov(S64, RAX, M(RCX, OffCtxGPR)) // RAX as the caller left it
+	b.Ret()
+	b.EndFunc()
+}
+
+// virtual_unwind(ctx, entry): RtlVirtualUnwind over the emitted UNWIND_INFO.
+// Applies each unwind code whose instruction has executed at ctx.RIP, then
+// pops the return address. Uses RBX as scratch (saved), clobbers RAX, RDX,
+// R8-R11, XMM0.
+func emitVirtualUnwind(b *Builder) {
+	L := func(n string) *Label { return b.NewLabel("unwind." + n) }
+	loop, done, skip := L("loop"), L("done"), L("skip")
+	push, allocSmall, allocLarge, setFP := L("push"), L("alloc_small"), L("alloc_large"), L("set_fp")
+	saveNV, saveNVFar, saveX, saveXFar := L("save_nonvol"), L("save_nonvol_far"), L("save_xmm"), L("save_xmm_far")
+	large32, two, three, adv := L("large32"), L("two"), L("three"), L("advance")
+	ctxRSP := M(RCX, OffCtxRSP)
+	step := func(slots int32) {
+		b.Add(S64, R11, Imm(2*slots))
+		b.Sub(S32, R10, Imm(slots))
+		b.Jmp(loop)
+	}
+
+	b.Func(SymVirtualUnwind)
+	b.PushNonvol(RBX)
+	b.EndProlog()
+	b.Mov(S64, R8, M(RDX, OffCodeUnwind))
+	b.Mov(S64, R9, M(RCX, OffCtxRIP))
+	b.Sub(S64, R9, M(RDX, OffCodeBegin)) // offset of RIP in the function
+	b.MovZX(S32, R10, S8, M(R8, offUnwindCount))
+	b.Lea(R11, M(R8, offUnwindCodes))
+	b.Bind(loop)
+	b.Test(S32, R10, R10)
+	b.Jcc(CondE, done)
+	b.MovZX(S32, RAX, S8, M(R11, 1))
+	b.Mov(S32, RDX, RAX)
+	b.And(S32, RDX, Imm(15)) // operation
+	b.Shr(S32, RAX, 4)       // operation info
+	b.MovZX(S32, RBX, S8, M(R11, 0))
+	b.Cmp(S64, RBX, R9)
+	b.Jcc(CondA, skip) // that prolog instruction has not run yet
+	for _, c := range []struct {
+		op int
+		l  *Label
+	}{{uwopPushNonvol, push}, {uwopAllocSmall, allocSmall}, {uwopAllocLarge, allocLarge}, {uwopSetFPReg, setFP},
+		{uwopSaveNonvol, saveNV}, {uwopSaveNonvolFar, saveNVFar}, {uwopSaveXMM128, saveX}, {uwopSaveXMM128Far, saveXFar}} {
+		b.Cmp(S32, RDX, Imm(c.op))
+		b.Jcc(CondE, c.l)
+	}
+	b.Ud2() // unknown unwind code
+
+	b.Bind(push) // reg = [rsp]; rsp += 8
+	b.Mov(S64, RBX, ctxRSP)
+	b.Mov(S64, RBX, M(RBX, 0))
+	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
+	b.Add(S64, ctxRSP, Imm(8))
+	step(1)
+
+	b.Bind(allocSmall) // rsp += info*8 + 8
+	b.Shl(S32, RAX, 3)
+	b.Add(S32, RAX, Imm(8))
+	b.Add(S64, ctxRSP, RAX)
+	step(1)
+
+	b.Bind(allocLarge)
+	b.Test(S32, RAX, RAX)
+	b.Jcc(CondNE, large32)
+	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.Shl(S32, RBX, 3)
+	b.Add(S64, ctxRSP, RBX)
+	step(2)
+	b.Bind(large32)
+	b.Mov(S32, RBX, M(R11, 2))
+	b.Add(S64, ctxRSP, RBX)
+	step(3)
+
+	b.Bind(setFP) // rsp = frame register - 16*frame offset
+	b.MovZX(S32, RBX, S8, M(R8, offUnwindFrame))
+	b.Mov(S32, RDX, RBX)
+	b.And(S32, RDX, Imm(15))
+	b.Shr(S32, RBX, 4)
+	b.Shl(S32, RBX, 4)
+	b.Mov(S64, RDX, MIdx(RCX, RDX, 8, OffCtxGPR))
+	b.Sub(S64, RDX, RBX)
+	b.Mov(S64, ctxRSP, RDX)
+	step(1)
+
+	b.Bind(saveNV) // reg = [rsp + 8*u16]
+	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.Shl(S32, RBX, 3)
+	b.Add(S64, RBX, ctxRSP)
+	b.Mov(S64, RBX, M(RBX, 0))
+	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
+	step(2)
+	b.Bind(saveNVFar) // reg = [rsp + u32]
+	b.Mov(S32, RBX, M(R11, 2))
+	b.Add(S64, RBX, ctxRSP)
+	b.Mov(S64, RBX, M(RBX, 0))
+	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
+	step(3)
+
+	b.Bind(saveX) // xmm = [rsp + 16*u16]
+	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.Shl(S32, RBX, 4)
+	b.Add(S64, RBX, ctxRSP)
+	b.Movdqu(X0, M(RBX, 0))
+	b.Shl(S32, RAX, 4)
+	b.Movdqu(MIdx(RCX, RAX, 1, OffCtxXMM), X0)
+	step(2)
+	b.Bind(saveXFar)
+	b.Mov(S32, RBX, M(R11, 2))
+	b.Add(S64, RBX, ctxRSP)
+	b.Movdqu(X0, M(RBX, 0))
+	b.Shl(S32, RAX, 4)
+	b.Movdqu(MIdx(RCX, RAX, 1, OffCtxXMM), X0)
+	step(3)
+
+	b.Bind(skip) // advance over a code whose instruction has not run
+	b.Mov(S32, RBX, Imm(1))
+	b.Cmp(S32, RDX, Imm(uwopSaveNonvol))
+	b.Jcc(CondE, two)
+	b.Cmp(S32, RDX, Imm(uwopSaveXMM128))
+	b.Jcc(CondE, two)
+	b.Cmp(S32, RDX, Imm(uwopSaveNonvolFar))
+	b.Jcc(CondE, three)
+	b.Cmp(S32, RDX, Imm(uwopSaveXMM128Far))
+	b.Jcc(CondE, three)
+	b.Cmp(S32, RDX, Imm(uwopAllocLarge))
+	b.Jcc(CondNE, adv)
+	b.Test(S32, RAX, RAX)
+	b.Jcc(CondE, two)
+	b.Bind(three)
+	b.Inc(S32, RBX)
+	b.Bind(two)
+	b.Inc(S32, RBX)
+	b.Bind(adv)
+	b.Sub(S32, R10, RBX)
+	b.Lea(R11, MIdx(R11, RBX, 2, 0))
+	b.Jmp(loop)
+
+	b.Bind(done) // return: rip = [rsp]; rsp += 8
+	b.Mov(S64, RBX, ctxRSP)
+	b.Mov(S64, RAX, M(RBX, 0))
+	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
+	b.Add(S64, ctxRSP, Imm(8))
+	b.Pop(RBX)
+	b.Ret()
+	b.EndFunc()
+}
+
+// restore_context(ctx): RtlRestoreContext. Stages RAX, RCX, RFLAGS and RIP
+// just below the target RSP, loads everything else, switches stacks and
+// returns into the target: a `ret` to an address no call pushed.
+func emitRestore(b *Builder) {
+	b.Func(SymRestore)
+	b.EndProlog()
+	b.Mov(S64, RAX, M(RCX, OffCtxRSP))
+	b.Sub(S64, RAX, Imm(32))
+	for i, off := range []int32{OffCtxGPR + 8*int32(RAX), OffCtxGPR + 8*int32(RCX), OffCtxRFlags, OffCtxRIP} {
+		b.Mov(S64, RDX, M(RCX, off))
+		b.Mov(S64, M(RAX, int32(8*i)), RDX)
+	}
+	for x := 0; x < 16; x++ {
+		b.Movdqu(XReg(x), M(RCX, OffCtxXMM+16*int32(x)))
+	}
+	for r := RBX; r <= R15; r++ {
+		if r == RSP {
+			continue
+		}
+		b.Mov(S64, r, M(RCX, OffCtxGPR+8*int32(r)))
+	}
+	b.Mov(S64, RDX, M(RCX, OffCtxGPR+8*int32(RDX)))
+	b.Mov(S64, RSP, RAX)
+	b.Pop(RAX)
+	b.Pop(RCX)
+	b.Popfq()
+	b.Ret()
+	b.EndFunc()
+}

@@ -1,0 +1,113 @@
+package patchpoint
+
+// Data layouts the generated helper reads. Go mirror structs let tests check
+// the offsets against the Go compiler's layout.
+
+// Code-range table entry, after Windows' RUNTIME_FUNCTION plus a flags word:
+// the table is sorted by Begin and searched by binary search, both for the
+// helper's method lookup and for each frame of the virtual unwind.
+const (
+	OffCodeBegin  = 0x00
+	OffCodeEnd    = 0x08
+	OffCodeUnwind = 0x10 // address of the function's UNWIND_INFO
+	OffCodeFlags  = 0x18
+	CodeEntrySize = 0x20
+	// CodeManaged marks JIT-compiled (managed) code, where the unwind to
+	// the first managed frame stops.
+	CodeManaged = 1
+)
+
+// CodeEntry mirrors a code-range table entry.
+type CodeEntry struct {
+	Begin, End, Unwind, Flags uint64
+}
+
+// Per-patchpoint record in the PatchpointInfo hash table, keyed by ⟨tier0
+// code start, IL offset⟩ (dotnet/runtime#114381).
+const (
+	OffPPKeyStart  = 0x00
+	OffPPKeyIL     = 0x08
+	OffPPHits      = 0x0C
+	OffPPTriggered = 0x10
+	OffPPOSRCode   = 0x18
+	PPEntrySize    = 0x40 // one cache line
+	PPSlots        = 64   // power of two
+)
+
+// PPEntry mirrors the first fields of a hash table record.
+type PPEntry struct {
+	KeyStart  uint64
+	KeyIL     uint32
+	Hits      uint32
+	Triggered uint32
+	_         uint32
+	OSRCode   uint64
+}
+
+// JIT table: what "compiling" the OSR method finds, ⟨tier0 start, IL
+// offset⟩ → OSR code. Compilation cost is not modelled (it happens once).
+const (
+	OffJITStart  = 0x00
+	OffJITIL     = 0x08
+	OffJITCode   = 0x10
+	JITEntrySize = 0x18
+)
+
+// JITEntry mirrors a JIT table entry.
+type JITEntry struct {
+	Start uint64
+	IL    uint32
+	_     uint32
+	Code  uint64
+}
+
+// Context layout (a trimmed Windows CONTEXT): 16 GPRs in hardware order,
+// RIP, RFLAGS, then 16 XMM registers.
+const (
+	OffCtxGPR    = 0x00 // + 8*register number
+	OffCtxRSP    = OffCtxGPR + 8*4
+	OffCtxRBP    = OffCtxGPR + 8*5
+	OffCtxRIP    = 0x80
+	OffCtxRFlags = 0x88
+	OffCtxXMM    = 0x90 // + 16*register number
+	ContextSize  = OffCtxXMM + 16*16
+)
+
+// Context mirrors the context layout.
+type Context struct {
+	GPR    [16]uint64
+	RIP    uint64
+	RFlags uint64
+	XMM    [16][16]byte
+}
+
+// Symbols of the helper and its tables.
+const (
+	SymHelper         = "patchpoint.helper" // CORINFO_HELP_PATCHPOINT
+	SymForced         = "patchpoint.forced" // CORINFO_HELP_PATCHPOINT_FORCED
+	SymWorker         = "patchpoint.worker"
+	SymLookupCode     = "patchpoint.lookup_code"
+	SymPPLookup       = "patchpoint.pp_lookup"
+	SymJITCompile     = "patchpoint.jit_compile"
+	SymCapture        = "patchpoint.capture_context"
+	SymVirtualUnwind  = "patchpoint.virtual_unwind"
+	SymRestore        = "patchpoint.restore_context"
+	SymCodeTable      = "patchpoint.code_table"
+	SymCodeTableCount = "patchpoint.code_table.count"
+	SymPPTable        = "patchpoint.pp_table"
+	SymPPLock         = "patchpoint.pp_lock"
+	SymJITTable       = "patchpoint.jit_table"
+	SymJITTableCount  = "patchpoint.jit_table.count"
+	SymFillerUnwind   = "unwind.(filler)"
+)
+
+// Named steps of the helper (sub-ranges of the worker), for reports.
+const (
+	StepCounter = "helper.counter"
+	StepTrigger = "helper.trigger"
+	StepUnwind  = "helper.unwind"
+	StepSetup   = "helper.osr_context"
+)
+
+// UnwindSym names a function's UNWIND_INFO in the data section.
+func UnwindSym(fn string) string { return "unwind." + fn }

@@ -1,0 +1,90 @@
+// Package patchpoint generates the OSR patchpoint helper and its transition
+// in x64: counter reset, hit counting, the trigger, publishing OSR code, and
+// the unwinder-based transition (code-range lookup, PatchpointInfo hash
+// lookup, context capture, virtual unwind over emitted unwind records,
+// context restore), plus the variant that returns the target address.
+package patchpoint
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Strategy is how execution gets into an OSR method.
+type Strategy uint8
+
+const (
+	// Helper: before dotnet/runtime#123757. A suspended OSR method stores
+	// its IL offset; tier0 resumption calls the forced patchpoint helper,
+	// which transitions. The helper makes the OSR method's pseudo return
+	// address slot (RSP = tier0 SP - 8).
+	Helper Strategy = iota
+	// Direct: #123757/#127074. A suspended OSR method stores its entry
+	// address; tier0 resumption jumps there with a plain `jmp reg`; the OSR
+	// prolog pushes the slot itself. Normal patchpoints still transition
+	// through the helper.
+	Direct
+	// HelperReturn: #127213. As Direct, and the normal patchpoint helper
+	// returns the address to continue at (OSR entry or the fall-through);
+	// tier0 jumps to it.
+	HelperReturn
+)
+
+// Strategies lists every strategy in report order.
+var Strategies = []Strategy{Helper, Direct, HelperReturn}
+
+func (s Strategy) String() string {
+	switch s {
+	case Helper:
+		return "helper"
+	case Direct:
+		return "direct"
+	case HelperReturn:
+		return "helper-return"
+	}
+	return fmt.Sprintf("Strategy(%d)", uint8(s))
+}
+
+// ParseStrategy accepts a strategy name as printed by String.
+func ParseStrategy(name string) (Strategy, error) {
+	for _, s := range Strategies {
+		if s.String() == name {
+			return s, nil
+		}
+	}
+	names := make([]string, len(Strategies))
+	for i, s := range Strategies {
+		names[i] = s.String()
+	}
+	return 0, fmt.Errorf("unknown strategy %q (want one of %s)", name, strings.Join(names, ", "))
+}
+
+// OSRPushesSlot reports whether the OSR prolog pushes the pseudo return
+// address slot itself (after #127074) instead of the helper making it.
+func (s Strategy) OSRPushesSlot() bool { return s != Helper }
+
+// ResumeByJump reports whether tier0 resumes an OSR continuation with a
+// non-local jump instead of the forced helper.
+func (s Strategy) ResumeByJump() bool { return s != Helper }
+
+// Settings are the patchpoint knobs (CoreCLR defaults).
+type Settings struct {
+	InitialCounter int // TC_OnStackReplacement_InitialCounter
+	CounterBump    int // OSR_CounterBump
+	HitLimit       int // OSR_HitLimit
+	// Methods is the number of entries in the code-range table the helper
+	// and the unwinder search, standing in for the size of the application.
+	Methods int
+}
+
+// Defaults are CoreCLR's defaults, with a code-range table the size of a
+// mid-sized application.
+func Defaults() Settings {
+	return Settings{InitialCounter: 1000, CounterBump: 1000, HitLimit: 10, Methods: 20000}
+}
+
+// OSRIteration is the loop iteration at which OSR code is published and
+// entered: J + (L-1)*B, per CoreCLR's comment.
+func (s Settings) OSRIteration() int {
+	return s.InitialCounter + (s.HitLimit-1)*s.CounterBump
+}

@@ -1,0 +1,279 @@
+package workload
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/osrsim/osrsim/continuation"
+	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/jit"
+	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/sim"
+)
+
+// Section names.
+const (
+	secCode = "code"
+	secData = "data"
+)
+
+// Sizes of the writable regions.
+const (
+	HeapSize  = 0x10000
+	StackSize = 0x40000
+)
+
+// Symbols of the host boundary.
+const (
+	SymEntry = "host.entry" // SysV: uint64 entry(uint64 arg)
+	SymMain  = "runtime.main"
+)
+
+// Event names the engines count; reports are built from them.
+const (
+	EvHelper     = "helper"      // patchpoint helper calls
+	EvForced     = "forced"      // forced patchpoint helper calls
+	EvOSREntry   = "osr_entry"   // entries into any OSR method (prefix)
+	EvResumeJump = "resume_jump" // tier0 resumptions by non-local jump
+	EvSuspend    = "suspend"     // suspensions (prefix)
+	EvResume     = "resume"      // resume stub calls
+	EvTransition = "transition"  // context restores into OSR code
+)
+
+// Built is a workload compiled for one strategy.
+type Built struct {
+	Params   Params
+	Strategy patchpoint.Strategy
+	Method   *jit.Method
+	Frame    jit.Frame
+	Image    *sim.Image
+	Object   *Object
+	Linked   *Linked
+	Expect   Expected
+}
+
+// Build compiles p for strategy s into an image.
+//
+// The code-range table and the unwind records describe the generated code,
+// so generation runs twice: the first pass measures every function, the
+// second lays the tables out with those sizes. Code never depends on the
+// tables' contents (references are rel32), and the second pass checks that
+// every function kept its size.
+func Build(p Params, s patchpoint.Strategy) (*Built, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	m := p.Method()
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	g := &gen{p: p, s: s, m: m}
+	obj1, err := g.generate(nil)
+	if err != nil {
+		return nil, err
+	}
+	funcs := functions(obj1.Section(secCode))
+	obj, err := g.generate(funcs)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range functions(obj.Section(secCode)) {
+		if f.Name != funcs[i].Name || f.Size != funcs[i].Size {
+			panic(fmt.Sprintf("BUG: function %s changed size between passes (%d, %d)", f.Name, funcs[i].Size, f.Size))
+		}
+	}
+	linked, err := obj.Link(map[string]uint64{secCode: sim.CodeBase, secData: sim.DataBase})
+	if err != nil {
+		return nil, err
+	}
+	im := image(obj, linked)
+	if err := im.Validate(); err != nil {
+		return nil, fmt.Errorf("BUG: invalid image: %w", err)
+	}
+	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: p.Expect()}, nil
+}
+
+type gen struct {
+	p     Params
+	s     patchpoint.Strategy
+	m     *jit.Method
+	frame jit.Frame
+}
+
+func (g *gen) loops() []int {
+	var ils []int
+	for _, st := range g.m.Body {
+		if l, ok := st.(jit.Loop); ok {
+			ils = append(ils, l.IL)
+		}
+	}
+	return ils
+}
+
+func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
+	prog := NewProgram()
+	code, data := prog.Section(secCode), prog.Section(secData)
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint}
+	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
+	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
+
+	emitEntry(code)
+	g.emitMain(code)
+	g.frame = jit.CompileTier0(code, g.m, opt)
+	var osr []patchpoint.OSRMethod
+	for _, il := range g.loops() {
+		if err := jit.CompileOSR(code, g.m, il, g.frame, opt); err != nil {
+			return nil, err
+		}
+		osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(g.m.Name), OSR: jit.OSRSym(g.m.Name, il), IL: il})
+	}
+	if g.m.Async {
+		continuation.EmitResumeStub(code, g.m.Name, jit.Tier0Sym(g.m.Name), len(g.m.Params))
+		rt.EmitCode(code)
+	}
+	helper.EmitCode(code)
+
+	data.DefineSymbol(StaticValue)
+	data.U32(0)
+	data.EndSymbol(StaticValue)
+	if g.m.Async {
+		rt.EmitData(data)
+		continuation.EmitResumeInfo(data, g.m.Name, jit.Tier0Sym(g.m.Name))
+	}
+	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
+	return prog.Finish()
+}
+
+// emitEntry is the host boundary: SysV in, saves the host's callee-saved
+// registers and stack pointer in the host page, runs on the image stack.
+func emitEntry(b *Builder) {
+	saves := []Reg{RBX, RBP, R12, R13, R14, R15}
+	b.Func(SymEntry)
+	for _, r := range saves {
+		b.PushNonvol(r)
+	}
+	b.EndProlog()
+	b.MovImm64(RAX, sim.HostBase)
+	b.Mov(S64, M(RAX, 0), RSP)
+	b.MovImm64(RSP, sim.StackBase+StackSize)
+	b.Call(Sym(SymMain))
+	b.MovImm64(RCX, sim.HostBase)
+	b.Mov(S64, RSP, M(RCX, 0))
+	for i := len(saves) - 1; i >= 0; i-- {
+		b.Pop(saves[i])
+	}
+	b.Ret()
+	b.EndFunc()
+}
+
+// emitMain is the program's Main.
+func (g *gen) emitMain(b *Builder) {
+	tier0 := Sym(jit.Tier0Sym(g.m.Name))
+	b.Func(SymMain)
+	switch g.p.Workload {
+	case AwaitLoop:
+		// Task t = Foo(n, awaits, na); while (!t.IsCompleted) na.Continue();
+		loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
+		b.AllocStack(40)
+		b.EndProlog()
+		b.Xor(S32, RCX, RCX)
+		b.Mov(S32, RDX, Imm(g.p.N))
+		b.Mov(S32, R8, Imm(g.p.Awaits))
+		b.Lea(R9, RIPSym(continuation.SymAwaiter))
+		b.Call(tier0)
+		b.Test(S64, RCX, RCX)
+		b.Jcc(CondE, completed)
+		b.Call(Sym(continuation.SymOnSuspended))
+		b.Bind(loop)
+		b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
+		b.Jcc(CondNE, done)
+		b.Lea(RCX, RIPSym(continuation.SymAwaiter))
+		b.Call(Sym(continuation.SymAwaiterCont))
+		b.Jmp(loop)
+		b.Bind(completed)
+		b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
+		b.Bind(done)
+		b.Mov(S32, RAX, RIPSym(StaticValue))
+		b.Add(S64, RSP, Imm(40))
+		b.Ret()
+	case Reentry:
+		// for (c = 0; c < calls; c++) Bar(iterations);
+		loop, done := b.NewLabel("main.loop"), b.NewLabel("main.done")
+		b.PushNonvol(RBX)
+		b.AllocStack(32)
+		b.EndProlog()
+		b.Mov(S32, RBX, Imm(g.p.Calls))
+		b.Bind(loop)
+		b.Test(S32, RBX, RBX)
+		b.Jcc(CondE, done)
+		b.Mov(S32, RCX, Imm(g.p.Iterations))
+		b.Call(tier0)
+		b.Dec(S32, RBX)
+		b.Jmp(loop)
+		b.Bind(done)
+		b.Mov(S32, RAX, RIPSym(StaticValue))
+		b.Add(S64, RSP, Imm(32))
+		b.Pop(RBX)
+		b.Ret()
+	}
+	b.EndFunc()
+}
+
+// functions lists the code section's functions for the code-range table.
+// Managed code is what the unwind to the first managed frame stops at: the
+// JIT-compiled methods and the (managed, in CoreCLR) async runtime.
+func functions(code *Section) []patchpoint.Func {
+	var fs []patchpoint.Func
+	for _, u := range code.Unwind {
+		managed := !strings.HasPrefix(u.Name, "patchpoint.") && !strings.HasPrefix(u.Name, "host.")
+		fs = append(fs, patchpoint.Func{Name: u.Name, Size: u.End - u.Start, Unwind: u.Info, Managed: managed})
+	}
+	return fs
+}
+
+func pageAlign(n uint64) uint64 { return (n + sim.PageSize - 1) &^ (sim.PageSize - 1) }
+
+// image turns the linked object into a sim.Image.
+func image(obj *Object, l *Linked) *sim.Image {
+	code, data := l.Bytes[secCode], l.Bytes[secData]
+	im := &sim.Image{
+		Entry: l.Symbols[SymEntry],
+		Regions: []sim.Region{
+			{Name: sim.RegionCode, Base: sim.CodeBase, Size: pageAlign(uint64(len(code))), Perm: sim.PermR | sim.PermX, Init: code},
+			{Name: sim.RegionData, Base: sim.DataBase, Size: pageAlign(uint64(len(data))), Perm: sim.PermR | sim.PermW, Init: data, Compared: true},
+			{Name: sim.RegionHeap, Base: sim.HeapBase, Size: HeapSize, Perm: sim.PermR | sim.PermW, Compared: true},
+			{Name: sim.RegionStack, Base: sim.StackBase, Size: StackSize, Perm: sim.PermR | sim.PermW, Compared: true},
+			{Name: sim.RegionHost, Base: sim.HostBase, Size: sim.HostSize, Perm: sim.PermR | sim.PermW},
+		},
+	}
+	sec := obj.Section(secCode)
+	for _, in := range sec.Insts {
+		im.InstStarts = append(im.InstStarts, sim.CodeBase+uint64(in.Off))
+	}
+	for _, s := range sec.Symbols {
+		if s.End > s.Start {
+			im.Symbols = append(im.Symbols, sim.Symbol{Name: s.Name, Start: sim.CodeBase + uint64(s.Start), End: sim.CodeBase + uint64(s.End)})
+		}
+	}
+	ev := func(name, sym string) {
+		if a, ok := l.Symbols[sym]; ok {
+			im.Events = append(im.Events, sim.Event{Name: name, Addr: a})
+		}
+	}
+	ev(EvHelper, patchpoint.SymHelper)
+	ev(EvForced, patchpoint.SymForced)
+	ev(EvTransition, patchpoint.SymRestore)
+	for _, s := range sec.Symbols {
+		switch {
+		case strings.Contains(s.Name, ".osr@") && s.Kind == SymFunc:
+			ev(EvOSREntry+"."+s.Name, s.Name)
+		case strings.HasSuffix(s.Name, ".tier0.resume_jmp"):
+			ev(EvResumeJump, s.Name)
+		case strings.Contains(s.Name, ".suspend") && s.Kind == SymRange:
+			ev(EvSuspend+"."+s.Name, s.Name)
+		case strings.HasPrefix(s.Name, "runtime.resume."):
+			ev(EvResume, s.Name)
+		}
+	}
+	return im
+}

@@ -1,0 +1,174 @@
+// Package workload turns a workload template and its parameters into a
+// runnable image for one strategy: the tier0 and OSR methods, the patchpoint
+// helper, the async runtime, a driver and the host entry stub, linked at the
+// fixed addresses both engines use. It also computes the expected result in
+// Go, so every run can be checked.
+package workload
+
+import (
+	"fmt"
+
+	"github.com/osrsim/osrsim/jit"
+	"github.com/osrsim/osrsim/patchpoint"
+)
+
+// Names of the built-in workloads.
+const (
+	AwaitLoop = "await-loop"
+	Reentry   = "reentry"
+)
+
+// Kinds lists the workloads.
+var Kinds = []string{AwaitLoop, Reentry}
+
+// Params are a workload's parameters.
+type Params struct {
+	Workload string
+	// await-loop: loop 1 runs N iterations (s_value += i) to get the method
+	// into OSR; loop 2 awaits Awaits times.
+	N, Awaits int
+	// LiveLocals extra int locals are live across the await.
+	LiveLocals int
+	// ExtraFrame bytes of extra tier0 frame, zero-initialised per call.
+	ExtraFrame int
+	// reentry: the method is called Calls times; its loop runs Iterations.
+	Calls, Iterations int
+	Patchpoint        patchpoint.Settings
+}
+
+// DefaultParams are the defaults of a workload (the PR's benchmark shape
+// for await-loop, at a scale that emulates quickly).
+func DefaultParams(kind string) Params {
+	p := Params{Workload: kind, Patchpoint: patchpoint.Defaults()}
+	switch kind {
+	case AwaitLoop:
+		p.N, p.Awaits = 20000, 1000
+	case Reentry:
+		p.Calls, p.Iterations = 100, 1500
+	}
+	return p
+}
+
+// Validate checks the parameters.
+func (p Params) Validate() error {
+	pos := func(name string, v int) error {
+		if v <= 0 {
+			return fmt.Errorf("%s must be positive, got %d", name, v)
+		}
+		return nil
+	}
+	nonneg := func(name string, v int) error {
+		if v < 0 {
+			return fmt.Errorf("%s must not be negative, got %d", name, v)
+		}
+		return nil
+	}
+	pp := p.Patchpoint
+	errs := []error{
+		pos("patchpoint.initial_counter", pp.InitialCounter), pos("patchpoint.counter_bump", pp.CounterBump),
+		pos("patchpoint.hit_limit", pp.HitLimit), pos("patchpoint.methods", pp.Methods),
+		nonneg("extra_frame", p.ExtraFrame),
+	}
+	switch p.Workload {
+	case AwaitLoop:
+		errs = append(errs, nonneg("n", p.N), nonneg("awaits", p.Awaits), nonneg("live_locals", p.LiveLocals))
+		if p.LiveLocals > 64 {
+			errs = append(errs, fmt.Errorf("live_locals at most 64, got %d", p.LiveLocals))
+		}
+	case Reentry:
+		errs = append(errs, nonneg("calls", p.Calls), nonneg("iterations", p.Iterations))
+	default:
+		return fmt.Errorf("unknown workload %q (want %s or %s)", p.Workload, AwaitLoop, Reentry)
+	}
+	if p.ExtraFrame > 1<<16 {
+		errs = append(errs, fmt.Errorf("extra_frame at most 65536, got %d", p.ExtraFrame))
+	}
+	if pp.InitialCounter > 1<<30 || pp.CounterBump > 1<<30 || pp.HitLimit > 1<<30 || pp.Methods > 1<<22 {
+		errs = append(errs, fmt.Errorf("patchpoint settings out of range"))
+	}
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// The IL offsets of the templates' loop heads (0x14 is the seed program's
+// loop-1 header, per the OSR method name in dotnet/runtime#126791).
+const (
+	ILLoop1 = 0x14
+	ILLoop2 = 0x40
+)
+
+// StaticValue is the symbol of s_value.
+const StaticValue = "static.s_value"
+
+// Method returns the workload's method in the IR.
+func (p Params) Method() *jit.Method {
+	switch p.Workload {
+	case AwaitLoop:
+		m := &jit.Method{Name: "Foo", Async: true, Params: []jit.Local{"n", "awaits", "na"},
+			Locals: []jit.Local{"i", "j"}, Ptrs: []jit.Local{"na"}, ExtraFrame: p.ExtraFrame}
+		var inits, adds, sums []jit.Stmt
+		for k := 0; k < p.LiveLocals; k++ {
+			l := jit.Local(fmt.Sprintf("l%d", k))
+			m.Locals = append(m.Locals, l)
+			inits = append(inits, jit.Set{Dst: l, Src: jit.Const(k + 1)})
+			adds = append(adds, jit.Add{Dst: l, Src: jit.Local("j")})
+			sums = append(sums, jit.AddStatic{Static: StaticValue, Src: l})
+		}
+		m.Body = append(m.Body,
+			jit.Set{Dst: "i", Src: jit.Const(0)},
+			jit.Loop{IL: ILLoop1, Var: "i", Limit: "n", Body: []jit.Stmt{jit.AddStatic{Static: StaticValue, Src: jit.Local("i")}}},
+		)
+		m.Body = append(m.Body, inits...)
+		m.Body = append(m.Body,
+			jit.Set{Dst: "j", Src: jit.Const(0)},
+			jit.Loop{IL: ILLoop2, Var: "j", Limit: "awaits", Body: append([]jit.Stmt{jit.Await{Awaiter: "na"}}, adds...)},
+		)
+		m.Body = append(m.Body, sums...)
+		return m
+	case Reentry:
+		return &jit.Method{Name: "Bar", Params: []jit.Local{"n"}, Locals: []jit.Local{"i"}, ExtraFrame: p.ExtraFrame,
+			Body: []jit.Stmt{
+				jit.Set{Dst: "i", Src: jit.Const(0)},
+				jit.Loop{IL: ILLoop1, Var: "i", Limit: "n", Body: []jit.Stmt{jit.AddStatic{Static: StaticValue, Src: jit.Local("i")}}},
+			}}
+	}
+	return nil
+}
+
+// Expected is the Go reference computation of a workload's results.
+type Expected struct {
+	SValue      uint32 // final s_value (also the return value)
+	Suspensions uint64
+	Resumptions uint64
+	// Calls is what per-operation figures divide by: resumptions for
+	// await-loop, calls for reentry.
+	Ops uint64
+}
+
+// Expect computes the expected results.
+func (p Params) Expect() Expected {
+	sum := func(n int) uint32 { // sum of 0..n-1, wrapping like C# int
+		var s uint32
+		for i := 0; i < n; i++ {
+			s += uint32(i)
+		}
+		return s
+	}
+	switch p.Workload {
+	case AwaitLoop:
+		s := sum(p.N)
+		js := sum(p.Awaits)
+		for k := 0; k < p.LiveLocals; k++ {
+			s += uint32(k+1) + js
+		}
+		a := uint64(p.Awaits)
+		return Expected{SValue: s, Suspensions: a, Resumptions: a, Ops: a}
+	case Reentry:
+		return Expected{SValue: uint32(p.Calls) * sum(p.Iterations), Ops: uint64(p.Calls)}
+	}
+	return Expected{}
+}
