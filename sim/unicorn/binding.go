@@ -1,8 +1,3 @@
-// Package unicorn runs osrsim images under the Unicorn CPU emulator through
-// a thin cgo binding of its own. Counting happens in C hooks (hooks.c) that
-// never call back into Go: a block hook plus an instruction prefix table
-// counts instructions per region, narrow code hooks count events, and Go
-// reads the counters once after each run.
 package unicorn
 
 /*

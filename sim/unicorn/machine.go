@@ -50,6 +50,7 @@ type Options struct {
 type Result struct {
 	State  sim.State
 	Counts Counts
+	Regs   Regs // final registers (RIP is SentinelAddr)
 }
 
 // AlignmentError is returned, together with a valid Result, when
@@ -83,6 +84,21 @@ type Machine struct {
 	compare []*sim.Region
 	buf     []byte
 	closed  bool
+	cleanup runtime.Cleanup
+}
+
+// cRes is what a Machine owns in C memory, freed by Close or, if the
+// Machine is dropped unclosed, by a cleanup.
+type cRes struct {
+	st    *C.osr_state
+	fresh *C.uc_context
+}
+
+func (r cRes) free() {
+	if r.fresh != nil {
+		C.uc_context_free(r.fresh)
+	}
+	C.osr_state_free(r.st)
 }
 
 type reset struct {
@@ -170,6 +186,7 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 	if err := ucErr(C.uc_context_save(eng.uc, m.fresh)); err != nil {
 		return nil, err
 	}
+	m.cleanup = runtime.AddCleanup(m, cRes.free, cRes{m.st, m.fresh})
 	return m, nil
 }
 
@@ -202,13 +219,10 @@ func (m *Machine) Close() error {
 		return nil
 	}
 	m.closed = true
-	if m.fresh != nil {
-		C.uc_context_free(m.fresh)
-		m.fresh = nil
-	}
+	m.cleanup.Stop()
 	err := m.eng.Close()
-	C.osr_state_free(m.st) // after the engine: hooks point into it
-	m.st = nil
+	cRes{m.st, m.fresh}.free() // after the engine: its hooks point into st
+	m.st, m.fresh = nil, nil
 	return err
 }
 
@@ -250,11 +264,12 @@ func (m *Machine) Run() (*Result, error) {
 	}
 
 	res := &Result{Counts: m.lay.counts(m.st)}
-	rax, err := eng.RegRead(RAX)
+	regs, err := eng.Snapshot()
 	if err != nil {
 		return nil, err
 	}
-	res.State = sim.State{Ret: rax, Checksums: make(map[string]string, len(m.compare))}
+	res.Regs = regs
+	res.State = sim.State{Ret: regs.GPR[0], Checksums: make(map[string]string, len(m.compare))}
 	for _, r := range m.compare {
 		b := m.buf[:r.Size]
 		if err := eng.MemRead(r.Base, b); err != nil {
