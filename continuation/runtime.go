@@ -223,11 +223,11 @@ func EmitResumeStub(b *Builder, method, tier0 string, nArgs int) {
 type SlotKind uint8
 
 const (
-	SlotNone       SlotKind = iota // method without patchpoints: no OSR slot
-	SlotTier0Int                   // before #123757: tier0 stores -1
-	SlotTier0Addr                  // after: tier0 stores 0
-	SlotILOffset                   // before: OSR stores its entry IL offset
-	SlotFtnEntry                   // after: OSR stores its own entry (GT_FTN_ENTRY)
+	SlotNone      SlotKind = iota // method without patchpoints: no OSR slot
+	SlotTier0Int                  // before #123757: tier0 stores -1
+	SlotTier0Addr                 // after: tier0 stores 0
+	SlotILOffset                  // before: OSR stores its entry IL offset
+	SlotFtnEntry                  // after: OSR stores its own entry (GT_FTN_ENTRY)
 )
 
 // Suspend describes one suspension point.

@@ -97,7 +97,7 @@ func hasLoops(ss []Stmt) bool {
 
 // Event symbols: sub-ranges the engines count executions of.
 func SuspendSym(fn string, state int) string { return fmt.Sprintf("%s.suspend%d", fn, state) }
-func ResumeJmpSym(method string) string     { return method + ".tier0.resume_jmp" }
+func ResumeJmpSym(method string) string      { return method + ".tier0.resume_jmp" }
 
 // Names of a method's code symbols.
 func Tier0Sym(method string) string { return method + ".tier0" }

@@ -79,7 +79,7 @@ func (g Generator) emitStub(b *Builder, name string, forced bool) {
 		b.Movdqu(M(RSP, 0x20+int32(16*i)), XReg(i))
 	}
 	if forced {
-		b.Mov(S32, R8, RCX) // IL offset
+		b.Mov(S32, R8, RCX)  // IL offset
 		b.Xor(S32, RDX, RDX) // no counter: must transition
 	} else {
 		b.Mov(S32, R8, RDX)
