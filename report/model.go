@@ -1,0 +1,125 @@
+// Package report holds osrsim's results model and writes it as report.json,
+// report.md (BenchmarkDotNet-style), report.csv and plots.
+package report
+
+// Report is the stable core of report.json.
+type Report struct {
+	Experiment  string       `json:"experiment"`
+	Description string       `json:"description,omitempty"`
+	Env         Env          `json:"env"`
+	Results     []Result     `json:"results"`
+	Comparisons []Comparison `json:"comparisons"`
+	// Sweeps name the parameters varied in this experiment (in config
+	// order); line charts plot per-op cost against each.
+	Sweeps   []string `json:"sweeps,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Env describes where the report was made.
+type Env struct {
+	Osrsim  string `json:"osrsim"`
+	Unicorn string `json:"unicorn"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	CPU     string `json:"cpu"`
+}
+
+// Result is one cell: workload × params × strategy × engine.
+type Result struct {
+	Workload string           `json:"workload"`
+	Strategy string           `json:"strategy"`
+	Engine   string           `json:"engine"` // "emu" or "native"
+	Params   map[string]int64 `json:"params"`
+	// Ops is what per-resume figures divide by: resumptions for
+	// await-loop, calls for reentry.
+	Ops          uint64        `json:"ops"`
+	Instructions *Instructions `json:"instructions,omitempty"`
+	HelperCalls  *HelperCalls  `json:"helper_calls,omitempty"`
+	OSREntries   *OSREntries   `json:"osr_entries,omitempty"`
+	Suspensions  uint64        `json:"suspensions"`
+	Resumptions  uint64        `json:"resumptions"`
+	CyclesEst    *Cycles       `json:"cycles_est,omitempty"`
+	Native       *Native       `json:"native,omitempty"`
+	FinalState   FinalState    `json:"final_state"`
+}
+
+// Instructions are exact emulated counts.
+type Instructions struct {
+	Total     uint64  `json:"total"`
+	PerResume float64 `json:"per_resume"`
+	// ByRegion: tier0, osr, helper, runtime (and other).
+	ByRegion map[string]uint64 `json:"by_region"`
+	// ByStep splits the helper: stub, counter, code_lookup, pp_lookup,
+	// trigger, capture, unwind, osr_context, restore, worker.
+	ByStep map[string]uint64 `json:"by_step,omitempty"`
+	// BySymbol is every symbol's inclusive count.
+	BySymbol map[string]uint64 `json:"by_symbol,omitempty"`
+}
+
+// HelperCalls counts patchpoint helper calls.
+type HelperCalls struct {
+	Patchpoint       uint64 `json:"patchpoint"`
+	PatchpointForced uint64 `json:"patchpoint_forced"`
+}
+
+// OSREntries counts entries into OSR code by route.
+type OSREntries struct {
+	ViaHelper uint64 `json:"via_helper"`
+	ViaJump   uint64 `json:"via_jump"`
+}
+
+// Cycles is the cycle model's estimate.
+type Cycles struct {
+	Total       uint64      `json:"total"`
+	PerResume   float64     `json:"per_resume"`
+	Model       string      `json:"model,omitempty"`
+	Mispredicts Mispredicts `json:"mispredicts"`
+}
+
+// Mispredicts per predictor.
+type Mispredicts struct {
+	Branch   uint64 `json:"branch"`
+	Indirect uint64 `json:"indirect"`
+	Return   uint64 `json:"return"`
+}
+
+// Native holds wall-clock figures.
+type Native struct {
+	NsPerResume Stats `json:"ns_per_resume"`
+	// SamplesNs are per-op times of each sample (baseline subtracted).
+	SamplesNs  []float64 `json:"samples_ns"`
+	BaselineNs float64   `json:"baseline_ns"` // shim overhead per call, subtracted
+	Warmup     int       `json:"warmup"`
+	Scale      string    `json:"scale,omitempty"` // which parameters ran natively
+}
+
+// Stats summarise samples, BenchmarkDotNet/benchstat style.
+type Stats struct {
+	Mean     float64    `json:"mean"`
+	Median   float64    `json:"median"`
+	StdDev   float64    `json:"stddev"`
+	CI95     [2]float64 `json:"ci95"`
+	N        int        `json:"n"`
+	Outliers int        `json:"outliers"`
+}
+
+// FinalState is what both engines must agree on.
+type FinalState struct {
+	SValue   uint32 `json:"s_value"`
+	Ret      uint64 `json:"ret"`
+	Checksum string `json:"checksum"`
+}
+
+// Comparison relates a candidate strategy to the baseline strategy.
+type Comparison struct {
+	Workload  string           `json:"workload"`
+	Params    map[string]int64 `json:"params,omitempty"`
+	Engine    string           `json:"engine"`
+	Metric    string           `json:"metric"` // e.g. instructions.per_resume
+	Baseline  string           `json:"baseline"`
+	Candidate string           `json:"candidate"`
+	Ratio     float64          `json:"ratio"` // baseline / candidate: how many times cheaper the candidate is
+	// For native time: Mann–Whitney U p-value and a verdict.
+	PValue  *float64 `json:"p_value,omitempty"`
+	Verdict string   `json:"verdict,omitempty"` // faster, slower, same, or "too few samples"
+}
