@@ -1,0 +1,322 @@
+// Package emitter is osrsim's x64 machine-code emitter: a builder API with
+// Intel operand order, labels and rel32 fixups (optionally relaxed to rel8),
+// RIP-relative and absolute relocations across sections, symbols and named
+// sub-ranges, Windows x64 UNWIND_INFO records, and listings decoded with
+// golang.org/x/arch/x86/x86asm.
+//
+// Builder methods never return errors: invalid uses are recorded with the
+// position of the caller and returned together by Program.Finish as an
+// ErrorList. Broken internal invariants panic with a "BUG:" message.
+package emitter
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Program is a set of sections sharing one label and symbol namespace.
+type Program struct {
+	sections   []*Builder
+	byName     map[string]*Builder
+	labelNames map[string]int
+	labels     []*Label
+	symbols    map[string]*symDef
+	externs    []string
+	errs       ErrorList
+	relax      bool
+}
+
+// NewProgram returns an empty program with rel8 branch relaxation on.
+func NewProgram() *Program {
+	return &Program{
+		byName:     map[string]*Builder{},
+		labelNames: map[string]int{},
+		symbols:    map[string]*symDef{},
+		relax:      true,
+	}
+}
+
+// SetRelax turns rel8 relaxation of intra-section Jmp/Jcc to labels on or off.
+// Off, every branch keeps its rel32 form.
+func (p *Program) SetRelax(on bool) { p.relax = on }
+
+// Section creates the named section or returns the existing one. Sections are
+// linked at fixed bases by Object.Link.
+func (p *Program) Section(name string) *Builder {
+	if b, ok := p.byName[name]; ok {
+		return b
+	}
+	b := &Builder{p: p, name: name, idx: len(p.sections)}
+	p.sections = append(p.sections, b)
+	p.byName[name] = b
+	return b
+}
+
+// Extern declares a symbol that no section defines; Object.LinkExterns
+// supplies its address.
+func (p *Program) Extern(name string) {
+	if _, ok := p.symbols[name]; ok {
+		p.errorf(ErrDuplicateSymbol, "extern %q is already defined", name)
+		return
+	}
+	p.symbols[name] = &symDef{name: name, kind: symExtern}
+	p.externs = append(p.externs, name)
+}
+
+// errorf records an error at the caller's position.
+func (p *Program) errorf(kind error, format string, args ...any) {
+	p.errs = append(p.errs, &Error{Pos: callerPos(), Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)})
+}
+
+// Label is a position in some section, program-global. Its name is unique
+// within the program (a repeated name gets a ".N" suffix).
+type Label struct {
+	name  string
+	prog  *Program
+	sec   *Builder // nil until bound
+	pos   int      // buffer position once bound
+	where string   // position of NewLabel, for the unbound-label error
+}
+
+// Name is the label's unique name.
+func (l *Label) Name() string { return l.name }
+
+// NewLabel creates an unbound label.
+func (p *Program) NewLabel(name string) *Label {
+	if name == "" {
+		name = "L"
+	}
+	unique := name
+	if n, ok := p.labelNames[name]; ok {
+		for {
+			n++
+			unique = name + "." + strconv.Itoa(n)
+			if _, taken := p.labelNames[unique]; !taken {
+				break
+			}
+		}
+		p.labelNames[name] = n
+	}
+	p.labelNames[unique] = 0
+	l := &Label{name: unique, prog: p, pos: -1, where: callerPos()}
+	p.labels = append(p.labels, l)
+	return l
+}
+
+// SymbolKind tells functions, their named sub-ranges and data apart.
+type SymbolKind uint8
+
+const (
+	SymFunc SymbolKind = iota
+	SymRange
+	SymData
+	symExtern
+)
+
+func (k SymbolKind) String() string {
+	switch k {
+	case SymFunc:
+		return "func"
+	case SymRange:
+		return "range"
+	case SymData:
+		return "data"
+	}
+	return "extern"
+}
+
+type symDef struct {
+	name       string
+	kind       SymbolKind
+	sec        *Builder
+	start, end int // buffer positions; end -1 until set
+}
+
+type span struct{ start, end int }
+
+// Builder appends code and data to one section.
+type Builder struct {
+	p      *Program
+	name   string
+	idx    int
+	buf    []byte // every variable-size item at its maximum size
+	items  []item
+	insts  []span
+	fixups []fixup
+	syms   []*symDef
+	labels []*Label
+	funcs  []*funcRec
+	fn     *funcRec  // open function
+	ranges []*symDef // open ranges, innermost last
+}
+
+// Name is the section name.
+func (b *Builder) Name() string { return b.name }
+
+// NewLabel is Program.NewLabel.
+func (b *Builder) NewLabel(name string) *Label { return b.p.NewLabel(name) }
+
+// Bind binds l at the current offset.
+func (b *Builder) Bind(l *Label) {
+	switch {
+	case l == nil:
+		b.p.errorf(ErrInvalidOperands, "bind of nil label")
+	case l.prog != b.p:
+		b.p.errorf(ErrForeignLabel, "label %q", l.name)
+	case l.sec != nil:
+		b.p.errorf(ErrLabelRebound, "label %q already bound in section %q", l.name, l.sec.name)
+	default:
+		l.sec, l.pos = b, len(b.buf)
+		b.labels = append(b.labels, l)
+	}
+}
+
+// Offset is the current offset in the section. Before Finish it counts every
+// relaxable branch at its long size and every alignment at its maximum
+// padding, so it is an upper bound of the final offset.
+func (b *Builder) Offset() int { return len(b.buf) }
+
+func (b *Builder) defineSym(name string, kind SymbolKind) *symDef {
+	if name == "" {
+		b.p.errorf(ErrInvalidOperands, "empty symbol name")
+		return nil
+	}
+	if _, ok := b.p.symbols[name]; ok {
+		b.p.errorf(ErrDuplicateSymbol, "symbol %q", name)
+		return nil
+	}
+	s := &symDef{name: name, kind: kind, sec: b, start: len(b.buf), end: -1}
+	b.p.symbols[name] = s
+	b.syms = append(b.syms, s)
+	return s
+}
+
+// Func begins function name here: it defines the symbol and a label of the
+// same name and starts unwind recording. Functions do not nest.
+func (b *Builder) Func(name string) {
+	if b.fn != nil {
+		b.p.errorf(ErrSymbolNesting, "func %q begins inside func %q", name, b.fn.sym.name)
+		return
+	}
+	s := b.defineSym(name, SymFunc)
+	if s == nil {
+		return
+	}
+	b.Bind(b.p.NewLabel(name))
+	b.fn = &funcRec{sym: s, prologEnd: -1, where: callerPos()}
+	b.funcs = append(b.funcs, b.fn)
+}
+
+// EndFunc ends the open function at the current offset.
+func (b *Builder) EndFunc() {
+	if b.fn == nil {
+		b.p.errorf(ErrSymbolNesting, "EndFunc without Func")
+		return
+	}
+	if len(b.ranges) > 0 {
+		b.p.errorf(ErrSymbolNesting, "func %q ends inside range %q", b.fn.sym.name, b.ranges[len(b.ranges)-1].name)
+		b.ranges = b.ranges[:0]
+	}
+	b.fn.sym.end = len(b.buf)
+	b.fn = nil
+}
+
+// BeginRange begins a named sub-range (e.g. "helper.lookup"); ranges nest.
+func (b *Builder) BeginRange(name string) {
+	if s := b.defineSym(name, SymRange); s != nil {
+		b.ranges = append(b.ranges, s)
+	}
+}
+
+// EndRange ends the innermost open range.
+func (b *Builder) EndRange() {
+	if len(b.ranges) == 0 {
+		b.p.errorf(ErrSymbolNesting, "EndRange without BeginRange")
+		return
+	}
+	b.ranges[len(b.ranges)-1].end = len(b.buf)
+	b.ranges = b.ranges[:len(b.ranges)-1]
+}
+
+// DefineSymbol defines a data symbol here. Its end is set by EndSymbol or
+// else is the start of the next symbol of the section (or the section end).
+func (b *Builder) DefineSymbol(name string) { b.defineSym(name, SymData) }
+
+// EndSymbol sets the end of data symbol name to the current offset.
+func (b *Builder) EndSymbol(name string) {
+	s, ok := b.p.symbols[name]
+	if !ok || s.sec != b || s.kind != SymData {
+		b.p.errorf(ErrUndefinedSymbol, "EndSymbol(%q): no data symbol of that name in section %q", name, b.name)
+		return
+	}
+	s.end = len(b.buf)
+}
+
+// Bytes appends raw data (not instructions).
+func (b *Builder) Bytes(p []byte) { b.buf = append(b.buf, p...) }
+
+func (b *Builder) U8(v uint8)   { b.buf = append(b.buf, v) }
+func (b *Builder) U16(v uint16) { b.buf = append(b.buf, byte(v), byte(v>>8)) }
+func (b *Builder) U32(v uint32) { b.buf = appendLE32(b.buf, int32(v)) }
+func (b *Builder) U64(v uint64) {
+	for i := 0; i < 8; i++ {
+		b.buf = append(b.buf, byte(v>>(8*i)))
+	}
+}
+
+// U64Sym appends the absolute address of symbol name plus addend (resolved by Link).
+func (b *Builder) U64Sym(name string, addend int64) {
+	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, sym: name, addend: addend})
+	b.U64(0)
+}
+
+// U64Label appends the absolute address of label l (resolved by Link).
+func (b *Builder) U64Label(l *Label) {
+	if !b.checkLabel(l) {
+		return
+	}
+	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, label: l})
+	b.U64(0)
+}
+
+// Space appends n zero bytes.
+func (b *Builder) Space(n int) {
+	if n < 0 {
+		b.p.errorf(ErrInvalidOperands, "Space(%d)", n)
+		return
+	}
+	b.buf = append(b.buf, make([]byte, n)...)
+}
+
+// Align pads with fill to a multiple of n (a power of two) in the final
+// layout. Use NopAlign in code.
+func (b *Builder) Align(n int, fill byte) { b.align(n, fill, false) }
+
+// NopAlign pads with recommended multi-byte nops (each one instruction) to
+// a multiple of n (a power of two) in the final layout.
+func (b *Builder) NopAlign(n int) { b.align(n, 0x90, true) }
+
+func (b *Builder) align(n int, fill byte, nops bool) {
+	if n <= 0 || n&(n-1) != 0 || n > 4096 {
+		b.p.errorf(ErrInvalidAlignment, "alignment %d is not a power of two in 1..4096", n)
+		return
+	}
+	if n == 1 {
+		return
+	}
+	// Reserve the maximum padding; layout shrinks it.
+	b.items = append(b.items, item{kind: itemAlign, pos: len(b.buf), bufLen: n - 1, n: n, fill: fill, nops: nops})
+	b.buf = append(b.buf, make([]byte, n-1)...)
+}
+
+func (b *Builder) checkLabel(l *Label) bool {
+	if l == nil {
+		b.p.errorf(ErrInvalidOperands, "nil label")
+		return false
+	}
+	if l.prog != b.p {
+		b.p.errorf(ErrForeignLabel, "label %q", l.name)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,106 @@
+package emitter
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Sentinel errors. Every recorded error wraps exactly one of them, so callers
+// can test the kind with errors.Is on an *Error or on the whole ErrorList.
+var (
+	ErrInvalidOperands  = errors.New("invalid operands")
+	ErrImmRange         = errors.New("immediate out of range")
+	ErrDispRange        = errors.New("displacement out of range")
+	ErrUnboundLabel     = errors.New("unbound label")
+	ErrLabelRebound     = errors.New("label bound twice")
+	ErrDuplicateSymbol  = errors.New("duplicate symbol")
+	ErrUndefinedSymbol  = errors.New("undefined symbol")
+	ErrSymbolNesting    = errors.New("symbol nesting")
+	ErrUnwind           = errors.New("invalid unwind record")
+	ErrUnknownSection   = errors.New("unknown section")
+	ErrForeignLabel     = errors.New("label of another program")
+	ErrInvalidAlignment = errors.New("invalid alignment")
+)
+
+// Error is one recorded problem with the position of the caller that caused it.
+type Error struct {
+	Pos string // file:line of the first caller outside package emitter ("" at Link)
+	Err error  // wraps a sentinel
+}
+
+func (e *Error) Error() string {
+	if e.Pos == "" {
+		return e.Err.Error()
+	}
+	return e.Pos + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorList collects every problem of one build, so a single run reports all.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	switch len(l) {
+	case 0:
+		return "no errors"
+	case 1:
+		return l[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more errors)", l[0].Error(), len(l)-1)
+}
+
+// Unwrap lets errors.Is and errors.As look at every element.
+func (l ErrorList) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// Err returns nil for an empty list, else the list itself.
+func (l ErrorList) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// pkgDir is this package's source directory; frames from it that are not
+// test files belong to the emitter and are skipped when positioning errors.
+var pkgDir = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file)
+}()
+
+// callerPos returns file:line of the first caller outside package emitter.
+func callerPos() string {
+	var pcs [32]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if f.File != "" && (filepath.Dir(f.File) != pkgDir || strings.HasSuffix(f.File, "_test.go")) {
+			return fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		if !more {
+			return "?"
+		}
+	}
+}
+
+// bug panics on a broken internal invariant.
+func bug(format string, args ...any) {
+	panic("BUG: " + fmt.Sprintf(format, args...))
+}
+
+// Link errors.
+var (
+	ErrNoBase         = errors.New("section without base address")
+	ErrRel32Range     = errors.New("rel32 out of range")
+	ErrSectionOverlap = errors.New("sections overlap")
+)
