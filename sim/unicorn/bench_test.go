@@ -12,7 +12,7 @@ import (
 // tier0Loop looks like a tier0 method: locals in frame slots, a patchpoint
 // counter at the loop head that calls a helper every 1000 iterations, a
 // call/ret pair and a conditional back edge: 15 instructions in 4
-// translation blocks per iteration, 5 of them memory writes.
+// translation blocks per iteration, 4 of them memory writes.
 var tier0Loop = fmt.Sprintf(`
 main:
 	push %%rbp
