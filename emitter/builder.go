@@ -266,7 +266,7 @@ func (b *Builder) U64(v uint64) {
 
 // U64Sym appends the absolute address of symbol name plus addend (resolved by Link).
 func (b *Builder) U64Sym(name string, addend int64) {
-	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, sym: name, addend: addend})
+	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, sym: name, addend: addend, pcs: callerPCs()})
 	b.U64(0)
 }
 

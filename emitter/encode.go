@@ -122,7 +122,11 @@ func (b *Builder) encode(e *enc) int {
 	b.buf = buf
 	if fixPos >= 0 {
 		m := e.rm.mem
-		b.fixups = append(b.fixups, fixup{pos: fixPos, end: len(buf), kind: fixRel32, label: m.label, sym: m.sym, addend: int64(m.disp)})
+		f := fixup{pos: fixPos, end: len(buf), kind: fixRel32, label: m.label, sym: m.sym, addend: int64(m.disp)}
+		if m.label == nil {
+			f.pcs = callerPCs()
+		}
+		b.fixups = append(b.fixups, f)
 	}
 	b.insts = append(b.insts, span{start, len(buf)})
 	return start

@@ -81,7 +81,22 @@ var pkgDir = func() string {
 func callerPos() string {
 	var pcs [32]uintptr
 	n := runtime.Callers(2, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
+	return posFromPCs(pcs[:n])
+}
+
+// callerPCs captures the stack cheaply for a position that is only needed
+// if an error shows up later (at Finish).
+func callerPCs() *[16]uintptr {
+	var pcs [16]uintptr
+	runtime.Callers(2, pcs[:])
+	return &pcs
+}
+
+func posFromPCs(pcs []uintptr) string {
+	for len(pcs) > 0 && pcs[len(pcs)-1] == 0 {
+		pcs = pcs[:len(pcs)-1]
+	}
+	frames := runtime.CallersFrames(pcs)
 	for {
 		f, more := frames.Next()
 		if f.File != "" && (filepath.Dir(f.File) != pkgDir || strings.HasSuffix(f.File, "_test.go")) {

@@ -276,7 +276,7 @@ func (b *Builder) MovAbs(dst Reg, sym string, addend int64) {
 	}
 	b.MovImm64(dst, 0)
 	end := len(b.buf)
-	b.fixups = append(b.fixups, fixup{pos: end - 8, end: end, kind: fixAbs64, sym: sym, addend: addend})
+	b.fixups = append(b.fixups, fixup{pos: end - 8, end: end, kind: fixAbs64, sym: sym, addend: addend, pcs: callerPCs()})
 }
 
 // MovAbsLabel is movabs r64, &label (an abs64 relocation resolved by Link).
@@ -537,7 +537,11 @@ func (b *Builder) rel32(l *Label, sym string, ops ...byte) {
 	e.opcode(ops...)
 	b.encode(&e)
 	end := len(b.buf)
-	b.fixups = append(b.fixups, fixup{pos: end - 4, end: end, kind: fixRel32, label: l, sym: sym})
+	f := fixup{pos: end - 4, end: end, kind: fixRel32, label: l, sym: sym}
+	if l == nil {
+		f.pcs = callerPCs()
+	}
+	b.fixups = append(b.fixups, f)
 }
 
 // Call: *Label or Sym -> call rel32; Reg or Mem -> call *r/m.

@@ -49,6 +49,7 @@ type fixup struct {
 	label  *Label
 	sym    string
 	addend int64
+	pcs    *[16]uintptr // caller stack of a symbol reference, for errors at Finish
 }
 
 // layout holds the final sizes of one section's items.
@@ -157,7 +158,7 @@ func (p *Program) Finish() (*Object, error) {
 			if f.label != nil {
 				checkLabel(f.label)
 			} else if _, ok := p.symbols[f.sym]; !ok {
-				add("", ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.sym, b.name)
+				add(posFromPCs(f.pcs[:]), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.sym, b.name)
 			}
 		}
 	}
@@ -225,6 +226,7 @@ func (b *Builder) finish(add func(pos string, kind error, format string, args ..
 	// Labels.
 	for _, lb := range b.labels {
 		s.Labels[lb.name] = l.final(lb.pos)
+		s.labelOrder = append(s.labelOrder, lb.name)
 	}
 
 	// Fixups.

@@ -57,14 +57,12 @@ func (l *Linked) Listing(o *Object, section string, annotate func(addr uint64) s
 		heads[sym.Start] = append(heads[sym.Start], h)
 	}
 	labelsAt := map[int][]string{}
-	for name, off := range s.Labels {
+	for _, name := range s.labelOrder {
+		off := s.Labels[name]
 		if _, isSym := l.Symbols[name]; isSym && l.Symbols[name] == base+uint64(off) {
 			continue // a Func's own label
 		}
 		labelsAt[off] = append(labelsAt[off], name)
-	}
-	for _, v := range labelsAt {
-		sort.Strings(v)
 	}
 
 	var sb strings.Builder
@@ -164,14 +162,13 @@ func newSymTable(o *Object, l *Linked) *symTable {
 	for i := len(t.syms) - 1; i >= 0; i-- {
 		t.exact[t.syms[i].start] = t.syms[i].name
 	}
-	var labels []string
-	for name := range l.Labels {
-		labels = append(labels, name)
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(labels)))
-	for _, name := range labels {
-		if _, isSym := l.Symbols[name]; !isSym {
-			t.exact[l.Labels[name]] = name
+	// The first label bound at an address names it.
+	for _, s := range o.Sections {
+		for i := len(s.labelOrder) - 1; i >= 0; i-- {
+			name := s.labelOrder[i]
+			if _, isSym := l.Symbols[name]; !isSym {
+				t.exact[l.Labels[name]] = name
+			}
 		}
 	}
 	return t

@@ -22,6 +22,8 @@ type Section struct {
 	Labels  map[string]int // bound label name -> offset
 	Relocs  []Reloc
 	Unwind  []FuncUnwind // one per Func, in definition order
+
+	labelOrder []string // label names in binding order (listings prefer the first bound)
 }
 
 // Inst is one instruction's extent.
