@@ -357,6 +357,9 @@ func emitCapture(b *Builder) {
 	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
 	b.Pushfq()
 	b.Pop(RAX)
+	// Status flags only: IF and the other system flags differ between a
+	// user process and the emulator, and popfq ignores them in user mode.
+	b.And(S32, RAX, Imm(StatusFlags))
 	b.Mov(S64, M(RCX, OffCtxRFlags), RAX)
 	for x := 0; x < 16; x++ {
 		b.Movdqu(M(RCX, OffCtxXMM+16*int32(x)), XReg(x))

@@ -73,6 +73,10 @@ const (
 	ContextSize  = OffCtxXMM + 16*16
 )
 
+// StatusFlags are the RFLAGS bits a captured context keeps (CF, PF, AF,
+// ZF, SF, DF, OF).
+const StatusFlags = 0xCD5
+
 // Context mirrors the context layout.
 type Context struct {
 	GPR    [16]uint64

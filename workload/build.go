@@ -27,6 +27,7 @@ const (
 const (
 	SymEntry = "host.entry" // SysV: uint64 entry(uint64 arg)
 	SymMain  = "runtime.main"
+	SymZero  = "host.zero" // 16 zero bytes
 )
 
 // Event names the engines count; reports are built from them.
@@ -133,15 +134,49 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	}
 	helper.EmitCode(code)
 
+	data.Align(16, 0)
+	data.DefineSymbol(SymZero)
+	data.Space(16)
+	data.EndSymbol(SymZero)
 	data.DefineSymbol(StaticValue)
 	data.U32(0)
 	data.EndSymbol(StaticValue)
+	for _, f := range g.paramFields() {
+		data.DefineSymbol(f.sym)
+		data.U32(uint32(f.v))
+		data.EndSymbol(f.sym)
+	}
 	if g.m.Async {
 		rt.EmitData(data)
 		continuation.EmitResumeInfo(data, g.m.Name, jit.Tier0Sym(g.m.Name))
 	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
 	return prog.Finish()
+}
+
+// The driver reads the workload's sizes from data, so images of one
+// workload at different scales share byte-identical code: native runs at
+// full scale execute exactly the code that completed under emulation.
+const (
+	SymParamN          = "params.n"
+	SymParamAwaits     = "params.awaits"
+	SymParamCalls      = "params.calls"
+	SymParamIterations = "params.iterations"
+)
+
+type paramField struct {
+	sym string
+	v   int
+}
+
+func (g *gen) paramFields() []paramField {
+	switch g.p.Workload {
+	case AwaitLoop:
+		return []paramField{{SymParamN, g.p.N}, {SymParamAwaits, g.p.Awaits}}
+	case Reentry:
+		return []paramField{{SymParamCalls, g.p.Calls}, {SymParamIterations, g.p.Iterations}}
+	}
+	return nil
 }
 
 // emitEntry is the host boundary: SysV in, saves the host's callee-saved
@@ -156,6 +191,18 @@ func emitEntry(b *Builder) {
 	b.MovImm64(RAX, sim.HostBase)
 	b.Mov(S64, M(RAX, 0), RSP)
 	b.MovImm64(RSP, sim.StackBase+StackSize)
+	// Start from a register state that doesn't depend on the host: tier0
+	// frames save callee-saved registers and the helper captures every
+	// register, so host values would otherwise end up in image memory and
+	// the engines' final states would differ.
+	for r := RAX; r <= R15; r++ {
+		if r != RSP && r != RDI {
+			b.Xor(S32, r, r)
+		}
+	}
+	for x := 0; x < 16; x++ {
+		b.Movdqu(XReg(x), RIPSym(SymZero))
+	}
 	b.Call(Sym(SymMain))
 	b.MovImm64(RCX, sim.HostBase)
 	b.Mov(S64, RSP, M(RCX, 0))
@@ -177,8 +224,8 @@ func (g *gen) emitMain(b *Builder) {
 		b.AllocStack(40)
 		b.EndProlog()
 		b.Xor(S32, RCX, RCX)
-		b.Mov(S32, RDX, Imm(g.p.N))
-		b.Mov(S32, R8, Imm(g.p.Awaits))
+		b.Mov(S32, RDX, RIPSym(SymParamN))
+		b.Mov(S32, R8, RIPSym(SymParamAwaits))
 		b.Lea(R9, RIPSym(continuation.SymAwaiter))
 		b.Call(tier0)
 		b.Test(S64, RCX, RCX)
@@ -202,11 +249,11 @@ func (g *gen) emitMain(b *Builder) {
 		b.PushNonvol(RBX)
 		b.AllocStack(32)
 		b.EndProlog()
-		b.Mov(S32, RBX, Imm(g.p.Calls))
+		b.Mov(S32, RBX, RIPSym(SymParamCalls))
 		b.Bind(loop)
 		b.Test(S32, RBX, RBX)
 		b.Jcc(CondE, done)
-		b.Mov(S32, RCX, Imm(g.p.Iterations))
+		b.Mov(S32, RCX, RIPSym(SymParamIterations))
 		b.Call(tier0)
 		b.Dec(S32, RBX)
 		b.Jmp(loop)

@@ -1,0 +1,187 @@
+// Package runner runs experiment cells on the engines and turns engine
+// results into report results: region and helper-step breakdowns, event
+// counts, verification against the Go reference computation.
+package runner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/unicorn"
+	"github.com/osrsim/osrsim/workload"
+)
+
+// Regions of the per-resume breakdown.
+const (
+	RegionTier0   = "tier0"
+	RegionOSR     = "osr"
+	RegionHelper  = "helper"
+	RegionRuntime = "runtime"
+	RegionOther   = "other"
+)
+
+// RegionOf classifies a function symbol.
+func RegionOf(fn string) string {
+	switch {
+	case strings.HasSuffix(fn, ".tier0"):
+		return RegionTier0
+	case strings.Contains(fn, ".osr@"):
+		return RegionOSR
+	case strings.HasPrefix(fn, "patchpoint."):
+		return RegionHelper
+	case strings.HasPrefix(fn, "runtime."):
+		return RegionRuntime
+	}
+	return RegionOther
+}
+
+// helperSteps maps a helper step to the symbols (functions or named
+// sub-ranges) whose instructions it counts. The worker's own step is what
+// remains of it outside its named sub-ranges.
+var helperSteps = []struct {
+	step string
+	syms []string
+}{
+	{"stub", []string{patchpoint.SymHelper, patchpoint.SymForced}},
+	{"counter", []string{patchpoint.StepCounter}},
+	{"code_lookup", []string{patchpoint.SymLookupCode}},
+	{"pp_lookup", []string{patchpoint.SymPPLookup}},
+	{"trigger", []string{patchpoint.StepTrigger, patchpoint.SymJITCompile}},
+	{"capture", []string{patchpoint.SymCapture}},
+	{"unwind", []string{patchpoint.StepUnwind, patchpoint.SymVirtualUnwind}},
+	{"osr_context", []string{patchpoint.StepSetup}},
+	{"restore", []string{patchpoint.SymRestore}},
+}
+
+// Emulate runs a built workload under Unicorn and checks it against the Go
+// reference: final s_value, suspensions and resumptions.
+func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
+	r, err := unicorn.Run(b.Image, opt)
+	if err != nil {
+		return nil, r, fmt.Errorf("%s/%s: %w", b.Params.Workload, b.Strategy, err)
+	}
+	res := FromCounts(b, r)
+	if err := Verify(b, res); err != nil {
+		return res, r, err
+	}
+	return res, r, nil
+}
+
+// FromCounts builds a report result from an emulated run.
+func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
+	c := r.Counts
+	ops := b.Expect.Ops
+	per := func(n uint64) float64 {
+		if ops == 0 {
+			return 0
+		}
+		return float64(n) / float64(ops)
+	}
+	ins := &report.Instructions{Total: c.Total, PerResume: per(c.Total),
+		ByRegion: map[string]uint64{}, ByStep: map[string]uint64{}, BySymbol: map[string]uint64{}}
+	for _, s := range b.Object.Section("code").Symbols {
+		n := c.ByRegion[s.Name]
+		if n == 0 {
+			continue
+		}
+		ins.BySymbol[s.Name] = n
+		if s.Kind == emitter.SymFunc {
+			ins.ByRegion[RegionOf(s.Name)] += n
+		}
+	}
+	if n := c.ByRegion[unicorn.OtherRegion]; n > 0 {
+		ins.ByRegion[RegionOther] += n
+	}
+	stepped := uint64(0)
+	for _, st := range helperSteps {
+		for _, s := range st.syms {
+			ins.ByStep[st.step] += c.ByRegion[s]
+			stepped += c.ByRegion[s]
+		}
+	}
+	ins.ByStep["worker"] = ins.ByRegion[RegionHelper] - stepped
+	for k, v := range ins.ByStep {
+		if v == 0 {
+			delete(ins.ByStep, k)
+		}
+	}
+
+	ev := func(prefix string) uint64 {
+		var n uint64
+		for k, v := range c.Events {
+			if k == prefix || strings.HasPrefix(k, prefix+".") {
+				n += v
+			}
+		}
+		return n
+	}
+	osrEntries, jumps := ev(workload.EvOSREntry), ev(workload.EvResumeJump)
+	return &report.Result{
+		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
+		Params: Flatten(b.Params), Ops: ops, Instructions: ins,
+		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
+		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
+		Suspensions: ev(workload.EvSuspend), Resumptions: ev(workload.EvResume),
+		FinalState:  finalState(r.State),
+	}
+}
+
+// Verify checks a result against the workload's Go reference computation.
+func Verify(b *workload.Built, res *report.Result) error {
+	want := b.Expect
+	var errs []string
+	if res.FinalState.SValue != want.SValue {
+		errs = append(errs, fmt.Sprintf("s_value %d, want %d", res.FinalState.SValue, want.SValue))
+	}
+	if res.Engine == "emu" {
+		if res.Suspensions != want.Suspensions {
+			errs = append(errs, fmt.Sprintf("suspensions %d, want %d", res.Suspensions, want.Suspensions))
+		}
+		if res.Resumptions != want.Resumptions {
+			errs = append(errs, fmt.Sprintf("resumptions %d, want %d", res.Resumptions, want.Resumptions))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s/%s/%s: model does not match the reference: %s", res.Workload, res.Strategy, res.Engine, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// finalState condenses an engine's final state: s_value is the return
+// value; the checksum covers every compared region.
+func finalState(s sim.State) report.FinalState {
+	names := make([]string, 0, len(s.Checksums))
+	for k := range s.Checksums {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, k := range names {
+		fmt.Fprintf(h, "%s=%s\n", k, s.Checksums[k])
+	}
+	return report.FinalState{SValue: uint32(s.Ret), Ret: s.Ret, Checksum: hex.EncodeToString(h.Sum(nil))[:32]}
+}
+
+// Flatten lists a workload's parameters as report params.
+func Flatten(p workload.Params) map[string]int64 {
+	m := map[string]int64{"extra_frame": int64(p.ExtraFrame)}
+	switch p.Workload {
+	case workload.AwaitLoop:
+		m["n"], m["awaits"], m["live_locals"] = int64(p.N), int64(p.Awaits), int64(p.LiveLocals)
+	case workload.Reentry:
+		m["calls"], m["iterations"] = int64(p.Calls), int64(p.Iterations)
+	}
+	pp := p.Patchpoint
+	m["patchpoint.initial_counter"] = int64(pp.InitialCounter)
+	m["patchpoint.counter_bump"] = int64(pp.CounterBump)
+	m["patchpoint.hit_limit"] = int64(pp.HitLimit)
+	m["patchpoint.methods"] = int64(pp.Methods)
+	return m
+}
