@@ -9,6 +9,8 @@ type Report struct {
 	Env         Env          `json:"env"`
 	Results     []Result     `json:"results"`
 	Comparisons []Comparison `json:"comparisons"`
+	// Baseline is the strategy comparisons are relative to (set by Compare).
+	Baseline string `json:"baseline,omitempty"`
 	// Sweeps name the parameters varied in this experiment (in config
 	// order); line charts plot per-op cost against each.
 	Sweeps   []string `json:"sweeps,omitempty"`
@@ -101,6 +103,9 @@ type Stats struct {
 	CI95     [2]float64 `json:"ci95"`
 	N        int        `json:"n"`
 	Outliers int        `json:"outliers"`
+	// OutliersRemoved counts the upper outliers left out of every figure
+	// above (N excludes them); see Summarize.
+	OutliersRemoved int `json:"outliers_removed"`
 }
 
 // FinalState is what both engines must agree on.
@@ -122,4 +127,8 @@ type Comparison struct {
 	// For native time: Mann–Whitney U p-value and a verdict.
 	PValue  *float64 `json:"p_value,omitempty"`
 	Verdict string   `json:"verdict,omitempty"` // faster, slower, same, or "too few samples"
+	// BaselineN and CandidateN are the sample counts behind a native
+	// comparison (raw samples, outliers included).
+	BaselineN  int `json:"baseline_n,omitempty"`
+	CandidateN int `json:"candidate_n,omitempty"`
 }

@@ -129,7 +129,7 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
 		Suspensions: ev(workload.EvSuspend), Resumptions: ev(workload.EvResume),
-		FinalState:  finalState(r.State),
+		FinalState: finalState(r.State),
 	}
 }
 

@@ -32,6 +32,9 @@ type Counts struct {
 	// Options.CheckAlignment); MisalignedAt holds the first few call sites.
 	MisalignedCalls uint64
 	MisalignedAt    []uint64
+	// Cycles holds the cycle model's estimate and mispredictions (only
+	// with Options.Cycles).
+	Cycles *CycleCounts
 }
 
 // segment is a maximal byte range of code whose set of containing symbols

@@ -24,9 +24,68 @@ osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t n
 	return s;
 }
 
+static void osr_cyc_free(osr_cyc *c) {
+	if (!c)
+		return;
+	free(c->cost);
+	free(c->end_kind);
+	free(c->end_start);
+	free(c->cls_prefix);
+	free(c->cls_counts);
+	free(c->pht);
+	free(c->btb_pc);
+	free(c->btb_target);
+	free(c);
+}
+
+osr_cyc *osr_cyc_new(osr_state *s, uint32_t pht_bits, uint32_t btb_entries, uint32_t nclass, int cls) {
+	osr_cyc *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	uint64_t n = s->size + 1;
+	c->cost = calloc(n, sizeof *c->cost);
+	c->end_kind = calloc(n, 1);
+	c->end_start = calloc(n, sizeof *c->end_start);
+	c->pht_bits = pht_bits;
+	c->pht = calloc((size_t)1 << pht_bits, 1);
+	c->btb_entries = btb_entries;
+	c->btb_pc = calloc(btb_entries, sizeof *c->btb_pc);
+	c->btb_target = calloc(btb_entries, sizeof *c->btb_target);
+	c->nclass = nclass;
+	if (cls) {
+		c->cls_prefix = calloc(n * nclass, sizeof *c->cls_prefix);
+		c->cls_counts = calloc(nclass, sizeof *c->cls_counts);
+	}
+	if (!c->cost || !c->end_kind || !c->end_start || !c->pht || !c->btb_pc || !c->btb_target ||
+	    (cls && (!c->cls_prefix || !c->cls_counts))) {
+		osr_cyc_free(c);
+		return NULL;
+	}
+	osr_cyc_free(s->cyc);
+	s->cyc = c;
+	osr_cyc_reset(c);
+	return c;
+}
+
+// Every run starts with cold predictors, so runs are deterministic.
+void osr_cyc_reset(osr_cyc *c) {
+	c->prev_end = UINT64_MAX;
+	c->ghist = 0;
+	c->rsb_top = 0;
+	memset(c->rsb, 0, sizeof c->rsb);
+	memset(c->pht, 2, (size_t)1 << c->pht_bits); // weakly taken
+	memset(c->btb_pc, 0xff, c->btb_entries * sizeof *c->btb_pc);
+	memset(c->btb_target, 0, c->btb_entries * sizeof *c->btb_target);
+	c->cycles = 0;
+	c->taken = c->cond = c->cond_miss = c->ind = c->ind_miss = c->ret = c->ret_miss = 0;
+	if (c->cls_counts)
+		memset(c->cls_counts, 0, c->nclass * sizeof *c->cls_counts);
+}
+
 void osr_state_free(osr_state *s) {
 	if (!s)
 		return;
+	osr_cyc_free(s->cyc);
 	free(s->prefix);
 	free(s->seg);
 	free(s->seg_end);
@@ -51,6 +110,8 @@ void osr_state_reset(osr_state *s) {
 	s->mem_addr = 0;
 	s->stop_pc = 0;
 	s->intno = 0;
+	if (s->cyc)
+		osr_cyc_reset(s->cyc);
 }
 
 static void runaway(uc_engine *uc, osr_state *s) {
@@ -74,6 +135,96 @@ static void count_span(osr_state *s, uint64_t a, uint64_t e) {
 	}
 }
 
+// The control transfer that ended at code offset c->prev_end (if any) went
+// to addr: run the predictors on it. Block and exact mode both call this
+// with the previous block's (instruction's) end, so they agree: a block
+// ends at every control transfer, and a block that ends without one is a
+// fall-through (kind OSR_K_OTHER).
+static inline void cyc_transfer(osr_state *s, osr_cyc *c, uint64_t addr) {
+	uint64_t pe = c->prev_end;
+	if (pe == UINT64_MAX)
+		return;
+	int k = c->end_kind[pe];
+	if (k == OSR_K_OTHER)
+		return;
+	uint64_t next = s->base + pe; // fall-through / return address
+	uint64_t pc = s->base + c->end_start[pe];
+	uint64_t extra = 0;
+	switch (k) {
+	case OSR_K_COND: {
+		int taken = addr != next;
+		uint64_t mask = ((uint64_t)1 << c->pht_bits) - 1;
+		uint64_t i = pc ^ (pc >> c->pht_bits);
+		if (c->gshare)
+			i ^= c->ghist;
+		i &= mask;
+		uint8_t ctr = c->pht[i];
+		c->cond++;
+		if ((ctr >= 2) != taken) {
+			c->cond_miss++;
+			extra += c->cond_pen;
+		}
+		if (taken) {
+			if (ctr < 3)
+				c->pht[i] = ctr + 1;
+			c->taken++;
+			extra += c->taken_cost;
+		} else if (ctr > 0) {
+			c->pht[i] = ctr - 1;
+		}
+		if (c->hist_bits)
+			c->ghist = ((c->ghist << 1) | (uint64_t)taken) & (((uint64_t)1 << c->hist_bits) - 1);
+		break;
+	}
+	case OSR_K_CALL:
+	case OSR_K_ICALL:
+		c->rsb_top = (c->rsb_top + 1) % c->rsb_depth;
+		c->rsb[c->rsb_top] = next;
+		if (k == OSR_K_CALL)
+			goto direct;
+		/* fall through */
+	case OSR_K_IJMP: {
+		uint64_t i = (pc ^ (pc >> 12)) & (c->btb_entries - 1);
+		c->ind++;
+		if (c->btb_pc[i] != pc || c->btb_target[i] != addr) {
+			c->ind_miss++;
+			extra += c->ind_pen;
+			c->btb_pc[i] = pc;
+			c->btb_target[i] = addr;
+		}
+		goto direct;
+	}
+	case OSR_K_RET: {
+		uint64_t pred = c->rsb[c->rsb_top];
+		c->rsb_top = (c->rsb_top + c->rsb_depth - 1) % c->rsb_depth;
+		c->ret++;
+		if (pred != addr) {
+			c->ret_miss++;
+			extra += c->ret_pen;
+		}
+		goto direct;
+	}
+	case OSR_K_JMP:
+	direct:
+		c->taken++;
+		extra += c->taken_cost;
+		break;
+	}
+	c->cycles += extra;
+}
+
+// The cycle model's part of a block [a, e) of code offsets.
+static inline void cyc_block(osr_state *s, osr_cyc *c, uint64_t addr, uint64_t a, uint64_t e) {
+	cyc_transfer(s, c, addr);
+	c->cycles += c->cost[e] - c->cost[a];
+	if (c->cls_prefix) {
+		uint64_t n = s->size + 1;
+		for (uint32_t k = 0; k < c->nclass; k++)
+			c->cls_counts[k] += c->cls_prefix[k * n + e] - c->cls_prefix[k * n + a];
+	}
+	c->prev_end = e;
+}
+
 // The hot path: one call per translation block executed.
 static void block_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 	osr_state *s = ud;
@@ -93,6 +244,8 @@ static void block_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 	// call's return address executed that call.
 	if (e > a && (s->flags[e] & OSR_FLAG_CALL_END))
 		s->calls++;
+	if (s->cyc)
+		cyc_block(s, s->cyc, addr, a, e);
 	if (s->max_insts && s->total > s->max_insts)
 		runaway(uc, s);
 }
@@ -105,6 +258,10 @@ static void insn_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 		return;
 	s->total++;
 	s->seg_counts[s->seg[a]]++;
+	if (s->cyc) {
+		uint64_t e = a + size;
+		cyc_block(s, s->cyc, addr, a, e <= s->size ? e : s->size);
+	}
 	if (s->flags[a] & OSR_FLAG_CALL) {
 		s->calls++;
 		if (s->check_align) {

@@ -25,6 +25,52 @@ enum {
 	OSR_STOP_SYSCALL,
 };
 
+// Kind of the instruction that ends at a code offset (osr_cyc.end_kind):
+// what the predictors look at when the next block starts.
+enum {
+	OSR_K_OTHER = 0, // falls through
+	OSR_K_COND,      // conditional branch
+	OSR_K_JMP,       // direct jmp
+	OSR_K_CALL,      // direct call
+	OSR_K_IJMP,      // indirect jmp
+	OSR_K_ICALL,     // indirect call
+	OSR_K_RET,       // ret
+};
+
+#define OSR_RSB_MAX 256
+#define OSR_CYC_ONE 65536 // fixed point: cost units per cycle
+
+// Cycle model state (see package cycles for the model). Tables and
+// parameters are written by Go before the first run; the predictor state
+// and counters are reset per run.
+typedef struct osr_cyc {
+	uint64_t *cost;       // [size+1] prefix sum of instruction costs (OSR_CYC_ONE units)
+	uint8_t *end_kind;    // [size+1] OSR_K_* of the instruction ending at each offset
+	uint32_t *end_start;  // [size+1] start offset of the instruction ending there
+	uint32_t nclass;      // classes counted when cls_prefix != NULL
+	uint32_t *cls_prefix; // [nclass*(size+1)] per-class prefix tables, or NULL
+
+	uint64_t taken_cost; // every taken control transfer
+	uint64_t cond_pen, ind_pen, ret_pen;
+	int gshare;
+	uint32_t pht_bits, hist_bits;
+	uint8_t *pht; // [1 << pht_bits] 2-bit counters
+	uint32_t btb_entries; // power of two
+	uint64_t *btb_pc, *btb_target;
+	uint32_t rsb_depth; // 1..OSR_RSB_MAX
+
+	// Predictor state.
+	uint64_t prev_end; // code offset where the previous block ended, or UINT64_MAX
+	uint64_t ghist;
+	uint32_t rsb_top;
+	uint64_t rsb[OSR_RSB_MAX];
+
+	// Counters.
+	uint64_t cycles; // OSR_CYC_ONE units
+	uint64_t taken, cond, cond_miss, ind, ind_miss, ret, ret_miss;
+	uint64_t *cls_counts; // [nclass], with cls_prefix
+} osr_cyc;
+
 typedef struct osr_state {
 	// Tables, written by Go before the first run and read-only afterwards.
 	uint64_t base;      // start of the code range
@@ -55,11 +101,17 @@ typedef struct osr_state {
 	uint64_t mem_addr;
 	uint64_t stop_pc;
 	uint32_t intno;
+
+	osr_cyc *cyc; // NULL: no cycle model
 } osr_state;
 
 osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t nevents);
 void osr_state_free(osr_state *s);
 void osr_state_reset(osr_state *s);
+
+// Cycle model: allocate tables (cls: also per-class prefix tables), reset.
+osr_cyc *osr_cyc_new(osr_state *s, uint32_t pht_bits, uint32_t btb_entries, uint32_t nclass, int cls);
+void osr_cyc_reset(osr_cyc *c);
 
 // Hook installers; uc_hook_add is variadic, which cgo cannot call.
 uc_err osr_hook_blocks(uc_engine *uc, osr_state *s);

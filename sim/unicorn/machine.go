@@ -42,6 +42,13 @@ type Options struct {
 	MaxInstructions uint64
 	// Timeout stops a run after this wall time (0: none).
 	Timeout time.Duration
+	// Cycles, if set, has the hooks estimate cycles with this model and its
+	// branch, indirect-branch and return predictors (Counts.Cycles). Block
+	// and exact mode compute the same figures.
+	Cycles *CycleModel
+	// ClassCounts also counts executed instructions per cost class
+	// (Counts.Cycles.ByClass); it needs Cycles.
+	ClassCounts bool
 
 	noHooks bool // raw Unicorn, for overhead benchmarks only
 }
@@ -171,6 +178,19 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 		return nil, errors.New("unicorn: out of memory for counting tables")
 	}
 	lay.fill(im, m.st)
+	if opt.ClassCounts && opt.Cycles == nil {
+		return nil, errors.New("unicorn: Options.ClassCounts needs Options.Cycles")
+	}
+	if opt.Cycles != nil {
+		cm := *opt.Cycles
+		if err := cm.Validate(); err != nil {
+			return nil, err
+		}
+		m.opt.Cycles = &cm
+		if err := lay.fillCycles(im, m.st, &cm, opt.ClassCounts); err != nil {
+			return nil, err
+		}
+	}
 	m.st.max_insts = C.uint64_t(opt.MaxInstructions)
 	if opt.CheckAlignment {
 		m.st.check_align = 1
@@ -264,6 +284,9 @@ func (m *Machine) Run() (*Result, error) {
 	}
 
 	res := &Result{Counts: m.lay.counts(m.st)}
+	if m.opt.Cycles != nil {
+		res.Counts.Cycles = cycleCounts(m.st, m.opt.Cycles)
+	}
 	regs, err := eng.Snapshot()
 	if err != nil {
 		return nil, err
