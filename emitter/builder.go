@@ -71,11 +71,11 @@ func (p *Program) errorf(kind error, format string, args ...any) {
 // Label is a position in some section, program-global. Its name is unique
 // within the program (a repeated name gets a ".N" suffix).
 type Label struct {
-	name  string
-	prog  *Program
-	sec   *Builder // nil until bound
-	pos   int      // buffer position once bound
-	where string   // position of NewLabel, for the unbound-label error
+	name string
+	prog *Program
+	sec  *Builder    // nil until bound
+	pos  int         // buffer position once bound
+	pcs  *[8]uintptr // where NewLabel was called, for the unbound-label error
 }
 
 // Name is the label's unique name.
@@ -98,7 +98,7 @@ func (p *Program) NewLabel(name string) *Label {
 		p.labelNames[name] = n
 	}
 	p.labelNames[unique] = 0
-	l := &Label{name: unique, prog: p, pos: -1, where: callerPos()}
+	l := &Label{name: unique, prog: p, pos: -1, pcs: callerPCs()}
 	p.labels = append(p.labels, l)
 	return l
 }
@@ -173,7 +173,8 @@ func (b *Builder) Bind(l *Label) {
 
 // Offset is the current offset in the section. Before Finish it counts every
 // relaxable branch at its long size and every alignment at its maximum
-// padding, so it is an upper bound of the final offset.
+// padding, so with relaxation or alignment it is an upper bound of the final
+// offset; bind a label and read Section.Labels for exact positions.
 func (b *Builder) Offset() int { return len(b.buf) }
 
 func (b *Builder) defineSym(name string, kind SymbolKind) *symDef {

@@ -84,10 +84,10 @@ func callerPos() string {
 	return posFromPCs(pcs[:n])
 }
 
-// callerPCs captures the stack cheaply for a position that is only needed
-// if an error shows up later (at Finish).
-func callerPCs() *[16]uintptr {
-	var pcs [16]uintptr
+// callerPCs captures a few frames cheaply for a position that is only
+// needed if an error shows up later (at Finish); symbolizing waits until then.
+func callerPCs() *[8]uintptr {
+	var pcs [8]uintptr
 	runtime.Callers(2, pcs[:])
 	return &pcs
 }

@@ -49,7 +49,7 @@ type fixup struct {
 	label  *Label
 	sym    string
 	addend int64
-	pcs    *[16]uintptr // caller stack of a symbol reference, for errors at Finish
+	pcs    *[8]uintptr // caller stack of a symbol reference, for errors at Finish
 }
 
 // layout holds the final sizes of one section's items.
@@ -149,7 +149,7 @@ func (p *Program) Finish() (*Object, error) {
 		}
 		if !unbound[l] {
 			unbound[l] = true
-			add(l.where, ErrUnboundLabel, "label %q is used but never bound", l.name)
+			add(posFromPCs(l.pcs[:]), ErrUnboundLabel, "label %q is used but never bound", l.name)
 		}
 		return false
 	}
@@ -184,6 +184,7 @@ func (b *Builder) finish(add func(pos string, kind error, format string, args ..
 	out := make([]byte, 0, l.total)
 	prev := 0
 	short := map[int]bool{} // fixup indices of short branches
+	var alignInsts []Inst
 	for i, it := range b.items {
 		out = append(out, b.buf[prev:it.pos]...)
 		switch {
@@ -199,7 +200,7 @@ func (b *Builder) finish(add func(pos string, kind error, format string, args ..
 		case it.nops:
 			for pad := l.size[i]; pad > 0; {
 				k := min(pad, 9)
-				s.Insts = append(s.Insts, Inst{Off: len(out), Len: k})
+				alignInsts = append(alignInsts, Inst{Off: len(out), Len: k})
 				out = append(out, nops[k]...)
 				pad -= k
 			}
@@ -216,12 +217,18 @@ func (b *Builder) finish(add func(pos string, kind error, format string, args ..
 	}
 	s.Bytes = out
 
-	// Instructions.
+	// Instructions: spans are in buffer order, alignment nops in layout
+	// order; merge the two sorted lists.
+	s.Insts = make([]Inst, 0, len(b.insts)+len(alignInsts))
 	for _, sp := range b.insts {
 		start := l.final(sp.start)
+		for len(alignInsts) > 0 && alignInsts[0].Off < start {
+			s.Insts = append(s.Insts, alignInsts[0])
+			alignInsts = alignInsts[1:]
+		}
 		s.Insts = append(s.Insts, Inst{Off: start, Len: l.final(sp.end) - start})
 	}
-	sort.Slice(s.Insts, func(i, j int) bool { return s.Insts[i].Off < s.Insts[j].Off })
+	s.Insts = append(s.Insts, alignInsts...)
 
 	// Labels.
 	for _, lb := range b.labels {
