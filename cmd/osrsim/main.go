@@ -4,50 +4,104 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
+
+	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/sim/native"
+	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // version is set by the Makefile from git describe.
 var version = "dev"
 
-func main() {
-	os.Exit(run(os.Args[1:]))
-}
-
 // Exit codes.
 const (
 	exitOK         = 0
-	exitRegression = 1
+	exitFailure    = 1 // a run failed, or check found a regression
 	exitBadInput   = 2
+	exitRegression = 1
 )
 
-func run(args []string) int {
+func main() {
+	native.ChildMain() // a native run's child process never returns from here
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// badInput marks errors caused by the user's input (flags, configs, files).
+type badInput struct{ err error }
+
+func (e badInput) Error() string { return e.err.Error() }
+func (e badInput) Unwrap() error { return e.err }
+
+func badf(format string, args ...any) error { return badInput{fmt.Errorf(format, args...)} }
+
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"run":    cmdRun,
+	"image":  cmdImage,
+	"disasm": cmdDisasm,
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		usage()
+		usage(stderr)
 		return exitBadInput
 	}
 	switch args[0] {
 	case "version":
-		fmt.Printf("osrsim %s\ngo %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		fmt.Fprintf(stdout, "osrsim %s\ngo %s %s/%s\nlibunicorn %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, unicorn.Version())
 		return exitOK
 	case "help", "-h", "--help":
-		usage()
+		usage(stdout)
 		return exitOK
 	}
-	fmt.Fprintf(os.Stderr, "osrsim: unknown command %q\n", args[0])
-	usage()
-	return exitBadInput
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "osrsim: unknown command %q\n", args[0])
+		usage(stderr)
+		return exitBadInput
+	}
+	err := cmd(args[1:], stdout, stderr)
+	if err == nil {
+		return exitOK
+	}
+	var cfg *experiments.Error
+	var bad badInput
+	var reg regression
+	switch {
+	case errors.As(err, &reg):
+		fmt.Fprintln(stderr, "osrsim:", err)
+		return exitRegression
+	case errors.As(err, &cfg), errors.As(err, &bad):
+		fmt.Fprintln(stderr, "osrsim:", err)
+		return exitBadInput
+	}
+	fmt.Fprintln(stderr, "osrsim:", err)
+	return exitFailure
 }
 
-func usage() {
-	fmt.Fprint(os.Stderr, `usage:
-  osrsim run [CONFIG.yaml ...] [--engine emu|native|both] [--strategy S,...] [--set key=value ...] [--out DIR]
-  osrsim check --baseline FILE [CONFIG.yaml ...]
-  osrsim disasm [CONFIG.yaml] [--strategy S]
-  osrsim image  [CONFIG.yaml] [--strategy S] --out DIR
-  osrsim trace  [CONFIG.yaml] [--strategy S] --out FILE
+// regression is check's "the candidate is worse" outcome.
+type regression struct{ msg string }
+
+func (r regression) Error() string { return r.msg }
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `osrsim: simulate JIT on-stack replacement mechanisms on x64
+
+usage:
+  osrsim run [CONFIG.yaml ...] [--engine emu|native|both] [--strategy S,...] [--set key=value ...] [--out DIR] [--exact]
+  osrsim check --baseline FILE [CONFIG.yaml ...] [--tolerance N] [--native-check] [--update]
+  osrsim disasm [CONFIG.yaml] [--strategy S] [--set key=value ...] [--no-counts]
+  osrsim image  [CONFIG.yaml] [--strategy S] [--set key=value ...] --out DIR
+  osrsim trace  [CONFIG.yaml] [--strategy S] [--set key=value ...] --out FILE
+  osrsim calibrate [--out FILE]
   osrsim version
+
+Without a CONFIG, commands use the embedded default experiment (the
+benchmark of dotnet/runtime#123757). Strategies: helper, direct,
+helper-return. Exit codes: 0 ok, 1 failure or regression, 2 bad input.
 `)
 }

@@ -1,0 +1,235 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim/native"
+	"github.com/osrsim/osrsim/sim/unicorn"
+	"github.com/osrsim/osrsim/workload"
+)
+
+// Options control a run.
+type Options struct {
+	Version string // osrsim's version, for the report's environment
+	Exact   bool   // count with a per-instruction hook (verification mode)
+	Workers int    // parallel emulation workers; 0 = GOMAXPROCS
+	// Progress receives progress updates (nil: none).
+	Progress Progress
+}
+
+// Progress is told about each finished task.
+type Progress interface {
+	Start(total int, what string)
+	Done()
+	Finish()
+}
+
+// task is one strategy of one cell.
+type task struct {
+	cell     experiments.Cell
+	strategy patchpoint.Strategy
+	emu      *workload.Built
+	native   *workload.Built
+	emuRes   *report.Result
+	err      error
+}
+
+// Run runs every cell of the experiment on its engines. Every image is
+// emulated first (that is the safety gate for native runs, DESIGN principle
+// 5); emulated results are reported when "emu" is among the engines. Native
+// runs go one at a time, in a child process, after all emulation is done, so
+// they don't share the machine with emulation workers.
+func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
+	var tasks []*task
+	wantEmu, wantNative := false, false
+	for _, en := range e.Engines {
+		wantEmu = wantEmu || en == experiments.Emu
+		wantNative = wantNative || en == experiments.Native
+	}
+	for _, c := range e.Cells() {
+		for _, s := range e.Strategies {
+			t := &task{cell: c, strategy: s}
+			var err error
+			if t.emu, err = workload.Build(c.Emu, s); err != nil {
+				return nil, err
+			}
+			if wantNative {
+				if t.native, err = workload.Build(c.Native, s); err != nil {
+					return nil, err
+				}
+				if !bytes.Equal(t.emu.Image.Region("code").Init, t.native.Image.Region("code").Init) {
+					return nil, fmt.Errorf("BUG: %s/%s: native-scale code differs from the emulated code", c.Workload, s)
+				}
+			}
+			tasks = append(tasks, t)
+		}
+	}
+
+	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.Progress != nil {
+		opt.Progress.Start(len(tasks), "emulating")
+	}
+	var wg sync.WaitGroup
+	ch := make(chan *task)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range ch {
+				t.emuRes, _, t.err = Emulate(t.emu, uopt)
+				if opt.Progress != nil {
+					opt.Progress.Done()
+				}
+			}
+		}()
+	}
+	for _, t := range tasks {
+		ch <- t
+	}
+	close(ch)
+	wg.Wait()
+	if opt.Progress != nil {
+		opt.Progress.Finish()
+	}
+
+	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
+	for _, s := range e.Sweeps {
+		r.Sweeps = append(r.Sweeps, s.Key)
+	}
+	for _, t := range tasks {
+		if t.err != nil {
+			return nil, t.err
+		}
+		if wantEmu {
+			addPoint(t.emuRes, t.cell)
+			r.Results = append(r.Results, *t.emuRes)
+		}
+	}
+
+	if wantNative {
+		if opt.Progress != nil {
+			opt.Progress.Start(len(tasks), "native")
+		}
+		nopt := native.Options{Warmup: e.Native.Warmup, Samples: e.Native.Samples, Reps: e.Native.Reps, Timeout: e.Native.Timeout}
+		for _, t := range tasks {
+			res, err := Native(t.native, nopt)
+			if err != nil {
+				return nil, err
+			}
+			addPoint(res, t.cell)
+			r.Results = append(r.Results, *res)
+			if opt.Progress != nil {
+				opt.Progress.Done()
+			}
+		}
+		if opt.Progress != nil {
+			opt.Progress.Finish()
+		}
+	}
+	report.Compare(r, e.Baseline.String())
+	return r, nil
+}
+
+// addPoint records sweep coordinates that aren't workload parameters
+// (emulation-only overrides keep the emulated value in params).
+func addPoint(r *report.Result, c experiments.Cell) {
+	for k, v := range c.Point {
+		if _, ok := r.Params[k]; !ok {
+			r.Params[k] = v
+		}
+	}
+}
+
+// Native times a built workload natively in a child process and checks its
+// result against the reference computation.
+func Native(b *workload.Built, opt native.Options) (*report.Result, error) {
+	nr, err := native.RunInChild(b.Image, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s native: %w", b.Params.Workload, b.Strategy, err)
+	}
+	ops := float64(b.Expect.Ops)
+	if ops == 0 {
+		ops = 1
+	}
+	per := make([]float64, len(nr.SamplesNs))
+	for i, s := range nr.SamplesNs {
+		per[i] = s / ops
+	}
+	res := &report.Result{
+		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "native",
+		Params: Flatten(b.Params), Ops: b.Expect.Ops,
+		Native: &report.Native{NsPerResume: report.Summarize(per), SamplesNs: per, BaselineNs: nr.BaselineNs,
+			Warmup: opt.Warmup, Scale: scale(b.Params)},
+		FinalState: finalState(nr.State),
+	}
+	return res, Verify(b, res)
+}
+
+func scale(p workload.Params) string {
+	m := Flatten(p)
+	var parts []string
+	for _, k := range []string{"n", "awaits", "calls", "iterations"} {
+		if v, ok := m[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Environment describes this machine for reports.
+func Environment(version string) report.Env {
+	return report.Env{Osrsim: version, Unicorn: unicorn.Version(),
+		Go: runtime.Version(), OS: osName(), CPU: cpuName()}
+}
+
+func osName() string {
+	name := runtime.GOOS + "/" + runtime.GOARCH
+	if f, err := os.Open("/etc/os-release"); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "PRETTY_NAME="); ok {
+				return strings.Trim(v, `"`) + " " + name
+			}
+		}
+	}
+	return name
+}
+
+func cpuName() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	cores := 0
+	model := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "model name":
+			model = strings.TrimSpace(v)
+		case "processor":
+			cores++
+		}
+	}
+	if model == "" {
+		return runtime.GOARCH
+	}
+	return fmt.Sprintf("%s, %d logical cores", model, cores)
+}
