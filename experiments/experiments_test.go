@@ -443,3 +443,27 @@ func TestParamNames(t *testing.T) {
 		t.Error("unknown kind")
 	}
 }
+
+// TestREADMEExample parses the annotated example of README.md.
+func TestREADMEExample(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml block in README.md")
+	}
+	e, err := Parse("README.md", []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Workloads) != 2 || len(e.Sweeps) != 2 || !reflect.DeepEqual(e.Engines, []string{Emu, Native}) {
+		t.Errorf("%+v", e)
+	}
+	// live_locals × hit_limit for await-loop, hit_limit for reentry.
+	if n := len(e.Cells()); n != 4*2+2 {
+		t.Errorf("%d cells", n)
+	}
+}
