@@ -319,6 +319,7 @@ func TestListing(t *testing.T) {
 	for _, want := range []string{
 		"; ==== func main [0x500000000, ",
 		"prolog 4, frame rbp+0",
+		";      unwind +01 PUSH_NONVOL info=5\n;      unwind +04 SET_FPREG info=0\n",
 		"loop:\n",
 		"1000  0x50000000b  +000b  e8 ",
 		"callq helper",

@@ -47,6 +47,12 @@ func (l *Linked) Listing(o *Object, section string, annotate func(addr uint64) s
 					if u.HasFrame {
 						h += fmt.Sprintf(", frame %s+%d", u.FrameReg, u.FrameOffset)
 					}
+					for _, c := range u.Codes {
+						h += fmt.Sprintf("\n;      unwind +%02x %v info=%d", c.CodeOffset, c.Op, c.Info)
+						if UnwindSlots(c.Op, c.Info) > 1 {
+							h += fmt.Sprintf(" operand=%#x", c.Operand)
+						}
+					}
 				}
 			}
 		case SymRange:
