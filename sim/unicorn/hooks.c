@@ -140,13 +140,7 @@ static void count_span(osr_state *s, uint64_t a, uint64_t e) {
 // with the previous block's (instruction's) end, so they agree: a block
 // ends at every control transfer, and a block that ends without one is a
 // fall-through (kind OSR_K_OTHER).
-static inline void cyc_transfer(osr_state *s, osr_cyc *c, uint64_t addr) {
-	uint64_t pe = c->prev_end;
-	if (pe == UINT64_MAX)
-		return;
-	int k = c->end_kind[pe];
-	if (k == OSR_K_OTHER)
-		return;
+static void cyc_transfer(osr_state *s, osr_cyc *c, uint64_t addr, uint64_t pe, int k) {
 	uint64_t next = s->base + pe; // fall-through / return address
 	uint64_t pc = s->base + c->end_start[pe];
 	uint64_t extra = 0;
@@ -178,7 +172,8 @@ static inline void cyc_transfer(osr_state *s, osr_cyc *c, uint64_t addr) {
 	}
 	case OSR_K_CALL:
 	case OSR_K_ICALL:
-		c->rsb_top = (c->rsb_top + 1) % c->rsb_depth;
+		if (++c->rsb_top == c->rsb_depth)
+			c->rsb_top = 0;
 		c->rsb[c->rsb_top] = next;
 		if (k == OSR_K_CALL)
 			goto direct;
@@ -196,7 +191,7 @@ static inline void cyc_transfer(osr_state *s, osr_cyc *c, uint64_t addr) {
 	}
 	case OSR_K_RET: {
 		uint64_t pred = c->rsb[c->rsb_top];
-		c->rsb_top = (c->rsb_top + c->rsb_depth - 1) % c->rsb_depth;
+		c->rsb_top = (c->rsb_top ? c->rsb_top : c->rsb_depth) - 1;
 		c->ret++;
 		if (pred != addr) {
 			c->ret_miss++;
@@ -215,7 +210,12 @@ static inline void cyc_transfer(osr_state *s, osr_cyc *c, uint64_t addr) {
 
 // The cycle model's part of a block [a, e) of code offsets.
 static inline void cyc_block(osr_state *s, osr_cyc *c, uint64_t addr, uint64_t a, uint64_t e) {
-	cyc_transfer(s, c, addr);
+	uint64_t pe = c->prev_end;
+	if (pe != UINT64_MAX) {
+		int k = c->end_kind[pe];
+		if (k != OSR_K_OTHER)
+			cyc_transfer(s, c, addr, pe, k);
+	}
 	c->cycles += c->cost[e] - c->cost[a];
 	if (c->cls_prefix) {
 		uint64_t n = s->size + 1;

@@ -139,6 +139,14 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 			return nil, fmt.Errorf("unicorn: region %s overlaps the host stack at %#x", r.Name, HostStackBase)
 		}
 	}
+	if opt.ClassCounts && opt.Cycles == nil {
+		return nil, errors.New("unicorn: Options.ClassCounts needs Options.Cycles")
+	}
+	if opt.Cycles != nil {
+		if err := opt.Cycles.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	lay, err := newLayout(im)
 	if err != nil {
 		return nil, err
@@ -148,9 +156,10 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 		return nil, err
 	}
 	m = &Machine{im: im, opt: opt, eng: eng, lay: lay}
+	mc := m // error returns set m to nil
 	defer func() {
 		if err != nil {
-			m.Close()
+			mc.Close()
 		}
 	}()
 	for i := range im.Regions {
@@ -178,14 +187,8 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 		return nil, errors.New("unicorn: out of memory for counting tables")
 	}
 	lay.fill(im, m.st)
-	if opt.ClassCounts && opt.Cycles == nil {
-		return nil, errors.New("unicorn: Options.ClassCounts needs Options.Cycles")
-	}
 	if opt.Cycles != nil {
 		cm := *opt.Cycles
-		if err := cm.Validate(); err != nil {
-			return nil, err
-		}
 		m.opt.Cycles = &cm
 		if err := lay.fillCycles(im, m.st, &cm, opt.ClassCounts); err != nil {
 			return nil, err

@@ -1,0 +1,373 @@
+package unicorn
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/simtest"
+	"golang.org/x/arch/x86/x86asm"
+)
+
+// testModel has distinct costs per class so sums identify them.
+func testModel() *CycleModel {
+	m := &CycleModel{Name: "test", Taken: 0.5, BranchPenalty: 10, IndirectPenalty: 20, ReturnPenalty: 30,
+		Predictor: PredictorBimodal, PHTBits: 10, BTBEntries: 64, RSBDepth: 16}
+	for i := range m.Cost {
+		m.Cost[i] = float64(i + 1)
+	}
+	return m
+}
+
+func cyc(t *testing.T, src string, m *CycleModel, exact bool) *CycleCounts {
+	t.Helper()
+	im := simtest.Assemble(t, src, nil)
+	res := mustRun(t, im, Options{Cycles: m, ClassCounts: true, Exact: exact})
+	if res.Counts.Cycles == nil {
+		t.Fatal("no cycle counts")
+	}
+	return res.Counts.Cycles
+}
+
+// both runs src in block and exact mode, checks they agree and returns
+// the block-mode counts.
+func both(t *testing.T, src string, m *CycleModel) *CycleCounts {
+	t.Helper()
+	b, e := cyc(t, src, m, false), cyc(t, src, m, true)
+	if fmt.Sprint(*b) != fmt.Sprint(*e) {
+		t.Fatalf("block and exact mode differ:\nblock %+v\nexact %+v", *b, *e)
+	}
+	return b
+}
+
+func TestClassify(t *testing.T) {
+	im := simtest.Assemble(t, `
+main:
+	add %rcx, %rax
+	mov (%rsp), %rax
+	mov %rax, 8(%rsp)
+	addq $1, 8(%rsp)
+	lea 8(%rsp), %rax
+	imul %rcx, %rax
+	cmpq $0, 8(%rsp)
+	push %rax
+	pop %rax
+	lock xaddq %rax, 8(%rsp)
+	movdqu (%rsp), %xmm0
+	movdqu %xmm1, 16(%rsp)
+	pushfq
+	popfq
+	xor %edx, %edx
+	mov $1, %ecx
+	div %rcx
+	lea next(%rip), %rax
+	jmp *%rax
+next:
+	ret
+`, nil)
+	want := []InstClass{ClassALU, ClassLoad, ClassStore, ClassRMW, ClassLea, ClassMul, ClassLoad, ClassStore, ClassLoad,
+		ClassLocked, ClassXMM, ClassXMM, ClassPushf, ClassPopf, ClassALU, ClassALU, ClassDiv, ClassLea, ClassIndJump, ClassRet}
+	m, _ := im.Symbol("main")
+	var got []InstClass
+	for _, a := range im.InstStarts {
+		if a >= m.Start {
+			got = append(got, classOf(t, im, a))
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("classes\n got %v\nwant %v", got, want)
+	}
+}
+
+// A straight-line program: cycles are the sum of its class costs plus the
+// taken call into it; the entry stub runs too, so compare against ByClass.
+func TestCyclesAreSumOfClassCosts(t *testing.T) {
+	m := testModel()
+	c := both(t, `
+main:
+	add %rcx, %rax
+	mov (%rsp), %rax
+	mov %rax, -8(%rsp)
+	lea 8(%rsp), %rax
+	imul %rcx, %rax
+	pushfq
+	popfq
+	ret
+`, m)
+	var sum float64
+	var n uint64
+	for cl, k := range c.ByClass {
+		sum += float64(k) * m.Cost[cl]
+		n += k
+	}
+	sum += float64(c.Taken)*m.Taken + float64(c.BranchMispredicts)*m.BranchPenalty +
+		float64(c.IndirectMispredicts)*m.IndirectPenalty + float64(c.ReturnMispredicts)*m.ReturnPenalty
+	if math.Abs(sum-c.Estimated) > 1e-6 || n != 19+8 {
+		t.Fatalf("estimated %v, sum of parts %v, %d instructions (want 27): %+v", c.Estimated, sum, n, *c)
+	}
+	if c.ByClass[ClassPopf] != 1 || c.ByClass[ClassPushf] != 1 || c.ByClass[ClassMul] != 1 {
+		t.Fatalf("by class %v", c.ByClass)
+	}
+	// Two calls (entry -> main is one; the host's call is not executed),
+	// one ret evaluated (main's; the entry's ret to the host is not).
+	if c.Returns != 1 || c.ReturnMispredicts != 0 || c.Taken != 2 {
+		t.Fatalf("%+v", *c)
+	}
+}
+
+// Balanced calls and returns never mispredict, however deep, while the
+// depth fits the RSB.
+func TestRSBBalanced(t *testing.T) {
+	c := both(t, `
+main:
+	mov $100, %ebx
+l:
+	call f
+	dec %ebx
+	jnz l
+	ret
+f:
+	call g
+	ret
+g:
+	call h
+	ret
+h:
+	ret
+`, testModel())
+	if c.Returns != 301 || c.ReturnMispredicts != 0 {
+		t.Fatalf("returns %d, mispredicted %d; want 301, 0", c.Returns, c.ReturnMispredicts)
+	}
+}
+
+// chain returns a program whose calls nest depth deep (the entry stub's
+// call to main is the first) through distinct functions, so every return
+// address differs.
+func chain(depth int) string {
+	var b strings.Builder
+	b.WriteString("main:\n\tcall f1\n\tret\n")
+	for i := 1; i < depth-1; i++ {
+		fmt.Fprintf(&b, "f%d:\n\tcall f%d\n\tret\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "f%d:\n\tret\n", depth-1)
+	return b.String()
+}
+
+// Overflow: the RSB is circular. With depth d and calls nested d+k deep,
+// the d innermost returns predict correctly and the k outermost mispredict
+// (their entries were overwritten by the k innermost calls). The entry
+// stub's call to main is the outermost of the d+k calls (its return, main's
+// ret, is evaluated; the entry's own ret to the host is not).
+func TestRSBOverflow(t *testing.T) {
+	m := testModel()
+	m.RSBDepth = 8
+	for _, k := range []int{0, 1, 5, 12} {
+		c := both(t, chain(m.RSBDepth+k), m)
+		if c.Returns != uint64(m.RSBDepth+k) || c.ReturnMispredicts != uint64(k) {
+			t.Errorf("k=%d: returns %d mispredicted %d, want %d %d", k, c.Returns, c.ReturnMispredicts, m.RSBDepth+k, k)
+		}
+	}
+}
+
+// A context restore (patchpoint.restore_context): T calls the helper H,
+// which returns with `ret` to the OSR entry O, an address no call pushed.
+// That ret pops H's return address: one mispredict. The RSB is balanced
+// again afterwards (the call's entry was consumed), so O's return to T's
+// caller predicts correctly: exactly 1 mispredict per transition.
+func TestRSBContextRestoreRet(t *testing.T) {
+	c := both(t, `
+main:
+	mov $10, %ebx
+l:
+	call T
+	dec %ebx
+	jnz l
+	ret
+T:
+	push %rbp
+	call H
+	ud2
+H:
+	lea O(%rip), %rax
+	mov %rax, (%rsp)
+	ret
+O:
+	pop %rbp
+	ret
+`, testModel())
+	if c.ReturnMispredicts != 10 || c.Returns != 21 {
+		t.Fatalf("returns %d mispredicted %d, want 21 10", c.Returns, c.ReturnMispredicts)
+	}
+}
+
+// A non-local jump out of a callee: T calls H, and H leaves its frame with
+// `add $8, %rsp; jmp *%rax` into O, which returns to T's caller. H's
+// return address stays on the RSB, so O's ret (predicted: H's return
+// address) mispredicts, and the stale entry shifts the RSB by one: every
+// later return into a frame that was live before the jump mispredicts
+// too, here main's final ret to the entry stub. N transitions: N+1.
+// The direct strategy's `jmp rax` from tier0 itself (no pending call) adds
+// no mispredict: see TestRSBJumpFromCaller.
+func TestRSBNonLocalJump(t *testing.T) {
+	c := both(t, `
+main:
+	mov $10, %ebx
+l:
+	call T
+	dec %ebx
+	jnz l
+	ret
+T:
+	call H
+	ud2
+H:
+	lea O(%rip), %rax
+	add $8, %rsp
+	jmp *%rax
+O:
+	ret
+`, testModel())
+	if c.ReturnMispredicts != 11 || c.Returns != 11 {
+		t.Fatalf("returns %d mispredicted %d, want 11 11", c.Returns, c.ReturnMispredicts)
+	}
+	if c.Indirect != 10 || c.IndirectMispredicts != 1 {
+		t.Fatalf("indirect %d mispredicted %d, want 10 1 (cold BTB)", c.Indirect, c.IndirectMispredicts)
+	}
+}
+
+// The direct strategy: tier0 jumps (`jmp rax`) into the OSR method, which
+// returns to tier0's caller. No call is left pending, so returns stay
+// predicted; the indirect jump always goes to the same target, so only the
+// first (cold BTB) mispredicts.
+func TestRSBJumpFromCaller(t *testing.T) {
+	c := both(t, `
+main:
+	mov $10, %ebx
+l:
+	call T
+	dec %ebx
+	jnz l
+	ret
+T:
+	lea O(%rip), %rax
+	jmp *%rax
+O:
+	ret
+`, testModel())
+	if c.ReturnMispredicts != 0 || c.Returns != 11 || c.IndirectMispredicts != 1 {
+		t.Fatalf("%+v", *c)
+	}
+}
+
+// A last-target BTB mispredicts every execution of an indirect jump whose
+// target alternates.
+func TestBTBAlternatingTargets(t *testing.T) {
+	c := both(t, `
+main:
+	mov $100, %ebx
+	lea a(%rip), %r8
+	lea b(%rip), %r9
+l:
+	xchg %r8, %r9
+	jmp *%r8
+a:
+	nop
+b:
+	dec %ebx
+	jnz l
+	ret
+`, testModel())
+	if c.Indirect != 100 || c.IndirectMispredicts != 100 {
+		t.Fatalf("indirect %d mispredicted %d, want 100 100", c.Indirect, c.IndirectMispredicts)
+	}
+}
+
+// A loop of 4 iterations run 50 times: bimodal mispredicts each exit (the
+// counter saturates at taken and the exit decrements it only to weakly
+// taken); gshare with enough history learns the exit after warm-up.
+func TestConditionalPredictors(t *testing.T) {
+	src := `
+main:
+	mov $50, %ebx
+outer:
+	mov $4, %ecx
+inner:
+	dec %ecx
+	jnz inner
+	dec %ebx
+	jnz outer
+	ret
+`
+	m := testModel()
+	c := both(t, src, m)
+	if c.Branches != 250 || c.BranchMispredicts != 51 {
+		// 50 inner exits + the outer loop's exit.
+		t.Fatalf("bimodal: branches %d mispredicted %d, want 250 51", c.Branches, c.BranchMispredicts)
+	}
+	m.Predictor, m.HistoryBits = PredictorGshare, 8
+	g := both(t, src, m)
+	if g.Branches != 250 || g.BranchMispredicts >= 20 {
+		t.Fatalf("gshare: branches %d mispredicted %d, want 250 and < 20", g.Branches, g.BranchMispredicts)
+	}
+	t.Logf("gshare mispredicts %d of %d", g.BranchMispredicts, g.Branches)
+}
+
+func TestCycleModelValidate(t *testing.T) {
+	m := testModel()
+	m.RSBDepth = 0
+	if _, err := Run(simtest.Assemble(t, "main:\n\tret\n", nil), Options{Cycles: m}); err == nil {
+		t.Fatal("rsb depth 0 accepted")
+	}
+	if _, err := Run(simtest.Assemble(t, "main:\n\tret\n", nil), Options{ClassCounts: true}); err == nil {
+		t.Fatal("ClassCounts without Cycles accepted")
+	}
+}
+
+func classOf(t *testing.T, im *sim.Image, a uint64) InstClass {
+	t.Helper()
+	in, err := x86asm.Decode(codeBytes(im, a), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Classify(in)
+}
+
+// BenchmarkCycleModelOverhead alternates block counting with and without
+// the cycle model on the same images, so both see the same machine load,
+// and reports the time ratio cycles/counting (target: at most 2). tier0 is
+// the realistic loop of BenchmarkTier0Loop; regloop the worst case (a
+// 3-instruction register loop, one block per iteration).
+func BenchmarkCycleModelOverhead(b *testing.B) {
+	reg, err := simtest.AssembleErr("main:\n\tmov %rdi, %rcx\nloop:\n\tadd %rcx, %rax\n\tdec %rcx\n\tjnz loop\n\tret\n", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg.Arg = 5_000_000
+	for _, c := range []struct {
+		name string
+		im   *sim.Image
+	}{{"tier0", benchImage(b, 300_000)}, {"regloop", reg}} {
+		b.Run(c.name, func(b *testing.B) {
+			m := testModel()
+			m.Predictor, m.HistoryBits = PredictorGshare, 8
+			cnt := newMachine(b, c.im, Options{})
+			cy := newMachine(b, c.im, Options{Cycles: m})
+			var tCnt, tCy time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := cnt.Run(); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := cy.Run(); err != nil {
+					b.Fatal(err)
+				}
+				tCnt, tCy = tCnt+t1.Sub(t0), tCy+time.Since(t1)
+			}
+			b.ReportMetric(tCy.Seconds()/tCnt.Seconds(), "ratio")
+		})
+	}
+}
