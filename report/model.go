@@ -47,7 +47,12 @@ type Result struct {
 
 // Instructions are exact emulated counts.
 type Instructions struct {
-	Total     uint64  `json:"total"`
+	Total uint64 `json:"total"`
+	// Setup is the total of the same run without the operations (awaits =
+	// 0, or calls = 0): the warm-up loop, the driver, OSR compilation.
+	// Per-op figures and the breakdowns count Total - Setup, so they
+	// measure exactly the resumptions (counts are exact and linear).
+	Setup     uint64  `json:"setup"`
 	PerResume float64 `json:"per_resume"`
 	// ByRegion: tier0, osr, helper, runtime (and other).
 	ByRegion map[string]uint64 `json:"by_region"`
@@ -91,6 +96,7 @@ type Native struct {
 	// SamplesNs are per-op times of each sample (baseline subtracted).
 	SamplesNs  []float64 `json:"samples_ns"`
 	BaselineNs float64   `json:"baseline_ns"` // shim overhead per call, subtracted
+	SetupNs    float64   `json:"setup_ns"`    // median time of the setup-only run, subtracted
 	Warmup     int       `json:"warmup"`
 	Scale      string    `json:"scale,omitempty"` // which parameters ran natively
 }
