@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
@@ -62,6 +63,9 @@ var helperSteps = []struct {
 
 // Emulate runs a built workload under Unicorn and checks it against the Go
 // reference: final s_value, suspensions and resumptions.
+//
+// Per-op figures and breakdowns count what the operations add: the run
+// minus the same run without operations (Params.Setup), emulated too.
 func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
 	r, err := unicorn.Run(b.Image, opt)
 	if err != nil {
@@ -71,7 +75,39 @@ func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.R
 	if err := Verify(b, res); err != nil {
 		return res, r, err
 	}
+	sb, err := workload.Build(b.Params.Setup(), b.Strategy)
+	if err != nil {
+		return nil, r, err
+	}
+	sr, err := unicorn.Run(sb.Image, opt)
+	if err != nil {
+		return nil, r, fmt.Errorf("%s/%s setup run: %w", b.Params.Workload, b.Strategy, err)
+	}
+	setup := FromCounts(sb, sr)
+	if err := Verify(sb, setup); err != nil {
+		return nil, r, err
+	}
+	subtract(res.Instructions, setup.Instructions)
 	return res, r, nil
+}
+
+// subtract leaves in ins what the operations add over the setup run.
+func subtract(ins, setup *report.Instructions) {
+	ins.Setup = setup.Total
+	for _, m := range []struct{ a, b map[string]uint64 }{{ins.ByRegion, setup.ByRegion}, {ins.ByStep, setup.ByStep}, {ins.BySymbol, setup.BySymbol}} {
+		for k, v := range m.b {
+			if m.a[k] < v {
+				panic(fmt.Sprintf("BUG: %s: the setup run executes more (%d) than the full run (%d)", k, v, m.a[k]))
+			}
+			m.a[k] -= v
+			if m.a[k] == 0 {
+				delete(m.a, k)
+			}
+		}
+	}
+	if ins.PerResume != 0 {
+		ins.PerResume *= float64(ins.Total-ins.Setup) / float64(ins.Total)
+	}
 }
 
 // FromCounts builds a report result from an emulated run.
@@ -125,7 +161,7 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 	osrEntries, jumps := ev(workload.EvOSREntry), ev(workload.EvResumeJump)
 	return &report.Result{
 		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
-		Params: Flatten(b.Params), Ops: ops, Instructions: ins,
+		Params: experiments.Flatten(b.Params), Ops: ops, Instructions: ins,
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
 		Suspensions: ev(workload.EvSuspend), Resumptions: ev(workload.EvResume),
@@ -167,21 +203,4 @@ func finalState(s sim.State) report.FinalState {
 		fmt.Fprintf(h, "%s=%s\n", k, s.Checksums[k])
 	}
 	return report.FinalState{SValue: uint32(s.Ret), Ret: s.Ret, Checksum: hex.EncodeToString(h.Sum(nil))[:32]}
-}
-
-// Flatten lists a workload's parameters as report params.
-func Flatten(p workload.Params) map[string]int64 {
-	m := map[string]int64{"extra_frame": int64(p.ExtraFrame)}
-	switch p.Workload {
-	case workload.AwaitLoop:
-		m["n"], m["awaits"], m["live_locals"] = int64(p.N), int64(p.Awaits), int64(p.LiveLocals)
-	case workload.Reentry:
-		m["calls"], m["iterations"] = int64(p.Calls), int64(p.Iterations)
-	}
-	pp := p.Patchpoint
-	m["patchpoint.initial_counter"] = int64(pp.InitialCounter)
-	m["patchpoint.counter_bump"] = int64(pp.CounterBump)
-	m["patchpoint.hit_limit"] = int64(pp.HitLimit)
-	m["patchpoint.methods"] = int64(pp.Methods)
-	return m
 }

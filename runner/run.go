@@ -160,26 +160,37 @@ func Native(b *workload.Built, opt native.Options) (*report.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s native: %w", b.Params.Workload, b.Strategy, err)
 	}
+	// Time the same run without operations and subtract its median, like
+	// the PR's stopwatch that starts after the warm-up loop.
+	sb, err := workload.Build(b.Params.Setup(), b.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := native.RunInChild(sb.Image, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s native setup run: %w", b.Params.Workload, b.Strategy, err)
+	}
+	setupNs := report.Summarize(sr.SamplesNs).Median
 	ops := float64(b.Expect.Ops)
 	if ops == 0 {
 		ops = 1
 	}
 	per := make([]float64, len(nr.SamplesNs))
 	for i, s := range nr.SamplesNs {
-		per[i] = s / ops
+		per[i] = (s - setupNs) / ops
 	}
 	res := &report.Result{
 		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "native",
-		Params: Flatten(b.Params), Ops: b.Expect.Ops,
+		Params: experiments.Flatten(b.Params), Ops: b.Expect.Ops,
 		Native: &report.Native{NsPerResume: report.Summarize(per), SamplesNs: per, BaselineNs: nr.BaselineNs,
-			Warmup: opt.Warmup, Scale: scale(b.Params)},
+			SetupNs: setupNs, Warmup: opt.Warmup, Scale: scale(b.Params)},
 		FinalState: finalState(nr.State),
 	}
 	return res, Verify(b, res)
 }
 
 func scale(p workload.Params) string {
-	m := Flatten(p)
+	m := experiments.Flatten(p)
 	var parts []string
 	for _, k := range []string{"n", "awaits", "calls", "iterations"} {
 		if v, ok := m[k]; ok {

@@ -139,6 +139,14 @@ func (p Params) Method() *jit.Method {
 	return nil
 }
 
+// Setup is p without its operations (no awaits, no calls): the run whose
+// cost per-operation figures subtract.
+func (p Params) Setup() Params {
+	q := p
+	q.Awaits, q.Calls = 0, 0
+	return q
+}
+
 // Expected is the Go reference computation of a workload's results.
 type Expected struct {
 	SValue      uint32 // final s_value (also the return value)
