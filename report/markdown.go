@@ -252,7 +252,7 @@ func Markdown(r *Report) string {
 	var used struct{ instr, counts, osr, cycles, native, ratioI, ratioC, ratioN, regions, steps bool }
 	var hints []string
 	for _, t := range tables(r) {
-		fmt.Fprintf(&b, "## %s %s\n\n", t.Workload, paramsLabel(t.Params))
+		b.WriteString(strings.TrimSpace("## "+t.Workload+" "+paramsLabel(t.Params)) + "\n\n")
 		var hasInstr, hasHelper, hasOSR, hasCycles, hasNative, hasRI, hasRC, hasRN bool
 		regions, steps := map[string]bool{}, map[string]bool{}
 		for _, rw := range t.Rows {

@@ -72,7 +72,7 @@ func TestMarkdownMinimal(t *testing.T) {
 	r := &Report{Results: []Result{{Workload: "reentry", Strategy: "direct", Engine: "emu", Ops: 4,
 		Instructions: &Instructions{Total: 10, PerResume: 2.5}}}}
 	md := Markdown(r)
-	for _, want := range []string{"osrsim unknown, Go unknown, libunicorn unknown", "## reentry \n", "| Strategy | Instr/resume |\n", "| direct | 2.50 |\n"} {
+	for _, want := range []string{"osrsim unknown, Go unknown, libunicorn unknown", "## reentry\n\n", "| Strategy | Instr/resume |\n", "| direct | 2.50 |\n"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
