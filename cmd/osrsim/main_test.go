@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim/native"
+)
+
+func TestMain(m *testing.M) {
+	native.ChildMain()
+	os.Exit(m.Run())
+}
+
+func osrsim(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const okConfig = `name: t
+engines: [emu]
+workloads:
+  await-loop:
+    n: 12000
+    awaits: 50
+`
+
+// Every kind of bad input: exit 2, a message naming the file and line where
+// there is one, and nothing written.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cfg := func(name, body string) string { return writeFile(t, dir, name, body) }
+	notDir := writeFile(t, dir, "plain-file", "x")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // substrings of stderr
+	}{
+		{"yaml syntax", []string{cfg("syntax.yaml", "name: t\nworkloads: [\n")}, []string{"syntax.yaml:"}},
+		{"unknown key", []string{cfg("unknown.yaml", okConfig+"colour: blue\n")}, []string{"unknown.yaml:7", "colour"}},
+		{"wrong type", []string{cfg("type.yaml", strings.Replace(okConfig, "awaits: 50", "awaits: many", 1))}, []string{"type.yaml:6", "awaits"}},
+		{"negative count", []string{cfg("neg.yaml", strings.Replace(okConfig, "awaits: 50", "awaits: -5", 1))}, []string{"neg.yaml:6", "awaits"}},
+		{"zero samples", []string{cfg("zero.yaml", okConfig+"native:\n  samples: 0\n")}, []string{"zero.yaml:8", "samples"}},
+		{"unknown strategy", []string{cfg("strat.yaml", okConfig+"strategies: [helper, teleport]\n")}, []string{"strat.yaml:7", "teleport"}},
+		{"unknown workload", []string{cfg("wl.yaml", "name: t\nworkloads:\n  spin-loop:\n    n: 1\n")}, []string{"wl.yaml:3", "spin-loop"}},
+		{"empty sweep", []string{cfg("sweep.yaml", okConfig+"sweeps:\n  live_locals: []\n")}, []string{"sweep.yaml:8", "live_locals"}},
+		{"unreadable file", []string{filepath.Join(dir, "missing.yaml")}, []string{"missing.yaml"}},
+		{"conflicting flags", []string{"--engine", "native", "--exact"}, []string{"conflicts"}},
+		{"set unknown key", []string{"--set", "colour=blue"}, []string{"colour"}},
+		{"set bad value", []string{"--set", "awaits=-1"}, []string{"awaits"}},
+		{"set without =", []string{"--set", "awaits"}, []string{"key=value"}},
+		{"unknown flag", []string{"--fast"}, []string{"--fast"}},
+		{"flag without value", []string{"--engine"}, []string{"--engine"}},
+		{"bad engine", []string{"--engine", "gpu"}, []string{"gpu"}},
+		{"bad --strategy", []string{"--strategy", "direct,teleport"}, []string{"teleport"}},
+		{"output not a directory", []string{"--out", notDir}, []string{"not a directory"}},
+		{"output under a file", []string{"--out", filepath.Join(notDir, "sub")}, []string{"not a directory"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, "out-"+strings.ReplaceAll(tc.name, " ", "-"))
+			args := append([]string{"run"}, tc.args...)
+			if !containsFlag(tc.args, "--out") {
+				args = append(args, "--out", out)
+			}
+			code, _, stderr := osrsim(t, args...)
+			if code != exitBadInput {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitBadInput, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not mention %q", stderr, w)
+				}
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("%s was written", out)
+			}
+		})
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("leftover %s", e.Name())
+		}
+	}
+}
+
+func containsFlag(args []string, f string) bool {
+	for _, a := range args {
+		if a == f || strings.HasPrefix(a, f+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if code, _, _ := osrsim(t, "frobnicate"); code != exitBadInput {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+// A config with flags after it, overrides, and a report that reads back.
+func TestRunWritesReport(t *testing.T) {
+	dir := t.TempDir()
+	c := writeFile(t, dir, "t.yaml", okConfig)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := osrsim(t, "run", c, "--strategy", "helper,direct", "--set", "awaits=40", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "| direct |") {
+		t.Errorf("summary lacks the direct row:\n%s", stdout)
+	}
+	r, err := report.ReadJSON(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 2 || r.Results[0].Params["awaits"] != 40 || r.Results[1].Resumptions != 40 {
+		t.Fatalf("results %+v", r.Results)
+	}
+	for _, f := range []string{"report.md", "report.csv", "per-resume-await-loop.svg", "per-resume-await-loop.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestImageAndDisasm(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "img")
+	if code, _, stderr := osrsim(t, "image", "--strategy", "direct", "--out", out); code != 0 {
+		t.Fatalf("image: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"image.json", "code.bin", "data.bin"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	code, stdout, stderr := osrsim(t, "disasm", "--strategy", "direct")
+	if code != 0 {
+		t.Fatalf("disasm: exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"Foo.tier0", "Foo.osr@0x14", "patchpoint.helper", "runtime.dispatch"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("listing lacks %s", w)
+		}
+	}
+	if code, _, _ := osrsim(t, "image"); code != exitBadInput {
+		t.Errorf("image without --out: exit %d", code)
+	}
+}
