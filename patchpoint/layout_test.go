@@ -1,0 +1,86 @@
+package patchpoint
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/osrsim/osrsim/emitter"
+)
+
+func TestTableOffsets(t *testing.T) {
+	var c CodeEntry
+	var p PPEntry
+	var j JITEntry
+	var x Context
+	for _, o := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"CodeEntry.Begin", unsafe.Offsetof(c.Begin), OffCodeBegin},
+		{"CodeEntry.End", unsafe.Offsetof(c.End), OffCodeEnd},
+		{"CodeEntry.Unwind", unsafe.Offsetof(c.Unwind), OffCodeUnwind},
+		{"CodeEntry.Flags", unsafe.Offsetof(c.Flags), OffCodeFlags},
+		{"CodeEntry size", unsafe.Sizeof(c), CodeEntrySize},
+		{"PPEntry.KeyStart", unsafe.Offsetof(p.KeyStart), OffPPKeyStart},
+		{"PPEntry.KeyIL", unsafe.Offsetof(p.KeyIL), OffPPKeyIL},
+		{"PPEntry.Hits", unsafe.Offsetof(p.Hits), OffPPHits},
+		{"PPEntry.Triggered", unsafe.Offsetof(p.Triggered), OffPPTriggered},
+		{"PPEntry.OSRCode", unsafe.Offsetof(p.OSRCode), OffPPOSRCode},
+		{"JITEntry.Start", unsafe.Offsetof(j.Start), OffJITStart},
+		{"JITEntry.IL", unsafe.Offsetof(j.IL), OffJITIL},
+		{"JITEntry.Code", unsafe.Offsetof(j.Code), OffJITCode},
+		{"JITEntry size", unsafe.Sizeof(j), JITEntrySize},
+		{"Context.RSP", unsafe.Offsetof(x.GPR) + 8*4, OffCtxRSP},
+		{"Context.RBP", unsafe.Offsetof(x.GPR) + 8*5, OffCtxRBP},
+		{"Context.RIP", unsafe.Offsetof(x.RIP), OffCtxRIP},
+		{"Context.RFlags", unsafe.Offsetof(x.RFlags), OffCtxRFlags},
+		{"Context.XMM", unsafe.Offsetof(x.XMM), OffCtxXMM},
+		{"Context size", unsafe.Sizeof(x), ContextSize},
+	} {
+		if o.got != o.want {
+			t.Errorf("%s at %#x, constant says %#x", o.name, o.got, o.want)
+		}
+	}
+	if unsafe.Sizeof(p) > PPEntrySize || CodeEntrySize != 1<<5 || PPEntrySize != 1<<6 {
+		t.Error("the lookups index entries with shifts: sizes must be 32 and 64")
+	}
+	if OffCtxXMM%16 != 0 {
+		t.Error("XMM save area must be 16-byte aligned")
+	}
+}
+
+// The generated unwinder reads the emitter's records: both must agree on
+// the Windows x64 operation codes and header layout.
+func TestUnwindCodesMatchEmitter(t *testing.T) {
+	for _, c := range []struct {
+		ours int
+		em   emitter.UnwindOp
+	}{{uwopPushNonvol, emitter.UwopPushNonvol}, {uwopAllocLarge, emitter.UwopAllocLarge}, {uwopAllocSmall, emitter.UwopAllocSmall},
+		{uwopSetFPReg, emitter.UwopSetFPReg}, {uwopSaveNonvol, emitter.UwopSaveNonvol}, {uwopSaveNonvolFar, emitter.UwopSaveNonvolFar},
+		{uwopSaveXMM128, emitter.UwopSaveXMM128}, {uwopSaveXMM128Far, emitter.UwopSaveXMM128Far}} {
+		if c.ours != int(c.em) {
+			t.Errorf("%v: ours %d, emitter %d", c.em, c.ours, c.em)
+		}
+	}
+	if offUnwindCount != emitter.UnwindOffCountOfCodes || offUnwindFrame != emitter.UnwindOffFrame || offUnwindCodes != emitter.UnwindOffCodes {
+		t.Error("UNWIND_INFO header offsets differ from the emitter's")
+	}
+}
+
+func TestStrategies(t *testing.T) {
+	for _, s := range Strategies {
+		got, err := ParseStrategy(s.String())
+		if err != nil || got != s {
+			t.Errorf("ParseStrategy(%q) = %v, %v", s, got, err)
+		}
+	}
+	if _, err := ParseStrategy("teleport"); err == nil {
+		t.Error("unknown strategy accepted")
+	}
+	if Helper.OSRPushesSlot() || !Direct.OSRPushesSlot() || !HelperReturn.ResumeByJump() {
+		t.Error("strategy properties")
+	}
+	if got := Defaults().OSRIteration(); got != 10000 {
+		t.Errorf("OSR iteration with CoreCLR defaults %d, want 10,000", got)
+	}
+}

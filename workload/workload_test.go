@@ -1,0 +1,66 @@
+package workload
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/osrsim/osrsim/patchpoint"
+)
+
+func TestExpect(t *testing.T) {
+	p := DefaultParams(AwaitLoop)
+	p.N, p.Awaits, p.LiveLocals = 100000, 10, 2
+	e := p.Expect()
+	// sum 0..99999 = 4,999,950,000 wraps to 705,032,704 as a C# int; each
+	// live local adds (k+1) + sum 0..9.
+	if want := uint32(4999950000%(1<<32)) + (1 + 45) + (2 + 45); e.SValue != want || e.Ops != 10 {
+		t.Fatalf("expect %+v, want s_value %d", e, want)
+	}
+	r := DefaultParams(Reentry)
+	r.Calls, r.Iterations = 3, 4
+	if e := r.Expect(); e.SValue != 18 || e.Ops != 3 {
+		t.Fatalf("reentry expect %+v", e)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, c := range []struct {
+		mut  func(*Params)
+		want string
+	}{
+		{func(p *Params) { p.Awaits = -1 }, "awaits"},
+		{func(p *Params) { p.Patchpoint.HitLimit = 0 }, "hit_limit"},
+		{func(p *Params) { p.LiveLocals = 65 }, "live_locals"},
+		{func(p *Params) { p.Workload = "spin" }, "unknown workload"},
+	} {
+		p := DefaultParams(AwaitLoop)
+		c.mut(&p)
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want %q, got %v", c.want, err)
+		}
+	}
+}
+
+// Images are deterministic, and scale lives in data only: code bytes don't
+// depend on n or awaits.
+func TestBuildDeterministicAndScaleFree(t *testing.T) {
+	for _, s := range patchpoint.Strategies {
+		p := DefaultParams(AwaitLoop)
+		a, err := Build(p, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := Build(p, s)
+		p.N, p.Awaits = 10_000_000, 1_000_000
+		c, _ := Build(p, s)
+		code := func(x *Built) []byte { return x.Image.Region("code").Init }
+		data := func(x *Built) []byte { return x.Image.Region("data").Init }
+		if !bytes.Equal(code(a), code(b)) || !bytes.Equal(data(a), data(b)) {
+			t.Errorf("%s: two builds differ", s)
+		}
+		if !bytes.Equal(code(a), code(c)) || bytes.Equal(data(a), data(c)) {
+			t.Errorf("%s: scale should change data only", s)
+		}
+	}
+}
