@@ -1,4 +1,324 @@
 package cycles
 
+import (
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/native"
+	"github.com/osrsim/osrsim/sim/unicorn"
+	"gonum.org/v1/gonum/mat"
+)
+
+// CalibrateOptions control Calibrate. The zero value is usable.
+type CalibrateOptions struct {
+	// Name of the fitted model (default "calibrated").
+	Name string
+	// Base gives the predictor parameters and the prior the fit is pulled
+	// towards where the benchmarks do not determine a cost (default
+	// Default()).
+	Base *unicorn.CycleModel
+	// Iterations of each benchmark's loop per native sample (default
+	// 200000; each sample takes a few milliseconds).
+	Iterations int
+	// Samples per benchmark natively; the median is used (default 7).
+	Samples int
+	// Prior is the ridge weight pulling each coefficient towards Base's
+	// value, relative to one benchmark row (default 0.01).
+	Prior float64
+	// Log, if set, receives one line per benchmark.
+	Log io.Writer
+}
+
 // Calibration records the measurements behind a fitted model.
-type Calibration struct{}
+type Calibration struct {
+	Host       string `json:"host"` // GOOS/GOARCH and CPU count
+	Date       string `json:"date"`
+	Iterations int    `json:"iterations"`
+	Samples    int    `json:"samples"`
+	// ClockGHz is the core clock measured with a chain of dependent adds
+	// (one cycle each); ns × ClockGHz gives the cycles the fit targets.
+	ClockGHz float64 `json:"clock_ghz"`
+	Prior    float64 `json:"prior"`
+	// RMSRelError is the root mean square relative error of the fitted
+	// model over the benchmarks.
+	RMSRelError float64       `json:"rms_rel_error"`
+	Benchmarks  []BenchResult `json:"benchmarks"`
+}
+
+// BenchResult is one calibration benchmark, per loop iteration.
+type BenchResult struct {
+	Name string `json:"name"`
+	// Ns measured natively (median), Cycles = Ns × ClockGHz, Model the
+	// fitted model's estimate.
+	Ns     float64 `json:"ns"`
+	Cycles float64 `json:"cycles"`
+	Model  float64 `json:"model"`
+	// Counts per iteration from emulation: instructions per class, taken
+	// transfers, mispredictions (non-zero entries only).
+	Counts map[string]float64 `json:"counts"`
+}
+
+// Columns of the design matrix after the classes.
+const (
+	colTaken = int(unicorn.NumClasses) + iota
+	colBranch
+	colIndirect
+	colReturn
+	numCols
+)
+
+func colName(j int) string {
+	switch j {
+	case colTaken:
+		return "taken"
+	case colBranch:
+		return "mispredict.branch"
+	case colIndirect:
+		return "mispredict.indirect"
+	case colReturn:
+		return "mispredict.return"
+	}
+	return unicorn.InstClass(j).String()
+}
+
+func params(m *unicorn.CycleModel) []float64 {
+	x := make([]float64, numCols)
+	for i := range unicorn.NumClasses {
+		x[i] = m.Cost[i]
+	}
+	x[colTaken], x[colBranch], x[colIndirect], x[colReturn] = m.Taken, m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty
+	return x
+}
+
+func setParams(m *unicorn.CycleModel, x []float64) {
+	for i := range unicorn.NumClasses {
+		m.Cost[i] = x[i]
+	}
+	m.Taken, m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty = x[colTaken], x[colBranch], x[colIndirect], x[colReturn]
+}
+
+// row is a benchmark's per-iteration counts, one entry per column.
+func row(c *unicorn.CycleCounts) []float64 {
+	r := make([]float64, numCols)
+	for i, n := range c.ByClass {
+		r[i] = float64(n)
+	}
+	r[colTaken] = float64(c.Taken)
+	r[colBranch] = float64(c.BranchMispredicts)
+	r[colIndirect] = float64(c.IndirectMispredicts)
+	r[colReturn] = float64(c.ReturnMispredicts)
+	return r
+}
+
+// emuRow emulates im with n and 2n iterations and returns the counts of
+// the n extra iterations, per iteration (so the entry stub and predictor
+// warm-up cancel out).
+func emuRow(im *sim.Image, m *unicorn.CycleModel, n int) ([]float64, error) {
+	var rows [2][]float64
+	for i, it := range []int{n, 2 * n} {
+		c := *im
+		c.Arg = uint64(it)
+		res, err := unicorn.Run(&c, unicorn.Options{Cycles: m, ClassCounts: true, MaxInstructions: 1 << 30})
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = row(res.Counts.Cycles)
+	}
+	r := make([]float64, numCols)
+	for j := range r {
+		r[j] = (rows[1][j] - rows[0][j]) / float64(n)
+	}
+	return r, nil
+}
+
+// nativeNs runs im natively (it completed under emulation) and returns the
+// median ns per loop iteration.
+func nativeNs(im *sim.Image, iters, samples int) (float64, error) {
+	c := *im
+	c.Arg = uint64(iters)
+	l, err := native.Load(&c)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	res, err := l.Run(native.Options{Warmup: 2, Samples: samples})
+	if err != nil {
+		return 0, err
+	}
+	s := append([]float64(nil), res.SamplesNs...)
+	sort.Float64s(s)
+	return s[len(s)/2] / float64(iters), nil
+}
+
+// Calibrate runs the calibration microbenchmarks (one loop per instruction
+// class, plus taken-branch and misprediction loops; see README.md): each
+// is emulated first (class counts and mispredictions per iteration, with
+// Base's predictors), then timed natively on this machine. Native ns are
+// converted to cycles with the clock measured by a dependent-add chain,
+// and the per-class costs, the taken-transfer cost and the three
+// misprediction penalties are fitted by least squares on relative errors
+// (gonum/mat, QR), with a small ridge prior towards Base, and clamped at
+// zero (refitting without the clamped columns).
+//
+// It needs the native engine (linux/amd64); elsewhere it returns
+// native.ErrUnsupported. Write the result with WriteFile and name the file
+// in a config's `cycle_model:`.
+func Calibrate(opt CalibrateOptions) (*File, error) {
+	if opt.Name == "" {
+		opt.Name = "calibrated"
+	}
+	if opt.Base == nil {
+		opt.Base = Default()
+	}
+	if err := opt.Base.Validate(); err != nil {
+		return nil, err
+	}
+	if opt.Iterations <= 0 {
+		opt.Iterations = 200000
+	}
+	if opt.Samples <= 0 {
+		opt.Samples = 7
+	}
+	if opt.Prior <= 0 {
+		opt.Prior = 0.01
+	}
+	logf := func(format string, args ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, format, args...)
+		}
+	}
+	cal := &Calibration{
+		Host:       fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
+		Date:       time.Now().UTC().Format(time.RFC3339),
+		Iterations: opt.Iterations, Samples: opt.Samples, Prior: opt.Prior,
+	}
+	var rows [][]float64
+	var ns []float64
+	var fit []bench
+	for _, bn := range benches {
+		im, err := benchImage(bn)
+		if err != nil {
+			return nil, err
+		}
+		r, err := emuRow(im, opt.Base, 1000) // emulate before native
+		if err != nil {
+			return nil, fmt.Errorf("calibrate %s: emulation: %w", bn.name, err)
+		}
+		t, err := nativeNs(im, opt.Iterations, opt.Samples)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate %s: native: %w", bn.name, err)
+		}
+		logf("%-16s %8.3f ns/iter\n", bn.name, t)
+		if bn.clock {
+			adds := r[unicorn.ClassALU] - 1 // minus the loop's dec
+			cal.ClockGHz = adds / t
+			logf("clock            %8.3f GHz\n", cal.ClockGHz)
+			continue
+		}
+		rows, ns, fit = append(rows, r), append(ns, t), append(fit, bn)
+	}
+	if cal.ClockGHz <= 0 || math.IsNaN(cal.ClockGHz) {
+		return nil, fmt.Errorf("calibrate: bad clock measurement %v GHz", cal.ClockGHz)
+	}
+	y := make([]float64, len(ns))
+	for i, t := range ns {
+		y[i] = t * cal.ClockGHz
+	}
+	x, err := fitCosts(rows, y, params(opt.Base), opt.Prior)
+	if err != nil {
+		return nil, err
+	}
+	m := *opt.Base
+	m.Name = opt.Name
+	setParams(&m, x)
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("calibrate: fitted model invalid: %w", err)
+	}
+	var se float64
+	for i, bn := range fit {
+		est := dot(rows[i], x)
+		rel := (est - y[i]) / y[i]
+		se += rel * rel
+		br := BenchResult{Name: bn.name, Ns: ns[i], Cycles: y[i], Model: est, Counts: map[string]float64{}}
+		for j, v := range rows[i] {
+			if v != 0 {
+				br.Counts[colName(j)] = v
+			}
+		}
+		cal.Benchmarks = append(cal.Benchmarks, br)
+	}
+	cal.RMSRelError = math.Sqrt(se / float64(len(fit)))
+	f := FileOf(&m)
+	f.Calibration = cal
+	return f, nil
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// fitCosts solves min Σ_i ((A_i·x - y_i)/y_i)² + prior·Σ_j ((x_j - x0_j)/s_j)²
+// with s_j = max(x0_j, 0.25)
+// (each row scaled to relative error; the prior keeps columns that the
+// benchmarks leave undetermined at their base value) with x ≥ 0: columns
+// that come out negative are fixed at 0 and the rest refitted.
+func fitCosts(A [][]float64, y, x0 []float64, prior float64) ([]float64, error) {
+	n := len(x0)
+	fixed := make([]bool, n)
+	for {
+		var free []int
+		for j := range n {
+			if !fixed[j] {
+				free = append(free, j)
+			}
+		}
+		rowsN := len(A) + len(free)
+		M := mat.NewDense(rowsN, len(free), nil)
+		b := mat.NewVecDense(rowsN, nil)
+		for i, r := range A {
+			for k, j := range free {
+				M.Set(i, k, r[j]/y[i])
+			}
+			b.SetVec(i, 1)
+		}
+		w := math.Sqrt(prior)
+		for k, j := range free {
+			// Relative to the base value: a coefficient twice its base
+			// costs as much as a benchmark off by sqrt(prior).
+			sc := max(x0[j], 0.25)
+			M.Set(len(A)+k, k, w/sc)
+			b.SetVec(len(A)+k, w*x0[j]/sc)
+		}
+		var sol mat.VecDense
+		if err := sol.SolveVec(M, b); err != nil {
+			return nil, fmt.Errorf("calibrate: least squares: %w", err)
+		}
+		x := make([]float64, n)
+		neg := false
+		for k, j := range free {
+			v := sol.AtVec(k)
+			if v < 0 {
+				fixed[j] = true
+				neg = true
+			}
+			x[j] = v
+		}
+		if !neg {
+			for j := range n {
+				if fixed[j] {
+					x[j] = 0
+				}
+			}
+			return x, nil
+		}
+	}
+}

@@ -275,9 +275,9 @@ type CycleCounts struct {
 	Taken uint64
 	// Conditional branches, indirect jumps and calls, returns executed, and
 	// how many of each the model mispredicted.
-	Branches, BranchMispredicts     uint64
-	Indirect, IndirectMispredicts   uint64
-	Returns, ReturnMispredicts      uint64
+	Branches, BranchMispredicts   uint64
+	Indirect, IndirectMispredicts uint64
+	Returns, ReturnMispredicts    uint64
 	// ByClass counts executed instructions per class (only with
 	// Options.ClassCounts).
 	ByClass []uint64

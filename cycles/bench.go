@@ -1,0 +1,240 @@
+package cycles
+
+import (
+	"fmt"
+
+	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/sim"
+)
+
+// A microbenchmark: body is emitted once per loop iteration; r15 is the
+// loop counter, rbx and r12 hold small constants, [rsp, rsp+0x200) is
+// scratch memory, bench.leaf is `ret` and bench.redirect returns to the
+// address in r13 (a `ret` to an address no call pushed).
+type bench struct {
+	name string
+	body func(b *Builder, i int)
+	// clock benchmarks run a dependent chain of latency-1 adds; they give
+	// the core clock and are not part of the fit.
+	clock bool
+}
+
+const (
+	benchStack = 0x10000
+	scratch    = 0x200
+)
+
+var rot = []Reg{RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11, R14}
+
+func repeat(n int, f func(b *Builder, k int)) func(b *Builder, i int) {
+	return func(b *Builder, i int) {
+		for k := range n {
+			f(b, k)
+		}
+	}
+}
+
+// skip emits a taken branch over one ud2 (so its target differs from its
+// fall-through).
+func skip(b *Builder, emit func(l *Label)) {
+	l := b.NewLabel("")
+	emit(l)
+	b.Ud2()
+	b.Bind(l)
+}
+
+// xorshift advances rax (a nonzero state) and leaves bit 0 random in al.
+func xorshift(b *Builder) {
+	b.Mov(S64, RDX, RAX)
+	b.Shl(S64, RDX, 13)
+	b.Xor(S64, RAX, RDX)
+	b.Mov(S64, RDX, RAX)
+	b.Shr(S64, RDX, 7)
+	b.Xor(S64, RAX, RDX)
+	b.Mov(S64, RDX, RAX)
+	b.Shl(S64, RDX, 17)
+	b.Xor(S64, RAX, RDX)
+}
+
+var benches = []bench{
+	{name: "clock", clock: true, body: repeat(48, func(b *Builder, k int) { b.Add(S64, RAX, RCX) })},
+	{name: "alu", body: repeat(48, func(b *Builder, k int) { b.Add(S64, rot[k%8], Imm(1)) })},
+	{name: "alu-mix", body: repeat(48, func(b *Builder, k int) {
+		r := rot[k%8]
+		switch k % 3 {
+		case 0:
+			b.Xor(S64, r, RBX)
+		case 1:
+			b.Mov(S32, r, Imm(int64(k)))
+		default:
+			b.Shl(S64, r, 1)
+		}
+	})},
+	{name: "lea", body: repeat(32, func(b *Builder, k int) { b.Lea(rot[k%8], MIdx(RBX, R12, 2, int32(k))) })},
+	{name: "load", body: repeat(32, func(b *Builder, k int) { b.Mov(S64, rot[k%8], M(RSP, int32(8*k))) })},
+	{name: "store", body: repeat(32, func(b *Builder, k int) { b.Mov(S64, M(RSP, int32(8*k)), rot[k%8]) })},
+	{name: "store-imm", body: repeat(32, func(b *Builder, k int) { b.Mov(S32, M(RSP, int32(8*k)), Imm(int64(k))) })},
+	{name: "rmw", body: repeat(16, func(b *Builder, k int) { b.Add(S64, M(RSP, int32(8*k)), RBX) })},
+	{name: "mul", body: repeat(16, func(b *Builder, k int) { b.Imul(S64, rot[k%8], RBX) })},
+	{name: "div", body: repeat(4, func(b *Builder, k int) {
+		b.Xor(S32, RDX, RDX)
+		b.Mov(S32, RAX, Imm(1000+int64(k)))
+		b.Div(S64, R12)
+	})},
+	{name: "push-pop", body: repeat(16, func(b *Builder, k int) { b.Push(RBX); b.Pop(rot[k%8]) })},
+	{name: "call-ret", body: repeat(8, func(b *Builder, k int) { b.Call(Sym("bench.leaf")) })},
+	{name: "ind-call", body: repeat(8, func(b *Builder, k int) { b.Call(R13) })},
+	{name: "jump", body: repeat(16, func(b *Builder, k int) { skip(b, func(l *Label) { b.Jmp(l) }) })},
+	{name: "ind-jump", body: repeat(8, func(b *Builder, k int) {
+		skip(b, func(l *Label) { b.Lea(RAX, RIP(l)); b.Jmp(RAX) })
+	})},
+	{name: "cond-not-taken", body: repeat(32, func(b *Builder, k int) {
+		l := b.NewLabel("")
+		b.Jcc(CondE, l) // ZF is clear: the loop's dec leaves r15 > 0
+		b.Bind(l)
+	})},
+	{name: "cond-taken", body: repeat(16, func(b *Builder, k int) { skip(b, func(l *Label) { b.Jcc(CondNE, l) }) })},
+	{name: "locked", body: repeat(8, func(b *Builder, k int) { b.LockXadd(S64, M(RSP, int32(8*k)), rot[k%8]) })},
+	{name: "xmm", body: repeat(8, func(b *Builder, k int) {
+		b.Movdqu(XReg(k), M(RSP, int32(16*k)))
+		b.Movdqu(M(RSP, int32(0x100+16*k)), XReg(8+k))
+	})},
+	{name: "pushf-popf", body: repeat(8, func(b *Builder, k int) { b.Pushfq(); b.Popfq() })},
+	{name: "pushf", body: repeat(8, func(b *Builder, k int) { b.Pushfq(); b.Pop(rot[k%8]) })},
+	{name: "mfence", body: repeat(2, func(b *Builder, k int) { b.Mfence() })},
+	// Misprediction benchmarks. A `ret` to an address no call pushed (as in
+	// a context restore): the RSB predicts the call's return address.
+	{name: "ret-mispredict", body: repeat(4, func(b *Builder, k int) {
+		l := b.NewLabel("")
+		b.Lea(R13, RIP(l))
+		b.Call(Sym("bench.redirect"))
+		b.Ud2()
+		b.Bind(l)
+	})},
+	// Random conditional branches (xorshift bit 0): half mispredict in
+	// hardware and in the model.
+	{name: "cond-random", body: repeat(4, func(b *Builder, k int) {
+		xorshift(b)
+		b.Test(S32, RAX, Imm(1))
+		l := b.NewLabel("")
+		b.Jcc(CondNE, l)
+		b.Nop(1)
+		b.Bind(l)
+	})},
+	// An indirect jump to one of two targets at random.
+	{name: "ind-random", body: repeat(2, func(b *Builder, k int) {
+		ta, tb, join := b.NewLabel(""), b.NewLabel(""), b.NewLabel("")
+		xorshift(b)
+		b.Lea(R8, RIP(ta))
+		b.Lea(R9, RIP(tb))
+		b.Test(S32, RAX, Imm(1))
+		b.Cmovcc(CondNE, S64, R8, R9)
+		b.Jmp(R8)
+		b.Bind(ta)
+		b.Jmp(join)
+		b.Bind(tb)
+		b.Nop(1)
+		b.Bind(join)
+	})},
+	// tier0-like code: locals in stack slots, reloaded right after being
+	// stored (store-to-load forwarding), as generated tier0 code does.
+	{name: "tier0-like", body: repeat(8, func(b *Builder, k int) {
+		b.Mov(S32, RAX, M(RSP, 8))
+		b.Inc(S32, RAX)
+		b.Mov(S32, M(RSP, 8), RAX)
+		b.Cmp(S32, M(RSP, 8), Imm(0))
+		skip(b, func(l *Label) { b.Jcc(CondNE, l) })
+	})},
+}
+
+// benchImage links one benchmark: host.entry (as in workload) calls
+// bench.main(iterations).
+func benchImage(bn bench) (*sim.Image, error) {
+	prog := NewProgram()
+	code, data := prog.Section("code"), prog.Section("data")
+	code.Func("host.entry")
+	saves := []Reg{RBX, RBP, R12, R13, R14, R15}
+	for _, r := range saves {
+		code.PushNonvol(r)
+	}
+	code.EndProlog()
+	code.MovImm64(RAX, sim.HostBase)
+	code.Mov(S64, M(RAX, 0), RSP)
+	code.MovImm64(RSP, sim.StackBase+benchStack)
+	code.Call(Sym("bench.main"))
+	code.MovImm64(RCX, sim.HostBase)
+	code.Mov(S64, RSP, M(RCX, 0))
+	for i := len(saves) - 1; i >= 0; i-- {
+		code.Pop(saves[i])
+	}
+	code.Ret()
+	code.EndFunc()
+
+	code.Func("bench.main")
+	code.AllocStack(scratch + 8)
+	code.EndProlog()
+	code.Mov(S64, R15, RDI)
+	for _, r := range rot {
+		code.Mov(S32, r, Imm(1))
+	}
+	code.Mov(S32, RBX, Imm(3))
+	code.Mov(S32, R12, Imm(7))
+	code.Lea(R13, RIPSym("bench.leaf"))
+	loop := code.NewLabel("bench.loop")
+	code.Test(S64, R15, R15)
+	end := code.NewLabel("bench.end")
+	code.Jcc(CondE, end)
+	code.NopAlign(64)
+	code.Bind(loop)
+	bn.body(code, 0)
+	code.Dec(S64, R15)
+	code.Jcc(CondNE, loop)
+	code.Bind(end)
+	code.Add(S64, RSP, Imm(scratch+8))
+	code.Ret()
+	code.EndFunc()
+
+	code.Func("bench.leaf")
+	code.EndProlog()
+	code.Ret()
+	code.EndFunc()
+	code.Func("bench.redirect")
+	code.EndProlog()
+	code.Mov(S64, M(RSP, 0), R13)
+	code.Ret()
+	code.EndFunc()
+
+	data.DefineSymbol("bench.data")
+	data.U64(0)
+	data.EndSymbol("bench.data")
+
+	obj, err := prog.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("benchmark %s: %w", bn.name, err)
+	}
+	l, err := obj.Link(map[string]uint64{"code": sim.CodeBase, "data": sim.DataBase})
+	if err != nil {
+		return nil, fmt.Errorf("benchmark %s: %w", bn.name, err)
+	}
+	cb, db := l.Bytes["code"], l.Bytes["data"]
+	page := func(n int) uint64 { return (uint64(n) + sim.PageSize - 1) &^ (sim.PageSize - 1) }
+	im := &sim.Image{
+		Entry: l.Symbols["host.entry"],
+		Regions: []sim.Region{
+			{Name: sim.RegionCode, Base: sim.CodeBase, Size: page(len(cb)), Perm: sim.PermR | sim.PermX, Init: cb},
+			{Name: sim.RegionData, Base: sim.DataBase, Size: page(len(db)), Perm: sim.PermR | sim.PermW, Init: db, Compared: true},
+			{Name: sim.RegionStack, Base: sim.StackBase, Size: benchStack, Perm: sim.PermR | sim.PermW, Compared: true},
+			{Name: sim.RegionHost, Base: sim.HostBase, Size: sim.HostSize, Perm: sim.PermR | sim.PermW},
+		},
+	}
+	sec := obj.Section("code")
+	for _, in := range sec.Insts {
+		im.InstStarts = append(im.InstStarts, sim.CodeBase+uint64(in.Off))
+	}
+	for _, s := range sec.Symbols {
+		if s.End > s.Start {
+			im.Symbols = append(im.Symbols, sim.Symbol{Name: s.Name, Start: sim.CodeBase + uint64(s.Start), End: sim.CodeBase + uint64(s.End)})
+		}
+	}
+	return im, im.Validate()
+}
