@@ -87,12 +87,12 @@ func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.R
 	if err := Verify(sb, setup); err != nil {
 		return nil, r, err
 	}
-	subtract(res.Instructions, setup.Instructions)
+	subtract(res.Instructions, setup.Instructions, b.Expect.Ops)
 	return res, r, nil
 }
 
 // subtract leaves in ins what the operations add over the setup run.
-func subtract(ins, setup *report.Instructions) {
+func subtract(ins, setup *report.Instructions, ops uint64) {
 	ins.Setup = setup.Total
 	for _, m := range []struct{ a, b map[string]uint64 }{{ins.ByRegion, setup.ByRegion}, {ins.ByStep, setup.ByStep}, {ins.BySymbol, setup.BySymbol}} {
 		for k, v := range m.b {
@@ -105,8 +105,8 @@ func subtract(ins, setup *report.Instructions) {
 			}
 		}
 	}
-	if ins.PerResume != 0 {
-		ins.PerResume *= float64(ins.Total-ins.Setup) / float64(ins.Total)
+	if ops > 0 {
+		ins.PerResume = float64(ins.Total-ins.Setup) / float64(ops)
 	}
 }
 

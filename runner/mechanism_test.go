@@ -247,3 +247,35 @@ func TestOSREntryContract(t *testing.T) {
 		}
 	}
 }
+
+// The tier0 patchpoint variants change the sequence's instruction count
+// (dec-mem: 2 fewer per loop-head execution) or when it fires (jge: one
+// decrement late, so OSR code is entered at iteration 10,010), never the
+// result.
+func TestTier0PatchpointVariants(t *testing.T) {
+	p := workload.DefaultParams(workload.AwaitLoop)
+	p.Awaits = 50
+	base, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Tier0Variant = "dec-mem"
+	dm, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Loop 1's head runs 10,000 times in tier0 before OSR; resumptions
+	// jump straight into OSR code and execute no tier0 patchpoint.
+	if d := base.Instructions.Setup - dm.Instructions.Setup; d != 2*10000 || dm.Instructions.PerResume != base.Instructions.PerResume {
+		t.Errorf("dec-mem saves %d setup instructions, want 20,000 (2 per tier0 loop-head execution)", d)
+	}
+	p.Tier0Variant = "jge"
+	jge, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jge.Instructions.Setup <= base.Instructions.Setup || jge.Instructions.PerResume != base.Instructions.PerResume {
+		t.Errorf("jge: setup %d (base %d), per resume %v (base %v)", jge.Instructions.Setup, base.Instructions.Setup,
+			jge.Instructions.PerResume, base.Instructions.PerResume)
+	}
+}

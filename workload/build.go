@@ -114,7 +114,7 @@ func (g *gen) loops() []int {
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	prog := NewProgram()
 	code, data := prog.Section(secCode), prog.Section(secData)
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint}
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
 

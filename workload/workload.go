@@ -7,6 +7,7 @@ package workload
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/patchpoint"
@@ -34,6 +35,9 @@ type Params struct {
 	// reentry: the method is called Calls times; its loop runs Iterations.
 	Calls, Iterations int
 	Patchpoint        patchpoint.Settings
+	// Tier0Variant selects a variant of the tier0 patchpoint sequence
+	// (jit.Options.Tier0Patchpoint); "" is CoreCLR's shape.
+	Tier0Variant string
 }
 
 // DefaultParams are the defaults of a workload (the PR's benchmark shape
@@ -68,6 +72,9 @@ func (p Params) Validate() error {
 		pos("patchpoint.initial_counter", pp.InitialCounter), pos("patchpoint.counter_bump", pp.CounterBump),
 		pos("patchpoint.hit_limit", pp.HitLimit), pos("patchpoint.methods", pp.Methods),
 		nonneg("extra_frame", p.ExtraFrame),
+	}
+	if !slices.Contains(jit.Tier0PatchpointVariants, p.Tier0Variant) {
+		errs = append(errs, fmt.Errorf("unknown tier0 patchpoint variant %q", p.Tier0Variant))
 	}
 	switch p.Workload {
 	case AwaitLoop:
