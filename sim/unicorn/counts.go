@@ -32,6 +32,9 @@ type Counts struct {
 	// Options.CheckAlignment); MisalignedAt holds the first few call sites.
 	MisalignedCalls uint64
 	MisalignedAt    []uint64
+	// PerInst counts executions of each instruction, in the order of the
+	// image's InstStarts (with Options.PerInstruction).
+	PerInst []uint64
 	// Cycles holds the cycle model's estimate and mispredictions (only
 	// with Options.Cycles).
 	Cycles *CycleCounts
@@ -80,11 +83,16 @@ func newLayout(im *sim.Image) (*layout, error) {
 		}
 		sg := segment{start: a, end: b}
 		inSeg := map[string]bool{}
+		var in []sim.Symbol
 		for _, s := range im.Symbols {
 			if clip(s.Start) <= a && clip(s.End) >= b && s.End > s.Start && !inSeg[s.Name] {
 				inSeg[s.Name] = true
-				sg.names = append(sg.names, s.Name)
+				in = append(in, s)
 			}
+		}
+		sort.SliceStable(in, func(i, j int) bool { return in[i].End-in[i].Start > in[j].End-in[j].Start })
+		for _, s := range in { // outermost first
+			sg.names = append(sg.names, s.Name)
 		}
 		l.segs = append(l.segs, sg)
 	}
@@ -136,6 +144,11 @@ func (l *layout) fill(im *sim.Image, s *C.osr_state) {
 			flags[end] |= C.OSR_FLAG_CALL_END
 		}
 	}
+	for _, e := range im.Events {
+		if e.Addr >= l.base && e.Addr-l.base < l.size {
+			flags[e.Addr-l.base] |= C.OSR_FLAG_EVENT
+		}
+	}
 }
 
 // codeBytes returns up to 15 initial bytes at addr from its region.
@@ -184,9 +197,35 @@ func (l *layout) counts(s *C.osr_state) Counts {
 			c.Events[name] += ev[i]
 		}
 	}
+	if s.inst_counts != nil {
+		n := uint64(unsafe.Slice((*uint32)(unsafe.Pointer(s.prefix)), l.size+1)[l.size])
+		c.PerInst = append([]uint64(nil), unsafe.Slice((*uint64)(unsafe.Pointer(s.inst_counts)), n)...)
+	}
 	c.MisalignedCalls = uint64(s.misaligned)
 	for i := range min(c.MisalignedCalls, C.OSR_MAX_MISALIGNED) {
 		c.MisalignedAt = append(c.MisalignedAt, uint64(s.misaligned_pc[i]))
 	}
 	return c
+}
+
+// TraceRecord is one entry of the timeline: execution entered Addr, in the
+// segment covered by Symbols (outermost first; empty outside any symbol),
+// after At instructions.
+type TraceRecord struct {
+	At      uint64
+	Addr    uint64
+	Symbols []string
+}
+
+// trace reads the C timeline.
+func (l *layout) trace(s *C.osr_state) []TraceRecord {
+	if s.trace == nil {
+		return nil
+	}
+	raw := unsafe.Slice((*uint64)(unsafe.Pointer(s.trace)), 3*uint64(s.trace_len))
+	out := make([]TraceRecord, 0, s.trace_len)
+	for i := 0; i+2 < len(raw); i += 3 {
+		out = append(out, TraceRecord{At: raw[i], Addr: raw[i+1], Symbols: l.segs[raw[i+2]].names})
+	}
+	return out
 }

@@ -92,7 +92,21 @@ void osr_state_free(osr_state *s) {
 	free(s->flags);
 	free(s->seg_counts);
 	free(s->event_counts);
+	free(s->inst_counts);
+	free(s->trace);
 	free(s);
+}
+
+int osr_inst_counts_new(osr_state *s) {
+	s->inst_counts = calloc(s->prefix[s->size] + 1, sizeof *s->inst_counts);
+	return s->inst_counts ? 0 : -1;
+}
+
+int osr_trace_new(osr_state *s, uint64_t cap) {
+	s->trace = calloc(3 * cap, sizeof *s->trace);
+	s->trace_cap = cap;
+	s->trace_seg = UINT32_MAX;
+	return s->trace ? 0 : -1;
 }
 
 void osr_state_reset(osr_state *s) {
@@ -112,6 +126,35 @@ void osr_state_reset(osr_state *s) {
 	s->intno = 0;
 	if (s->cyc)
 		osr_cyc_reset(s->cyc);
+	if (s->inst_counts)
+		memset(s->inst_counts, 0, (s->prefix[s->size] + 1) * sizeof *s->inst_counts);
+	s->trace_len = 0;
+	s->trace_dropped = 0;
+	s->trace_seg = UINT32_MAX;
+}
+
+// trace_span records the segments [a, e) enters, before its instructions
+// are added to the total.
+static void trace_span(osr_state *s, uint64_t a, uint64_t e) {
+	for (uint64_t off = a; off < e; off = s->seg_end[s->seg[off]]) {
+		uint32_t id = s->seg[off];
+		if (id == s->trace_seg && !(off == a && (s->flags[a] & OSR_FLAG_EVENT)))
+			continue;
+		s->trace_seg = id;
+		if (s->trace_len == s->trace_cap) {
+			s->trace_dropped++;
+			continue;
+		}
+		uint64_t *r = &s->trace[3 * s->trace_len++];
+		r[0] = s->total + s->prefix[off] - s->prefix[a];
+		r[1] = s->base + off;
+		r[2] = id;
+	}
+}
+
+static void count_insts(osr_state *s, uint64_t a, uint64_t e) {
+	for (uint32_t i = s->prefix[a]; i < s->prefix[e]; i++)
+		s->inst_counts[i]++;
 }
 
 static void runaway(uc_engine *uc, osr_state *s) {
@@ -234,6 +277,10 @@ static void block_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 	if (e > s->size)
 		e = s->size;
 	uint32_t n = s->prefix[e] - s->prefix[a];
+	if (s->trace)
+		trace_span(s, a, e);
+	if (s->inst_counts)
+		count_insts(s, a, e);
 	s->total += n;
 	uint32_t id = s->seg[a];
 	if (e <= s->seg_end[id])
@@ -256,6 +303,10 @@ static void insn_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 	uint64_t a = addr - s->base;
 	if (a >= s->size)
 		return;
+	if (s->trace)
+		trace_span(s, a, a + 1);
+	if (s->inst_counts)
+		s->inst_counts[s->prefix[a]]++;
 	s->total++;
 	s->seg_counts[s->seg[a]]++;
 	if (s->cyc) {

@@ -14,6 +14,7 @@
 enum {
 	OSR_FLAG_CALL = 1,     // a call instruction starts here
 	OSR_FLAG_CALL_END = 2, // a call instruction ends here (its return address)
+	OSR_FLAG_EVENT = 4,    // an event address: always starts a trace record
 };
 
 // Why a hook asked the emulator to stop.
@@ -103,11 +104,25 @@ typedef struct osr_state {
 	uint32_t intno;
 
 	osr_cyc *cyc; // NULL: no cycle model
+
+	// Optional per-instruction execution counts (disasm annotations),
+	// indexed by instruction number (prefix table value).
+	uint64_t *inst_counts; // [prefix[size]] or NULL
+	// Optional timeline (trace): a record whenever execution enters
+	// another segment or an event address: instructions executed before
+	// it, its address, its segment id.
+	uint64_t *trace; // [3*trace_cap] or NULL
+	uint64_t trace_cap, trace_len, trace_dropped;
+	uint32_t trace_seg; // segment of the last record
 } osr_state;
 
 osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t nevents);
 void osr_state_free(osr_state *s);
 void osr_state_reset(osr_state *s);
+
+// Optional tables: per-instruction counts, trace buffer (0 on success).
+int osr_inst_counts_new(osr_state *s);
+int osr_trace_new(osr_state *s, uint64_t cap);
 
 // Cycle model: allocate tables (cls: also per-class prefix tables), reset.
 osr_cyc *osr_cyc_new(osr_state *s, uint32_t pht_bits, uint32_t btb_entries, uint32_t nclass, int cls);

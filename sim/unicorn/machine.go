@@ -49,6 +49,14 @@ type Options struct {
 	// ClassCounts also counts executed instructions per cost class
 	// (Counts.Cycles.ByClass); it needs Cycles.
 	ClassCounts bool
+	// PerInstruction also counts executions of every instruction
+	// (Counts.PerInst, in the order of the image's InstStarts), for
+	// annotated listings.
+	PerInstruction bool
+	// Trace records a timeline of up to Trace entries (Result.Trace): one
+	// whenever execution enters another symbol segment or an event
+	// address. 0: off.
+	Trace int
 
 	noHooks bool // raw Unicorn, for overhead benchmarks only
 }
@@ -58,6 +66,10 @@ type Result struct {
 	State  sim.State
 	Counts Counts
 	Regs   Regs // final registers (RIP is SentinelAddr)
+	// Trace is the timeline recorded with Options.Trace.
+	Trace []TraceRecord
+	// TraceDropped counts records that did not fit.
+	TraceDropped uint64
 }
 
 // AlignmentError is returned, together with a valid Result, when
@@ -194,6 +206,12 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 			return nil, err
 		}
 	}
+	if opt.PerInstruction && C.osr_inst_counts_new(m.st) != 0 {
+		return nil, errors.New("unicorn: out of memory for instruction counts")
+	}
+	if opt.Trace > 0 && C.osr_trace_new(m.st, C.uint64_t(opt.Trace)) != 0 {
+		return nil, errors.New("unicorn: out of memory for the trace buffer")
+	}
 	m.st.max_insts = C.uint64_t(opt.MaxInstructions)
 	if opt.CheckAlignment {
 		m.st.check_align = 1
@@ -286,7 +304,7 @@ func (m *Machine) Run() (*Result, error) {
 		return nil, f
 	}
 
-	res := &Result{Counts: m.lay.counts(m.st)}
+	res := &Result{Counts: m.lay.counts(m.st), Trace: m.lay.trace(m.st), TraceDropped: uint64(m.st.trace_dropped)}
 	if m.opt.Cycles != nil {
 		res.Counts.Cycles = cycleCounts(m.st, m.opt.Cycles)
 	}
