@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // multi is a repeatable string flag.
@@ -168,3 +170,20 @@ func oneExperiment(s *selection, pos []string) (*experiments.Experiment, error) 
 }
 
 func (s *selection) String() string { return fmt.Sprint(s.strategies, s.sets) }
+
+// cycleModel resolves an experiment's cycle_model: a built-in name, a
+// calibration file relative to the config, or "none".
+func cycleModel(e *experiments.Experiment) (*unicorn.CycleModel, error) {
+	if e.CycleModel == "none" {
+		return nil, nil
+	}
+	dir := ""
+	if e.File != experiments.SeedFile {
+		dir = filepath.Dir(e.File)
+	}
+	m, err := cycles.Lookup(e.CycleModel, dir)
+	if err != nil {
+		return nil, badf("%s: %v", e.File, err)
+	}
+	return m, nil
+}

@@ -17,6 +17,10 @@ func buildOne(sel *selection, pos []string) (*workload.Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	return buildFirst(e)
+}
+
+func buildFirst(e *experiments.Experiment) (*workload.Built, error) {
 	cells := e.Cells()
 	if len(cells) == 0 {
 		return nil, badf("%s: no workloads", e.File)
@@ -51,5 +55,3 @@ func cmdImage(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "disassemble with: objdump -D -b binary -m i386:x86-64 --adjust-vma=%#x %s/code.bin\n", sim.CodeBase, *out)
 	return nil
 }
-
-var _ = experiments.Emu

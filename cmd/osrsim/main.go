@@ -43,6 +43,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"run":    cmdRun,
 	"image":  cmdImage,
 	"disasm": cmdDisasm,
+	"trace":  cmdTrace,
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,5 +163,44 @@ func TestImageAndDisasm(t *testing.T) {
 	}
 	if code, _, _ := osrsim(t, "image"); code != exitBadInput {
 		t.Errorf("image without --out: exit %d", code)
+	}
+}
+
+// trace writes Chrome trace JSON with helper-step slices and an event for
+// every forced helper call, transition and resumption of a small run.
+func TestTrace(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sub", "t.json")
+	code, stdout, stderr := osrsim(t, "trace", "--strategy", "helper", "--set", "emulation.awaits=3", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		TraceEvents []struct {
+			Name, Ph string
+		} `json:"traceEvents"`
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, e := range tr.TraceEvents {
+		n[e.Ph+" "+e.Name]++
+	}
+	// 10 helper calls get the method into OSR; each of 3 resumptions calls
+	// the forced helper, which transitions. Slices are stays: the worker's
+	// unwind step is left for 3 code lookups and 3 virtual unwinds per
+	// transition, so it has 6 slices each.
+	for k, want := range map[string]int{"i helper": 10, "i forced": 3, "i transition": 4, "i resume": 3,
+		"X helper.unwind": 4 * 6, "X patchpoint.capture_context": 4, "X patchpoint.virtual_unwind": 4 * 3} {
+		if n[k] != want {
+			t.Errorf("%q: %d, want %d (stdout %s)", k, n[k], want, stdout)
+		}
+	}
+	if _, err := os.Stat(strings.TrimSuffix(out, ".json") + ".jsonl"); err != nil {
+		t.Error(err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
+	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
@@ -69,9 +70,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	models := make([]*unicorn.CycleModel, len(exps))
+	for i, e := range exps {
+		if models[i], err = cycleModel(e); err != nil {
+			return err
+		}
+	}
 	for i, e := range exps {
 		start := time.Now()
-		r, err := runner.Run(e, runner.Options{Version: version, Exact: *exact, Workers: *workers, Progress: newProgress(stderr, *quiet)})
+		r, err := runner.Run(e, runner.Options{Version: version, Exact: *exact, Cycles: models[i], Workers: *workers, Progress: newProgress(stderr, *quiet)})
 		if err != nil {
 			return err
 		}
