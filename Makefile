@@ -28,3 +28,39 @@ bench: deps
 
 clean:
 	rm -rf bin
+
+# Regression checks against the checked-in baselines (issue #6).
+# check-baselines runs `osrsim check` (emulated counts, exact) for every
+# results/baselines/NAME.json against experiments/NAME.yaml, reports all of
+# them, and exits with the worst status (1 regression, 2 bad input).
+# update-baselines re-records them through `osrsim check --update`, the only
+# thing that ever writes a baseline. docker builds the image (which runs the
+# same targets as .ci/run while building); docker-check runs the baked-in
+# check of every baseline in that image.
+BASELINES := $(basename $(notdir $(wildcard results/baselines/*.json)))
+IMAGE     ?= osrsim:latest
+DOCKER    ?= docker
+
+.PHONY: check-baselines update-baselines docker docker-check
+
+check-baselines: build
+	@worst=0; for b in $(BASELINES); do \
+	  echo "== osrsim check --baseline results/baselines/$$b.json experiments/$$b.yaml"; \
+	  ./$(BIN) check --baseline results/baselines/$$b.json experiments/$$b.yaml; rc=$$?; \
+	  [ $$rc -gt $$worst ] && worst=$$rc; \
+	done; exit $$worst
+
+update-baselines: build
+	@set -e; for b in $(BASELINES); do \
+	  ./$(BIN) check --update --baseline results/baselines/$$b.json experiments/$$b.yaml; \
+	done
+
+docker:
+	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+docker-check: docker
+	@worst=0; for b in $(BASELINES); do \
+	  echo "== docker: osrsim check --baseline /osrsim/results/baselines/$$b.json /osrsim/experiments/$$b.yaml"; \
+	  $(DOCKER) run --rm $(IMAGE) check --baseline /osrsim/results/baselines/$$b.json /osrsim/experiments/$$b.yaml; rc=$$?; \
+	  [ $$rc -gt $$worst ] && worst=$$rc; \
+	done; exit $$worst

@@ -1,0 +1,129 @@
+// Package baseline compares an osrsim report with a stored baseline report
+// and decides whether the change is a regression: the library behind
+// `osrsim check`.
+//
+// Emulated counts (instructions, helper calls, OSR entries, suspensions,
+// resumptions, estimated cycles and mispredictions) are deterministic under
+// one libunicorn version, so they are compared exactly, as benchstat's
+// assume=exact units and iai/CodSpeed do: every difference is listed with
+// its old and new value and delta, and a rise beyond Options.Tolerance is a
+// regression. Wall-clock times (native results) are noisy and are compared
+// only on request, with a threshold on the median ratio plus a Mann–Whitney
+// U test (as dotnet/performance's ResultsComparer does), either as warnings
+// or as regressions.
+//
+// A baseline is an ordinary report.json. Load reads one; Save writes one
+// atomically and is meant to be called only by `osrsim check --update`:
+// nothing else overwrites a baseline.
+package baseline
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/osrsim/osrsim/report"
+)
+
+// Load reads a baseline (a report.json). Errors name the file: a missing or
+// unreadable file, malformed JSON, trailing data, or a document that is not
+// an osrsim report (no results, or a result without workload, strategy or
+// engine). Unknown fields are ignored, as report.ReadJSON does.
+func Load(path string) (*report.Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("baseline %s does not exist (record one with osrsim check --update)", path)
+		}
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	var r report.Report
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("baseline %s is not a valid report.json: %w", path, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("baseline %s is not a valid report.json: data after the report", path)
+	}
+	if err := validate(&r); err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// validate checks that r looks like an osrsim report and that its cells are
+// unique.
+func validate(r *report.Report) error {
+	if len(r.Results) == 0 {
+		return errors.New("holds no results; is it an osrsim report.json?")
+	}
+	seen := map[string]int{}
+	for i, res := range r.Results {
+		if res.Workload == "" || res.Strategy == "" || res.Engine == "" {
+			return fmt.Errorf("result %d has no workload, strategy or engine; is it an osrsim report.json?", i)
+		}
+		k := keyOf(res).id()
+		if j, ok := seen[k]; ok {
+			return fmt.Errorf("results %d and %d are the same cell (%s)", j, i, keyOf(res))
+		}
+		seen[k] = i
+	}
+	return nil
+}
+
+// Save writes r to path as report.json (indented, as osrsim run writes it)
+// atomically: into a temporary file in the same directory, synced, then
+// renamed over path, so a reader sees the old or the new baseline and
+// never a partial one. The directory must exist. On error path is left as
+// it was and no temporary file remains. Only `osrsim check --update`
+// should call it.
+func Save(path string, r *report.Report) (err error) {
+	if r == nil {
+		return fmt.Errorf("baseline %s: no report to save", path)
+	}
+	if err := validate(r); err != nil {
+		return fmt.Errorf("baseline %s: refusing to save: report %w", path, err)
+	}
+	data, err := report.JSON(r)
+	if err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("baseline %s exists and is not a regular file", path)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("baseline %s: cannot write in %s: %w", path, dir, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("baseline %s: writing: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("baseline %s: syncing: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
