@@ -117,6 +117,7 @@ func nativeSampleCount(n *Native) int {
 func Compare(r *Report, baseline string) {
 	r.Baseline = baseline
 	r.Comparisons = nil
+	defer func() { r.Agreement = agreement(r) }()
 	for _, g := range groups(r) {
 		var base *Result
 		for _, res := range g.Results {
@@ -177,6 +178,58 @@ func Compare(r *Report, baseline string) {
 			}
 		}
 	}
+}
+
+// scaleParams are the parameters emulated and native runs may set
+// differently; agreement matches results on everything else.
+var scaleParams = map[string]bool{"n": true, "awaits": true, "calls": true, "iterations": true}
+
+// agreement pairs each cycles_est comparison with the native comparison of
+// the same workload, strategies and (scale-free) parameters.
+func agreement(r *Report) []Agreement {
+	unscaled := func(p map[string]int64) map[string]int64 {
+		var q map[string]int64
+		for k, v := range p {
+			if !scaleParams[k] {
+				if q == nil {
+					q = map[string]int64{}
+				}
+				q[k] = v
+			}
+		}
+		return q
+	}
+	seen := map[string]bool{}
+	model := map[string]string{}
+	for _, res := range r.Results {
+		if res.CyclesEst != nil {
+			model[res.Workload] = res.CyclesEst.Model
+		}
+	}
+	var out []Agreement
+	for _, c := range r.Comparisons {
+		if c.Metric != MetricCycles {
+			continue
+		}
+		key := ParamsKey(unscaled(c.Params))
+		// A sweep over a scale parameter gives several emulated groups
+		// for one native one: the first stands for them (per-op figures
+		// don't depend on the scale).
+		if id := c.Workload + "|" + key + "|" + c.Candidate; seen[id] {
+			continue
+		} else {
+			seen[id] = true
+		}
+		for _, n := range r.Comparisons {
+			if n.Metric == MetricNative && n.Workload == c.Workload && n.Candidate == c.Candidate &&
+				n.Baseline == c.Baseline && ParamsKey(unscaled(n.Params)) == key && n.Ratio > 0 {
+				out = append(out, Agreement{Workload: c.Workload, Params: unscaled(c.Params), Baseline: c.Baseline,
+					Candidate: c.Candidate, Model: model[c.Workload], CyclesRatio: c.Ratio, NativeRatio: n.Ratio,
+					Error: c.Ratio/n.Ratio - 1})
+			}
+		}
+	}
+	return out
 }
 
 func (r *Report) addWarning(w string) {

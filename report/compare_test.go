@@ -109,3 +109,26 @@ func TestCompareSameAndMissingBaseline(t *testing.T) {
 		}
 	}
 }
+
+func TestAgreementPairsCyclesWithNative(t *testing.T) {
+	emu := func(s string, cyc float64) Result {
+		return Result{Workload: "await-loop", Strategy: s, Engine: "emu", Params: map[string]int64{"awaits": 100, "live_locals": 2},
+			CyclesEst: &Cycles{PerResume: cyc, Model: "default"}}
+	}
+	nat := func(s string, ns ...float64) Result {
+		return Result{Workload: "await-loop", Strategy: s, Engine: "native", Params: map[string]int64{"awaits": 1000000, "live_locals": 2},
+			Native: &Native{SamplesNs: ns, NsPerResume: Summarize(ns)}}
+	}
+	r := &Report{Results: []Result{emu("helper", 1200), emu("direct", 100), nat("helper", 300, 300, 300, 300), nat("direct", 100, 100, 100, 100)}}
+	Compare(r, "helper")
+	if len(r.Agreement) != 1 {
+		t.Fatalf("agreement %+v", r.Agreement)
+	}
+	a := r.Agreement[0]
+	if a.CyclesRatio != 12 || a.NativeRatio != 3 || a.Error != 3 || a.Params["awaits"] != 0 || a.Params["live_locals"] != 2 {
+		t.Fatalf("agreement %+v", a)
+	}
+	if md := Markdown(r); !strings.Contains(md, "Cycle model vs native time") || !strings.Contains(md, "+300%") {
+		t.Errorf("markdown lacks the agreement table:\n%s", md)
+	}
+}

@@ -465,8 +465,27 @@ func Markdown(r *Report) string {
 		ct.write(&b)
 	}
 
+	if len(r.Agreement) > 0 {
+		b.WriteString("## Cycle model vs native time\n\n")
+		var at mdTable
+		for _, h := range []string{"Workload", "Params", "Model", "Baseline", "Candidate"} {
+			at.col(h, false)
+		}
+		for _, h := range []string{"Est. cycles ratio", "Native ratio", "Model error"} {
+			at.col(h, true)
+		}
+		for _, a := range r.Agreement {
+			at.rows = append(at.rows, []string{mdEscape(a.Workload), ParamsKey(a.Params), mdEscape(a.Model), mdEscape(a.Baseline),
+				mdEscape(a.Candidate), formatRatio(a.CyclesRatio), formatRatio(a.NativeRatio), fmt.Sprintf("%+.0f%%", 100*a.Error)})
+		}
+		at.write(&b)
+	}
+
 	b.WriteString("## Legend\n\n")
 	leg := func(col, text string) { fmt.Fprintf(&b, "- **%s**: %s\n", col, text) }
+	if len(r.Agreement) > 0 {
+		leg("Model error", "estimated-cycle ratio / native-time ratio − 1 for the same comparison (emulated and native runs matched on every parameter but the scale ones: n, awaits, calls, iterations); 0% is perfect agreement, +50% means the model overstates the difference by half.")
+	}
 	leg("Strategy", "how tier0 resumes into OSR code: `helper` (forced patchpoint helper transitions), `direct` (tier0 jumps to the OSR entry stored in the continuation), `helper-return` (as direct; the normal helper returns the target address).")
 	if used.instr {
 		leg("Instr/resume", "emulated instructions per resumption (per call for `reentry`). Exact and deterministic under the same libunicorn: compare directly, no statistics needed.")

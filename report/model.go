@@ -13,8 +13,11 @@ type Report struct {
 	Baseline string `json:"baseline,omitempty"`
 	// Sweeps name the parameters varied in this experiment (in config
 	// order); line charts plot per-op cost against each.
-	Sweeps   []string `json:"sweeps,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
+	Sweeps []string `json:"sweeps,omitempty"`
+	// Agreement sets the cycle model's strategy ratios beside the native
+	// ones measured in the same run.
+	Agreement []Agreement `json:"agreement,omitempty"`
+	Warnings  []string    `json:"warnings,omitempty"`
 }
 
 // Env describes where the report was made.
@@ -78,6 +81,7 @@ type OSREntries struct {
 // Cycles is the cycle model's estimate.
 type Cycles struct {
 	Total       uint64      `json:"total"`
+	Setup       uint64      `json:"setup"` // as Instructions.Setup
 	PerResume   float64     `json:"per_resume"`
 	Model       string      `json:"model,omitempty"`
 	Mispredicts Mispredicts `json:"mispredicts"`
@@ -137,4 +141,18 @@ type Comparison struct {
 	// comparison (raw samples, outliers included).
 	BaselineN  int `json:"baseline_n,omitempty"`
 	CandidateN int `json:"candidate_n,omitempty"`
+}
+
+// Agreement compares the cycle model with native time for one strategy
+// comparison: Error = CyclesRatio / NativeRatio - 1 (0 is perfect; +0.5
+// means the model overstates the difference by half).
+type Agreement struct {
+	Workload    string           `json:"workload"`
+	Params      map[string]int64 `json:"params,omitempty"` // without the scale parameters
+	Baseline    string           `json:"baseline"`
+	Candidate   string           `json:"candidate"`
+	Model       string           `json:"model"`
+	CyclesRatio float64          `json:"cycles_ratio"`
+	NativeRatio float64          `json:"native_ratio"`
+	Error       float64          `json:"error"`
 }

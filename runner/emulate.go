@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -88,6 +89,10 @@ func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.R
 		return nil, r, err
 	}
 	subtract(res.Instructions, setup.Instructions, b.Expect.Ops)
+	if res.CyclesEst != nil && setup.CyclesEst != nil && b.Expect.Ops > 0 {
+		res.CyclesEst.Setup = setup.CyclesEst.Total
+		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.CyclesEst.Total) / float64(b.Expect.Ops)
+	}
 	return res, r, nil
 }
 
@@ -159,8 +164,14 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 		return n
 	}
 	osrEntries, jumps := ev(workload.EvOSREntry), ev(workload.EvResumeJump)
+	var cyc *report.Cycles
+	if cc := c.Cycles; cc != nil {
+		cyc = &report.Cycles{Total: uint64(math.Round(cc.Estimated)), PerResume: per(uint64(math.Round(cc.Estimated))), Model: cc.Model,
+			Mispredicts: report.Mispredicts{Branch: cc.BranchMispredicts, Indirect: cc.IndirectMispredicts, Return: cc.ReturnMispredicts}}
+	}
 	return &report.Result{
-		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
+		CyclesEst: cyc,
+		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
 		Params: experiments.Flatten(b.Params), Ops: ops, Instructions: ins,
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},

@@ -21,7 +21,9 @@ import (
 type Options struct {
 	Version string // osrsim's version, for the report's environment
 	Exact   bool   // count with a per-instruction hook (verification mode)
-	Workers int    // parallel emulation workers; 0 = GOMAXPROCS
+	// Cycles is the cycle model for estimated cycles (nil: none).
+	Cycles  *unicorn.CycleModel
+	Workers int // parallel emulation workers; 0 = GOMAXPROCS
 	// Progress receives progress updates (nil: none).
 	Progress Progress
 }
@@ -74,7 +76,7 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 		}
 	}
 
-	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
+	uopt := unicorn.Options{Exact: opt.Exact, Cycles: opt.Cycles, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

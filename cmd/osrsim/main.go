@@ -40,10 +40,11 @@ func (e badInput) Unwrap() error { return e.err }
 func badf(format string, args ...any) error { return badInput{fmt.Errorf(format, args...)} }
 
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"run":    cmdRun,
-	"image":  cmdImage,
-	"disasm": cmdDisasm,
-	"trace":  cmdTrace,
+	"run":       cmdRun,
+	"image":     cmdImage,
+	"disasm":    cmdDisasm,
+	"trace":     cmdTrace,
+	"calibrate": cmdCalibrate,
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
