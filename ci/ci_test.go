@@ -1,0 +1,220 @@
+package ci
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// lines returns the logical lines of a shell script or Dockerfile: comments
+// dropped, backslash continuations joined.
+func lines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	var cur strings.Builder
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
+		if strings.HasSuffix(l, `\`) {
+			cur.WriteString(strings.TrimSuffix(l, `\`) + " ")
+			continue
+		}
+		cur.WriteString(l)
+		if s := strings.TrimSpace(cur.String()); s != "" {
+			out = append(out, s)
+		}
+		cur.Reset()
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// makeTargets returns the make targets invoked in cmd, in order: the words
+// after each `make` that are neither options nor VAR=value assignments.
+func makeTargets(cmd string) []string {
+	var out []string
+	for _, part := range regexp.MustCompile(`&&|\|\||;|\|`).Split(cmd, -1) {
+		w := strings.Fields(part)
+		for len(w) > 0 && (strings.Contains(w[0], "=") || w[0] == "exec" || w[0] == "time") {
+			w = w[1:] // env assignments, exec, time
+		}
+		if len(w) == 0 || (w[0] != "make" && w[0] != "$(MAKE)") {
+			continue
+		}
+		for _, a := range w[1:] {
+			if strings.HasPrefix(a, "-") || strings.Contains(a, "=") {
+				continue
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// ciTargets are the make targets .ci/run runs.
+func ciTargets(t *testing.T) []string {
+	var out []string
+	for _, l := range lines(t, "../.ci/run") {
+		out = append(out, makeTargets(l)...)
+	}
+	if len(out) == 0 {
+		t.Fatal(".ci/run runs no make target")
+	}
+	return out
+}
+
+// dockerfile is the parsed Dockerfile: the make targets of each stage's
+// RUN instructions and the other instructions.
+type dockerfile struct {
+	stages [][]string // make targets per stage
+	instr  []string   // every instruction line
+}
+
+func parseDockerfile(t *testing.T) dockerfile {
+	var d dockerfile
+	for _, l := range lines(t, "../Dockerfile") {
+		d.instr = append(d.instr, l)
+		kw, rest, _ := strings.Cut(l, " ")
+		switch strings.ToUpper(kw) {
+		case "FROM":
+			d.stages = append(d.stages, nil)
+		case "RUN":
+			if len(d.stages) == 0 {
+				t.Fatal("Dockerfile: RUN before FROM")
+			}
+			d.stages[len(d.stages)-1] = append(d.stages[len(d.stages)-1], makeTargets(rest)...)
+		}
+	}
+	return d
+}
+
+// makefileTargets are the targets the Makefile defines.
+func makefileTargets(t *testing.T) map[string]bool {
+	data, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9_.-]+(?:[ \t]+[A-Za-z0-9_.-]+)*)[ \t]*:([^=]|$)`).FindAllStringSubmatch(string(data), -1) {
+		for _, name := range strings.Fields(m[1]) {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// The Dockerfile's build stage runs every make target .ci/run runs, in the
+// same order (then build), so that the image is built only from a tree
+// that passes CI.
+func TestDockerfileRunsCITargets(t *testing.T) {
+	ci := ciTargets(t)
+	d := parseDockerfile(t)
+	if len(d.stages) != 2 {
+		t.Fatalf("Dockerfile has %d stages, want 2 (build, runtime)", len(d.stages))
+	}
+	build := d.stages[0]
+	i := 0
+	for _, tg := range build {
+		if i < len(ci) && tg == ci[i] {
+			i++
+		}
+	}
+	if i < len(ci) {
+		t.Errorf("the Dockerfile's build stage runs make %v; .ci/run runs make %v: add `RUN make %s` in that order", build, ci, ci[i])
+	}
+	if !slices.Contains(build, "build") {
+		t.Errorf("the Dockerfile's build stage does not run make build: %v", build)
+	}
+	if len(d.stages[1]) != 0 {
+		t.Errorf("the runtime stage runs make %v; it has no sources", d.stages[1])
+	}
+	known := makefileTargets(t)
+	for _, tg := range append(append([]string{}, ci...), build...) {
+		if !known[tg] {
+			t.Errorf("make target %q (in .ci/run or the Dockerfile) is not in the Makefile", tg)
+		}
+	}
+	for _, tg := range []string{"docker", "docker-check", "check-baselines", "update-baselines"} {
+		if !known[tg] {
+			t.Errorf("the Makefile has no %s target", tg)
+		}
+	}
+}
+
+// The runtime image holds the binary, the configs and the baselines, and
+// its default command checks a baseline that exists in the tree.
+func TestDockerfileRuntime(t *testing.T) {
+	d := parseDockerfile(t)
+	text := strings.Join(d.instr, "\n")
+	for _, want := range []string{
+		"FROM golang:1.26-bookworm AS build",
+		"FROM debian:bookworm-slim",
+		"libunicorn-dev",
+		"libunicorn2",
+		"COPY --from=build /src/bin/osrsim /usr/local/bin/osrsim",
+		"COPY --from=build /src/experiments/ /osrsim/experiments/",
+		"COPY --from=build /src/results/baselines/ /osrsim/results/baselines/",
+		`ENTRYPOINT ["osrsim"]`,
+		`CMD ["check", "--baseline", "/osrsim/results/baselines/seed.json"]`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	if _, err := os.Stat("../results/baselines/seed.json"); err != nil {
+		t.Errorf("the default command's baseline: %v", err)
+	}
+	// The build context keeps the baselines and the configs.
+	ign := lines(t, "../.dockerignore")
+	if !slices.Contains(ign, "!results/baselines") {
+		t.Errorf(".dockerignore does not keep results/baselines: %q", ign)
+	}
+	for _, l := range ign {
+		if m, _ := filepath.Match(l, "experiments"); m || l == "experiments" || l == "*" {
+			t.Errorf(".dockerignore excludes the experiment configs: %q", l)
+		}
+	}
+}
+
+// The sample workflow runs .ci/run (so it cannot drift from it) and the
+// Docker targets.
+func TestWorkflow(t *testing.T) {
+	data, err := os.ReadFile("github-workflow.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"run: ./.ci/run", "make docker ", "make docker-check", "docker run --rm osrsim:ci"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("github-workflow.yml lacks %q", want)
+		}
+	}
+}
+
+func TestMakeTargets(t *testing.T) {
+	for cmd, want := range map[string][]string{
+		`make test`:                                   {"test"},
+		`make test VERSION="$VERSION"`:                {"test"},
+		`cd x && make -j2 test check-baselines`:       {"test", "check-baselines"},
+		`GOFLAGS=-mod=mod make vet; echo make`:        {"vet"},
+		`apt-get install -y make && make build`:       {"build"},
+		`./bin/osrsim check --baseline x.json a.yaml`: nil,
+	} {
+		if got := makeTargets(cmd); !slices.Equal(got, want) {
+			t.Errorf("makeTargets(%q) = %q, want %q", cmd, got, want)
+		}
+	}
+}
