@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/osrsim/osrsim/report"
 )
@@ -36,7 +37,7 @@ func Load(path string) (*report.Report, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("baseline %s does not exist (record one with osrsim check --update)", path)
+			return nil, notExist{path, err}
 		}
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
@@ -52,6 +53,47 @@ func Load(path string) (*report.Report, error) {
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
 	return &r, nil
+}
+
+// notExist is Load's error for a missing baseline; errors.Is(err,
+// os.ErrNotExist) holds, so `check --update` can create a first baseline.
+type notExist struct {
+	path string
+	err  error
+}
+
+func (e notExist) Error() string {
+	return fmt.Sprintf("baseline %s does not exist (record one with osrsim check --update)", e.path)
+}
+
+func (e notExist) Unwrap() error { return e.err }
+
+// Merge combines the reports of several experiments checked against one
+// baseline (osrsim check --baseline FILE A.yaml B.yaml) into one: results
+// in order, Experiment the names joined with "+", Env, Baseline and
+// Description of the first, comparisons, sweeps and warnings concatenated.
+// Two results of the same cell are an error. One report is returned as is.
+func Merge(reports ...*report.Report) (*report.Report, error) {
+	switch len(reports) {
+	case 0:
+		return nil, errors.New("baseline: no reports to merge")
+	case 1:
+		return reports[0], nil
+	}
+	m := &report.Report{Env: reports[0].Env, Description: reports[0].Description, Baseline: reports[0].Baseline}
+	var names []string
+	for _, r := range reports {
+		names = append(names, r.Experiment)
+		m.Results = append(m.Results, r.Results...)
+		m.Comparisons = append(m.Comparisons, r.Comparisons...)
+		m.Sweeps = append(m.Sweeps, r.Sweeps...)
+		m.Warnings = append(m.Warnings, r.Warnings...)
+	}
+	m.Experiment = strings.Join(names, "+")
+	if err := validate(m); err != nil {
+		return nil, fmt.Errorf("baseline: merging %s: %w", m.Experiment, err)
+	}
+	return m, nil
 }
 
 // validate checks that r looks like an osrsim report and that its cells are

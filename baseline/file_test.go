@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -89,5 +90,31 @@ func TestLoadErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
 			t.Errorf("Load(%s) = %v, want an error naming the file with %q", filepath.Base(c.path), err, c.want)
 		}
+	}
+}
+
+func TestLoadMissingIsNotExist(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "seed.json"))
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "osrsim check --update") {
+		t.Errorf("Load of a missing file: %v", err)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a := rep(emuResult("helper", 0))
+	b := rep(emuResult("helper", 64), emuResult("direct", 64))
+	b.Experiment = "frame-size"
+	m, err := Merge(a, b)
+	if err != nil || m.Experiment != "seed+frame-size" || len(m.Results) != 3 {
+		t.Fatalf("Merge = %+v, %v", m, err)
+	}
+	if v := Compare(m, clone(m), DefaultOptions()); v.Status != OK {
+		t.Errorf("merged report against itself: %v", v.Status)
+	}
+	if _, err := Merge(a, clone(a)); err == nil || !strings.Contains(err.Error(), "same cell") {
+		t.Errorf("merging duplicates: %v", err)
+	}
+	if m, err := Merge(a); err != nil || m != a {
+		t.Errorf("Merge of one report: %v", err)
 	}
 }
