@@ -45,6 +45,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"disasm":    cmdDisasm,
 	"trace":     cmdTrace,
 	"calibrate": cmdCalibrate,
+	"check":     cmdCheck,
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -204,3 +204,25 @@ func TestTrace(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	c := writeFile(t, dir, "t.yaml", okConfig)
+	b := filepath.Join(dir, "base.json")
+	if code, stdout, stderr := osrsim(t, "check", "--update", "--baseline", b, c); code != 0 || !strings.Contains(stdout, "recorded") {
+		t.Fatalf("update: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := osrsim(t, "check", "--baseline", b, c); code != 0 || !strings.Contains(stdout, "0 slower") {
+		t.Fatalf("unchanged: exit %d:\n%s%s", code, stdout, stderr)
+	}
+	// Other parameters: the baseline's cells are missing from this run.
+	if code, stdout, _ := osrsim(t, "check", "--baseline", b, c, "--set", "live_locals=1"); code != exitRegression || !strings.Contains(stdout, "missing") {
+		t.Fatalf("changed cells: exit %d:\n%s", code, stdout)
+	}
+	if code, _, stderr := osrsim(t, "check", "--baseline", filepath.Join(dir, "none.json"), c); code != exitBadInput || !strings.Contains(stderr, "none.json") {
+		t.Fatalf("missing baseline: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := osrsim(t, "check", "--baseline", b, c, "--native", "sometimes"); code != exitBadInput {
+		t.Fatalf("bad --native: exit %d", code)
+	}
+}
