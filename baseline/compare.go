@@ -239,6 +239,9 @@ type Verdict struct {
 	// Base and Cur describe the two reports: experiment name and
 	// environment.
 	Base, Cur Side `json:"-"`
+
+	notes     map[string]int
+	noteOrder []string
 }
 
 // Side describes one of the two compared reports.
@@ -380,6 +383,9 @@ func Compare(base, cur *report.Report, opt Options) *Verdict {
 			v.Rows = append(v.Rows, Row{Kind: New, Cell: k, Metric: "result", Note: "in this run, not in the baseline"})
 		}
 	}
+	for _, msg := range v.noteOrder {
+		v.warn("%d result(s): %s", v.notes[msg], msg)
+	}
 	if skippedNative > 0 {
 		v.warn("%d native result(s) not compared (native comparison is off)", skippedNative)
 	}
@@ -404,6 +410,18 @@ func orUnknown(s string) string {
 func (v *Verdict) bad(msg string) *Verdict {
 	v.Status, v.Message = BadInput, msg
 	return v
+}
+
+// note records a warning that may apply to many results; Compare lists
+// each once with the number of results.
+func (v *Verdict) note(msg string) {
+	if v.notes == nil {
+		v.notes = map[string]int{}
+	}
+	if v.notes[msg] == 0 {
+		v.noteOrder = append(v.noteOrder, msg)
+	}
+	v.notes[msg]++
 }
 
 func (v *Verdict) warn(format string, args ...any) {
@@ -490,12 +508,12 @@ func (v *Verdict) exact(k Cell, b, c report.Result, opt Options) {
 	cycles := b.CyclesEst != nil && c.CyclesEst != nil
 	switch {
 	case cycles && b.CyclesEst.Model != c.CyclesEst.Model:
-		v.warn("%s: cycle estimates come from different models (baseline %q, now %q); not compared", k, b.CyclesEst.Model, c.CyclesEst.Model)
+		v.note(fmt.Sprintf("cycle estimates come from different models (baseline %q, now %q); not compared", b.CyclesEst.Model, c.CyclesEst.Model))
 		cycles = false
 	case b.CyclesEst != nil && c.CyclesEst == nil:
-		v.warn("%s: cycle estimates only in the baseline; not compared", k)
+		v.note("cycle estimates only in the baseline; not compared")
 	case b.CyclesEst == nil && c.CyclesEst != nil:
-		v.warn("%s: cycle estimates only in this run; not compared", k)
+		v.note("cycle estimates only in this run; not compared")
 	}
 	olds, news := exactMetrics(b, c, cycles), exactMetrics(c, b, cycles)
 	for i, o := range olds {
