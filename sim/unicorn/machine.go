@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/osrsim/osrsim/sim"
@@ -298,9 +299,9 @@ func (m *Machine) Run() (*Result, error) {
 	}
 	C.osr_state_reset(m.st)
 
-	runErr := eng.Start(m.im.Entry, SentinelAddr, m.opt.Timeout)
+	runErr, timedOut := m.start()
 	runtime.KeepAlive(m)
-	if f := m.fault(runErr); f != nil {
+	if f := m.fault(runErr, timedOut); f != nil {
 		return nil, f
 	}
 
@@ -332,7 +333,33 @@ func (m *Machine) Run() (*Result, error) {
 }
 
 // fault classifies how the run ended; nil means it reached the sentinel.
-func (m *Machine) fault(runErr error) *Fault {
+// start runs the image from its entry to the sentinel. The timeout is ours,
+// not Unicorn's: Unicorn 2.0.1 times out with a thread that polls a clock
+// every 2 µs (stealing a core from other workers) and trusts that clock not
+// to jump; here a timer on Go's monotonic clock calls uc_emu_stop.
+func (m *Machine) start() (runErr error, timedOut bool) {
+	if m.opt.Timeout <= 0 {
+		return m.eng.Start(m.im.Entry, SentinelAddr, 0), false
+	}
+	var mu sync.Mutex
+	running, fired := true, false
+	t := time.AfterFunc(m.opt.Timeout, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if running {
+			fired = true
+			m.eng.Stop()
+		}
+	})
+	runErr = m.eng.Start(m.im.Entry, SentinelAddr, 0)
+	mu.Lock()
+	running = false
+	mu.Unlock()
+	t.Stop()
+	return runErr, fired
+}
+
+func (m *Machine) fault(runErr error, timedOut bool) *Fault {
 	st := m.st
 	f := &Fault{Err: runErr, Executed: uint64(st.total)}
 	switch {
@@ -347,14 +374,17 @@ func (m *Machine) fault(runErr error) *Fault {
 		f.Kind, f.PC = FaultRunaway, uint64(st.stop_pc)
 	case runErr != nil:
 		f.Kind = errFaultKind(runErr)
-	case m.eng.TimedOut():
-		f.Kind = FaultTimeout
 	default:
+		// A run that reached the sentinel completed, whatever a timer
+		// racing with its end did.
 		pc, err := m.eng.RegRead(RIP)
 		if err == nil && pc == SentinelAddr {
 			return nil
 		}
 		f.Kind = FaultStopped
+		if timedOut {
+			f.Kind = FaultTimeout
+		}
 	}
 	f.describe(m.eng, m.im)
 	if st.stop == C.OSR_STOP_MEM && !m.opt.Exact {
