@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/osrsim/osrsim/baseline"
 	"github.com/osrsim/osrsim/experiments"
@@ -89,8 +88,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 // runChecked runs the experiments (emulation only unless native time is
 // compared too) and merges their results into one report.
 func runChecked(exps []*experiments.Experiment, withNative bool) (*report.Report, error) {
-	var merged *report.Report
-	var names []string
+	var reports []*report.Report
 	for _, e := range exps {
 		e.Engines = []string{experiments.Emu}
 		if withNative {
@@ -104,16 +102,11 @@ func runChecked(exps []*experiments.Experiment, withNative bool) (*report.Report
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, e.Name)
-		if merged == nil {
-			merged = r
-			continue
-		}
-		merged.Results = append(merged.Results, r.Results...)
-		merged.Comparisons = append(merged.Comparisons, r.Comparisons...)
-		merged.Agreement = append(merged.Agreement, r.Agreement...)
-		merged.Warnings = append(merged.Warnings, r.Warnings...)
+		reports = append(reports, r)
 	}
-	merged.Experiment = strings.Join(names, "+")
+	merged, err := baseline.Merge(reports...)
+	if err != nil {
+		return nil, badInput{err}
+	}
 	return merged, nil
 }
