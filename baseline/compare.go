@@ -132,21 +132,7 @@ func keyOf(r report.Result) Cell {
 }
 
 // params renders the parameters as sorted key=value pairs, comma-separated.
-func (c Cell) params() string {
-	keys := make([]string, 0, len(c.Params))
-	for k := range c.Params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%s=%d", k, c.Params[k])
-	}
-	return b.String()
-}
+func (c Cell) params() string { return report.ParamsKey(c.Params) }
 
 func (c Cell) id() string {
 	return c.Workload + "\x00" + c.Strategy + "\x00" + c.Engine + "\x00" + c.params()

@@ -4,7 +4,11 @@
 // of the live tier0 frame).
 package jit
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/osrsim/osrsim/emitter"
+)
 
 // Local names a parameter or local variable.
 type Local string
@@ -78,6 +82,14 @@ type Method struct {
 
 // Vars lists parameters then locals.
 func (m *Method) Vars() []Local { return append(append([]Local(nil), m.Params...), m.Locals...) }
+
+// SizeOf is the operand size of v: 64-bit for references, 32-bit for ints.
+func (m *Method) SizeOf(v Local) emitter.Size {
+	if m.IsPtr(v) {
+		return emitter.S64
+	}
+	return emitter.S32
+}
 
 // IsPtr reports whether v holds a reference.
 func (m *Method) IsPtr(v Local) bool {
@@ -180,24 +192,7 @@ func (m *Method) awaits() []*Await {
 // either can resume the other's continuations.
 func (m *Method) LiveAcrossAwaits() []Local {
 	live := map[Local]bool{}
-	var uses func([]Stmt)
-	uses = func(ss []Stmt) {
-		for _, s := range ss {
-			switch s := s.(type) {
-			case Set:
-				addExpr(live, s.Dst, s.Src)
-			case Add:
-				addExpr(live, s.Dst, s.Src)
-			case AddStatic:
-				addExpr(live, s.Src)
-			case Loop:
-				addExpr(live, s.Var, s.Limit)
-				uses(s.Body)
-			case Await:
-				addExpr(live, s.Awaiter)
-			}
-		}
-	}
+	uses := func(ss []Stmt) { collectUses(ss, live) }
 	// walk returns whether ss contains an await; when it does, everything
 	// after it in ss (and, in a loop, the whole loop) is live.
 	var walk func(ss []Stmt) bool

@@ -153,13 +153,6 @@ func (c *osr) stmts(ss []Stmt) {
 	}
 }
 
-func (c *osr) size(v Local) Size {
-	if c.m.IsPtr(v) {
-		return S64
-	}
-	return S32
-}
-
 func (c *osr) operand(e Expr) Operand {
 	if k, ok := e.(Const); ok {
 		return Imm(k)
@@ -193,7 +186,7 @@ func (c *osr) stmt(s Stmt) {
 	b := c.b
 	switch s := s.(type) {
 	case Set:
-		c.move(c.size(s.Dst), c.loc[s.Dst], c.operand(s.Src))
+		c.move(c.m.SizeOf(s.Dst), c.loc[s.Dst], c.operand(s.Src))
 	case Add:
 		c.binop(b.Add, S32, c.loc[s.Dst], c.operand(s.Src))
 	case AddStatic:

@@ -91,13 +91,6 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 
 func (c *tier0) slot(v Local) Mem { return M(RBP, c.f.Slots[v]) }
 
-func (c *tier0) size(v Local) Size {
-	if c.m.IsPtr(v) {
-		return S64
-	}
-	return S32
-}
-
 // zeroInit clears the locals area, as tier0 frames are zero-initialised.
 func (c *tier0) zeroInit() {
 	b, f := c.b, c.f
@@ -139,7 +132,7 @@ func (c *tier0) stmt(s Stmt) {
 	b := c.b
 	switch s := s.(type) {
 	case Set:
-		sz := c.size(s.Dst)
+		sz := c.m.SizeOf(s.Dst)
 		if k, ok := s.Src.(Const); ok {
 			b.Mov(sz, c.slot(s.Dst), Imm(k))
 			return
