@@ -483,9 +483,7 @@ func Markdown(r *Report) string {
 
 	b.WriteString("## Legend\n\n")
 	leg := func(col, text string) { fmt.Fprintf(&b, "- **%s**: %s\n", col, text) }
-	if len(r.Agreement) > 0 {
-		leg("Model error", "estimated-cycle ratio / native-time ratio − 1 for the same comparison (emulated and native runs matched on every parameter but the scale ones: n, awaits, calls, iterations); 0% is perfect agreement, +50% means the model overstates the difference by half.")
-	}
+
 	leg("Strategy", "how tier0 resumes into OSR code: `helper` (forced patchpoint helper transitions), `direct` (tier0 jumps to the OSR entry stored in the continuation), `helper-return` (as direct; the normal helper returns the target address).")
 	if used.instr {
 		leg("Instr/resume", "emulated instructions per resumption (per call for `reentry`). Exact and deterministic under the same libunicorn: compare directly, no statistics needed.")
@@ -516,9 +514,11 @@ func Markdown(r *Report) string {
 	if used.steps {
 		leg("helper steps", "instructions per resumption in each step of the patchpoint helper (stub frame, counter, code-range lookup, patchpoint-info lookup, trigger, context capture, virtual unwind, OSR context, restore, worker).")
 	}
-	leg("1 ns", "0.000000001 s.")
 	b.WriteByte('\n')
 
+	if len(r.Agreement) > 0 {
+		leg("Model error", "estimated-cycle ratio / native-time ratio − 1 for the same comparison (emulated and native runs matched on every parameter but the scale ones: n, awaits, calls, iterations); 0% is perfect agreement, +50% means the model overstates the difference by half.")
+	}
 	if len(hints) > 0 {
 		b.WriteString("## Hints\n\n")
 		for _, h := range hints {
