@@ -289,9 +289,9 @@ func perResumePlot(wl string, ts []*table) (*plot.Plot, int, error) {
 	}
 	title := wl + ": instructions per resume by region"
 	if len(ts) == 1 && len(ts[0].Params) > 0 {
-		title += "\n" + strings.ReplaceAll(ParamsKey(ts[0].Params), ",", ", ")
+		title += paramsLines(ts[0].Params)
 	} else if common := fixedParams(ts); len(common) > 0 {
-		title += "\n" + strings.ReplaceAll(ParamsKey(common), ",", ", ")
+		title += paramsLines(common)
 	}
 	p := newPlot(title, "instructions / resume")
 	keys := orderedKeys(regions, regionOrder)
@@ -399,7 +399,7 @@ func sweepPlot(r *Report, key string) (*plot.Plot, error) {
 	}
 	title := "instructions per resume vs " + key
 	if len(fixed) > 0 {
-		title += "\n(" + strings.ReplaceAll(ParamsKey(fixed), ",", ", ") + ")"
+		title += paramsLines(fixed)
 	}
 	p := newPlot(title, "instructions / resume")
 	p.X.Label.Text = key
@@ -456,9 +456,9 @@ func nativePlot(wl string, ts []*table) (*plot.Plot, int, error) {
 	cats := categories(ts, keep)
 	title := wl + ": native ns per resume (mean, 95% CI)"
 	if len(ts) == 1 && len(ts[0].Params) > 0 {
-		title += "\n" + strings.ReplaceAll(ParamsKey(ts[0].Params), ",", ", ")
+		title += paramsLines(ts[0].Params)
 	} else if common := fixedParams(ts); len(common) > 0 {
-		title += "\n" + strings.ReplaceAll(ParamsKey(common), ",", ", ")
+		title += paramsLines(common)
 	}
 	p := newPlot(title, "ns / resume")
 	w := barWidth(len(cats))
@@ -503,4 +503,27 @@ func nativePlot(wl string, ts []*table) (*plot.Plot, int, error) {
 	p.Y.Min = 0
 	p.Y.Max = headroom(top, 0)
 	return p, len(cats), nil
+}
+
+// paramsLines renders parameters for a chart title, wrapped so that no line
+// is wider than the chart (long parameter lists were clipped).
+func paramsLines(p map[string]int64) string {
+	const width = 90 // characters that fit the default chart width
+	var b strings.Builder
+	line := 0
+	for i, kv := range strings.Split(ParamsKey(p), ",") {
+		switch {
+		case i == 0:
+			b.WriteString("\n")
+		case line+2+len(kv) > width:
+			b.WriteString(",\n")
+			line = 0
+		default:
+			b.WriteString(", ")
+			line += 2
+		}
+		b.WriteString(kv)
+		line += len(kv)
+	}
+	return b.String()
 }

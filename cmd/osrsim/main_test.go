@@ -226,3 +226,20 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("bad --native: exit %d", code)
 	}
 }
+
+// A first run in an empty directory creates results/<experiment>/.
+func TestRunCreatesResultsDir(t *testing.T) {
+	dir := t.TempDir()
+	c := writeFile(t, dir, "t.yaml", okConfig)
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	if code, _, stderr := osrsim(t, "run", c, "--quiet"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results", "t", "report.md")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -80,6 +81,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		start := time.Now()
 		r, err := runner.Run(e, runner.Options{Version: version, Exact: *exact, Cycles: models[i], Workers: *workers, Progress: newProgress(stderr, *quiet)})
 		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dirs[i])), 0o755); err != nil {
 			return err
 		}
 		files, err := report.WriteDir(r, dirs[i])
