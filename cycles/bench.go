@@ -17,7 +17,25 @@ type bench struct {
 	// clock benchmarks run a dependent chain of latency-1 adds; they give
 	// the core clock and are not part of the fit.
 	clock bool
+	// setup is emitted once before the loop.
+	setup func(b *Builder)
+	// latency names the core-model parameter this benchmark determines
+	// (latency benchmarks are fitted one parameter each, after the
+	// throughput fit; see fitLatencies).
+	latency string
 }
+
+// Latency benchmarks, one per core-model latency parameter, in fitting order.
+const (
+	latLoad       = "load_latency"
+	latForward    = "forward_latency"
+	latStackFwd   = "stack_forward_latency"
+	latAlias      = "alias_latency"
+	latCommit     = "store_commit_delay"
+	latBranchPen  = "penalty.branch"
+	latReturnPen  = "penalty.return"
+	latIndirectPn = "penalty.indirect"
+)
 
 const (
 	benchStack = 0x10000
@@ -104,7 +122,7 @@ var benches = []bench{
 	{name: "mfence", body: repeat(2, func(b *Builder, k int) { b.Mfence() })},
 	// Misprediction benchmarks. A `ret` to an address no call pushed (as in
 	// a context restore): the RSB predicts the call's return address.
-	{name: "ret-mispredict", body: repeat(4, func(b *Builder, k int) {
+	{name: "ret-mispredict", latency: latReturnPen, body: repeat(4, func(b *Builder, k int) {
 		l := b.NewLabel("")
 		b.Lea(R13, RIP(l))
 		b.Call(Sym("bench.redirect"))
@@ -113,7 +131,7 @@ var benches = []bench{
 	})},
 	// Random conditional branches (xorshift bit 0): half mispredict in
 	// hardware and in the model.
-	{name: "cond-random", body: repeat(4, func(b *Builder, k int) {
+	{name: "cond-random", latency: latBranchPen, body: repeat(4, func(b *Builder, k int) {
 		xorshift(b)
 		b.Test(S32, RAX, Imm(1))
 		l := b.NewLabel("")
@@ -122,7 +140,7 @@ var benches = []bench{
 		b.Bind(l)
 	})},
 	// An indirect jump to one of two targets at random.
-	{name: "ind-random", body: repeat(2, func(b *Builder, k int) {
+	{name: "ind-random", latency: latIndirectPn, body: repeat(2, func(b *Builder, k int) {
 		ta, tb, join := b.NewLabel(""), b.NewLabel(""), b.NewLabel("")
 		xorshift(b)
 		b.Lea(R8, RIP(ta))
@@ -135,6 +153,40 @@ var benches = []bench{
 		b.Bind(tb)
 		b.Nop(1)
 		b.Bind(join)
+	})},
+	// Latency chains (core model). A pointer chase: r14 points to itself.
+	{name: "pointer-chase", latency: latLoad,
+		setup: func(b *Builder) { b.Lea(R14, M(RSP, 0x100)); b.Mov(S64, M(R14, 0), R14) },
+		body:  repeat(16, func(b *Builder, k int) { b.Mov(S64, R14, M(R14, 0)) })},
+	// Read-modify-write of one global (RIP-relative, as the runtime's
+	// heap.live counter): each load forwards from the previous store.
+	{name: "forward-chain", latency: latForward,
+		body: repeat(8, func(b *Builder, k int) { b.Add(S64, RIPSym("bench.data"), Imm(1)) })},
+	// A local in a stack slot, reloaded right after being stored.
+	{name: "stack-forward-chain", latency: latStackFwd,
+		body: repeat(8, func(b *Builder, k int) {
+			b.Mov(S64, RAX, M(RSP, 8))
+			b.Inc(S64, RAX)
+			b.Mov(S64, M(RSP, 8), RAX)
+		})},
+	// 4K aliasing: each load reads the address 4096 bytes below a store
+	// just made (same bits 11:0, another address); nothing depends on the
+	// loads.
+	{name: "alias-4k", latency: latAlias, body: repeat(4, func(b *Builder, k int) {
+		b.Mov(S64, M(RSP, int32(0x100+8*k)), RBX)
+		b.Mov(S64, rot[k%8], M(RSP, int32(0x100+8*k-4096)))
+		for j := range 8 {
+			b.Add(S64, rot[(k+j+1)%8], Imm(1))
+		}
+	})},
+	// The same with the load 48 independent adds after its store: the
+	// penalty remains while the store has not left the store queue.
+	{name: "alias-4k-far", latency: latCommit, body: repeat(2, func(b *Builder, k int) {
+		b.Mov(S64, M(RSP, int32(0x100+8*k)), RBX)
+		for j := range 48 {
+			b.Add(S64, rot[(k+j+1)%8], Imm(1))
+		}
+		b.Mov(S64, R11, M(RSP, int32(0x100+8*k-4096)))
 	})},
 	// tier0-like code: locals in stack slots, reloaded right after being
 	// stored (store-to-load forwarding), as generated tier0 code does.
@@ -181,6 +233,9 @@ func benchImage(bn bench) (*sim.Image, error) {
 	code.Mov(S32, R12, Imm(7))
 	code.Lea(R13, RIPSym("bench.leaf"))
 	loop := code.NewLabel("bench.loop")
+	if bn.setup != nil {
+		bn.setup(code)
+	}
 	code.Test(S64, R15, R15)
 	end := code.NewLabel("bench.end")
 	code.Jcc(CondE, end)

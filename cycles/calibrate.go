@@ -200,6 +200,7 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 	var rows [][]float64
 	var ns []float64
 	var fit []bench
+	var lat []latBench
 	for _, bn := range benches {
 		im, err := benchImage(bn)
 		if err != nil {
@@ -220,6 +221,13 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 			logf("clock            %8.3f GHz\n", cal.ClockGHz)
 			continue
 		}
+		if bn.latency != "" && bn.latency[:8] != "penalty." {
+			lat = append(lat, latBench{bn, im, t})
+			continue
+		}
+		if bn.latency != "" {
+			lat = append(lat, latBench{bn, im, t})
+		}
 		rows, ns, fit = append(rows, r), append(ns, t), append(fit, bn)
 	}
 	if cal.ClockGHz <= 0 || math.IsNaN(cal.ClockGHz) {
@@ -236,12 +244,43 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 	m := *opt.Base
 	m.Name = opt.Name
 	setParams(&m, x)
+	if m.Core != nil {
+		k := *m.Core
+		m.Core = &k
+		for _, lb := range lat {
+			v, est, err := fitLatency(&m, lb, cal.ClockGHz)
+			if err != nil {
+				return nil, err
+			}
+			logf("%-22s %7.2f cycles (benchmark %.2f cycles/iter, model %.2f)\n", lb.bn.latency, v, lb.ns*cal.ClockGHz, est)
+		}
+	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("calibrate: fitted model invalid: %w", err)
 	}
 	var se float64
+	for _, lb := range lat {
+		if lb.bn.latency[:8] == "penalty." {
+			continue
+		}
+		est, err := emuCycles(&m, lb.im, 1000)
+		if err != nil {
+			return nil, err
+		}
+		y := lb.ns * cal.ClockGHz
+		rel := (est - y) / y
+		se += rel * rel
+		cal.Benchmarks = append(cal.Benchmarks, BenchResult{Name: lb.bn.name, Ns: lb.ns, Cycles: y, Model: est})
+	}
 	for i, bn := range fit {
 		est := dot(rows[i], x)
+		if m.Core != nil {
+			// The core model is not linear in its parameters: evaluate it.
+			var err error
+			if est, err = emuCycles(&m, benchImageMust(bn), 1000); err != nil {
+				return nil, err
+			}
+		}
 		rel := (est - y[i]) / y[i]
 		se += rel * rel
 		br := BenchResult{Name: bn.name, Ns: ns[i], Cycles: y[i], Model: est, Counts: map[string]float64{}}
@@ -252,7 +291,7 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 		}
 		cal.Benchmarks = append(cal.Benchmarks, br)
 	}
-	cal.RMSRelError = math.Sqrt(se / float64(len(fit)))
+	cal.RMSRelError = math.Sqrt(se / float64(len(cal.Benchmarks)))
 	f := FileOf(&m)
 	f.Calibration = cal
 	return f, nil
@@ -321,4 +360,107 @@ func fitCosts(A [][]float64, y, x0 []float64, prior float64) ([]float64, error) 
 			return x, nil
 		}
 	}
+}
+
+// A latency benchmark: the core-model parameter it determines.
+type latBench struct {
+	bn bench
+	im *sim.Image
+	ns float64 // measured per iteration
+}
+
+func benchImageMust(bn bench) *sim.Image {
+	im, err := benchImage(bn)
+	if err != nil {
+		panic(err)
+	}
+	return im
+}
+
+// emuCycles is the model's estimate per iteration of im's loop
+// (difference of a 2n and an n iteration run).
+func emuCycles(m *unicorn.CycleModel, im *sim.Image, n int) (float64, error) {
+	var est [2]float64
+	for i, it := range []int{n, 2 * n} {
+		c := *im
+		c.Arg = uint64(it)
+		res, err := unicorn.Run(&c, unicorn.Options{Cycles: m, MaxInstructions: 1 << 30})
+		if err != nil {
+			return 0, err
+		}
+		est[i] = res.Counts.Cycles.Estimated
+	}
+	return (est[1] - est[0]) / float64(n), nil
+}
+
+// latencyParam returns a pointer to the parameter a latency benchmark
+// determines.
+func latencyParam(m *unicorn.CycleModel, name string) *float64 {
+	switch name {
+	case latLoad:
+		return &m.Core.LoadLatency
+	case latForward:
+		return &m.Core.ForwardLatency
+	case latStackFwd:
+		return &m.Core.StackForwardLatency
+	case latAlias:
+		return &m.Core.AliasLatency
+	case latCommit:
+		return &m.Core.StoreCommitDelay
+	case latBranchPen:
+		return &m.BranchPenalty
+	case latReturnPen:
+		return &m.ReturnPenalty
+	case latIndirectPn:
+		return &m.IndirectPenalty
+	}
+	panic("unknown latency parameter " + name)
+}
+
+// fitLatency sets the benchmark's parameter (in 0..200 cycles) so that the
+// core model's estimate per iteration matches the measurement: the
+// estimate does not decrease as the parameter grows, so bisection finds
+// it. Parameters the benchmark cannot move keep their base value.
+func fitLatency(m *unicorn.CycleModel, lb latBench, ghz float64) (float64, float64, error) {
+	p := latencyParam(m, lb.bn.latency)
+	target := lb.ns * ghz
+	base := *p
+	at := func(v float64) (float64, error) { *p = v; return emuCycles(m, lb.im, 500) }
+	lo, hi := 0.0, 200.0
+	elo, err := at(lo)
+	if err != nil {
+		return 0, 0, err
+	}
+	ehi, err := at(hi)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ehi-elo < 1e-3 {
+		*p = base
+		e, err := at(base)
+		return base, e, err
+	}
+	if target <= elo {
+		*p = lo
+		return lo, elo, nil
+	}
+	if target >= ehi {
+		*p = hi
+		return hi, ehi, nil
+	}
+	for range 24 {
+		mid := (lo + hi) / 2
+		e, err := at(mid)
+		if err != nil {
+			return 0, 0, err
+		}
+		if e < target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	*p = math.Round((lo+hi)/2*100) / 100
+	e, err := at(*p)
+	return *p, e, err
 }

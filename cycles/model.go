@@ -14,13 +14,73 @@ import (
 // DefaultName is the built-in model configs get when they name none.
 const DefaultName = "default"
 
-// Default is the built-in "default" model: a generic modern out-of-order
-// x86-64 core (4 integer ALUs, 2-3 load and 2 store ports, ~16-cycle
-// misprediction), throughput-oriented costs. The numbers and their sources
-// are in README.md.
+// Default is the built-in "default" model: the out-of-order core model
+// (unicorn.Core) with TAGE, parameters for AMD Zen 4 from public data plus
+// the 4K-alias figures measured by `osrsim calibrate`. The numbers and
+// their sources are in README.md.
 func Default() *unicorn.CycleModel {
+	m := Additive()
+	m.Name = DefaultName
+	m.Predictor = unicorn.PredictorTAGE
+	// Resource-group occupancies where Zen 4 has more units than the
+	// additive model's generic core: 3 loads and 2 stores per cycle.
+	m.Cost[unicorn.ClassLoad] = 1.0 / 3
+	m.Cost[unicorn.ClassStore] = 0.5
+	m.Cost[unicorn.ClassRMW] = 0.5
+	m.Core = DefaultCore()
+	// Penalties count from the transfer's resolution in the core model.
+	m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty = 13, 13, 13
+	return m
+}
+
+// DefaultCore is the default model's out-of-order core: AMD Zen 4 (the
+// development machine) from public data; sources in README.md.
+func DefaultCore() *unicorn.Core {
+	k := &unicorn.Core{
+		DispatchWidth:       6,
+		RetireWidth:         8,
+		ROBSize:             320,
+		LoadLatency:         4,
+		ForwardLatency:      1,
+		StackForwardLatency: 1,
+		Addresses:           true,
+		AliasLatency:        21,
+		StoreCommitDelay:    5,
+		StoreQueue:          64,
+	}
+	for c, v := range map[unicorn.InstClass]float64{
+		unicorn.ClassALU:        1,
+		unicorn.ClassLoad:       1, // after the loaded value; 0 for a plain mov (see README)
+		unicorn.ClassStore:      0,
+		unicorn.ClassRMW:        1,
+		unicorn.ClassLea:        1,
+		unicorn.ClassMul:        3,
+		unicorn.ClassDiv:        14,
+		unicorn.ClassCondBranch: 1,
+		unicorn.ClassJump:       1,
+		unicorn.ClassCall:       1,
+		unicorn.ClassIndJump:    1,
+		unicorn.ClassIndCall:    1,
+		unicorn.ClassRet:        1,
+		unicorn.ClassLocked:     8,
+		unicorn.ClassXMM:        1,
+		unicorn.ClassPushf:      1,
+		unicorn.ClassPopf:       1,
+		unicorn.ClassString:     1,
+		unicorn.ClassFence:      1,
+		unicorn.ClassOther:      1,
+	} {
+		k.Latency[c] = v
+	}
+	return k
+}
+
+// Additive is the built-in "additive" model (the default before the core
+// model): the sum of per-class costs, taken transfers and misprediction
+// penalties, with gshare.
+func Additive() *unicorn.CycleModel {
 	m := &unicorn.CycleModel{
-		Name:            DefaultName,
+		Name:            "additive",
 		Taken:           0.5,
 		BranchPenalty:   16,
 		IndirectPenalty: 16,
@@ -62,7 +122,7 @@ func Default() *unicorn.CycleModel {
 // else does, so its estimate equals the instruction count (a check and a
 // baseline; its predictors still count mispredictions).
 func Unit() *unicorn.CycleModel {
-	m := Default()
+	m := Additive()
 	m.Name = "unit"
 	for i := range m.Cost {
 		m.Cost[i] = 1
@@ -73,6 +133,7 @@ func Unit() *unicorn.CycleModel {
 
 var builtins = map[string]func() *unicorn.CycleModel{
 	DefaultName: Default,
+	"additive":  Additive,
 	"unit":      Unit,
 }
 
@@ -127,8 +188,27 @@ type File struct {
 	HistBits  int       `json:"history_bits"`
 	BTB       int       `json:"btb_entries"`
 	RSBDepth  int       `json:"rsb_depth"`
+	// Core is the out-of-order core model (costs are then resource-group
+	// occupancies); files without it are additive models (as written
+	// before the core model existed).
+	Core *CoreFile `json:"core,omitempty"`
 	// Calibration records the measurements behind the fit (optional).
 	Calibration *Calibration `json:"calibration,omitempty"`
+}
+
+// CoreFile is unicorn.Core in a calibration file.
+type CoreFile struct {
+	DispatchWidth       float64            `json:"dispatch_width"`
+	RetireWidth         float64            `json:"retire_width"`
+	ROBSize             int                `json:"rob_size"`
+	Latency             map[string]float64 `json:"latency"` // missing classes: DefaultCore's
+	LoadLatency         float64            `json:"load_latency"`
+	ForwardLatency      float64            `json:"forward_latency"`
+	StackForwardLatency float64            `json:"stack_forward_latency"`
+	Addresses           bool               `json:"addresses"`
+	AliasLatency        float64            `json:"alias_latency"`
+	StoreCommitDelay    float64            `json:"store_commit_delay"`
+	StoreQueue          int                `json:"store_queue"`
 }
 
 // Penalties are misprediction penalties in cycles.
@@ -148,6 +228,15 @@ func FileOf(m *unicorn.CycleModel) *File {
 	for c := range unicorn.NumClasses {
 		f.Cost[c.String()] = m.Cost[c]
 	}
+	if k := m.Core; k != nil {
+		f.Core = &CoreFile{DispatchWidth: k.DispatchWidth, RetireWidth: k.RetireWidth, ROBSize: k.ROBSize,
+			Latency: map[string]float64{}, LoadLatency: k.LoadLatency, ForwardLatency: k.ForwardLatency,
+			StackForwardLatency: k.StackForwardLatency, Addresses: k.Addresses, AliasLatency: k.AliasLatency,
+			StoreCommitDelay: k.StoreCommitDelay, StoreQueue: k.StoreQueue}
+		for c := range unicorn.NumClasses {
+			f.Core.Latency[c.String()] = k.Latency[c]
+		}
+	}
 	return f
 }
 
@@ -157,7 +246,24 @@ func (f *File) Model() (*unicorn.CycleModel, error) {
 		return nil, fmt.Errorf("cycle model %q: unit %q, want cycles", f.Name, f.Unit)
 	}
 	m := Default()
+	if f.Core == nil {
+		m = Additive()
+	}
 	m.Name = f.Name
+	if cf := f.Core; cf != nil {
+		k := &unicorn.Core{DispatchWidth: cf.DispatchWidth, RetireWidth: cf.RetireWidth, ROBSize: cf.ROBSize,
+			Latency: DefaultCore().Latency, LoadLatency: cf.LoadLatency, ForwardLatency: cf.ForwardLatency,
+			StackForwardLatency: cf.StackForwardLatency, Addresses: cf.Addresses, AliasLatency: cf.AliasLatency,
+			StoreCommitDelay: cf.StoreCommitDelay, StoreQueue: cf.StoreQueue}
+		for name, v := range cf.Latency {
+			c, ok := unicorn.ClassByName(name)
+			if !ok {
+				return nil, fmt.Errorf("cycle model %q: unknown instruction class %q in core latencies", f.Name, name)
+			}
+			k.Latency[c] = v
+		}
+		m.Core = k
+	}
 	for name, v := range f.Cost {
 		c, ok := unicorn.ClassByName(name)
 		if !ok {

@@ -42,3 +42,32 @@ func BenchmarkSeedCountingOverhead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSeedCycleOverhead runs the default experiment's emulated
+// await-loop with counting only and with the core cycle model (TAGE, real
+// addresses), interleaved, and reports the time ratio (cycles/counting).
+func BenchmarkSeedCycleOverhead(b *testing.B) {
+	for _, s := range []patchpoint.Strategy{patchpoint.Helper, patchpoint.Direct} {
+		b.Run(s.String(), func(b *testing.B) {
+			built, err := workload.Build(workload.DefaultParams(workload.AwaitLoop), s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cnt := newMachine(b, built.Image, Options{})
+			cy := newMachine(b, built.Image, Options{Cycles: testCoreModel()})
+			var tCnt, tCy time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := cnt.Run(); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := cy.Run(); err != nil {
+					b.Fatal(err)
+				}
+				tCnt, tCy = tCnt+t1.Sub(t0), tCy+time.Since(t1)
+			}
+			b.ReportMetric(tCy.Seconds()/tCnt.Seconds(), "ratio")
+		})
+	}
+}

@@ -202,7 +202,14 @@ func classify(in x86asm.Inst) (InstClass, int) {
 const (
 	PredictorBimodal = "bimodal"
 	PredictorGshare  = "gshare"
+	PredictorTAGE    = "tage"
 )
+
+// TAGEHistory are the global-history lengths of the "tage" predictor's
+// tagged tables (a geometric series, after Seznec and Michaud, "A case for
+// (partially) TAgged GEometric history length branch prediction", JILP
+// 2006).
+var TAGEHistory = [C.OSR_TAGE_T]uint32{5, 15, 44, 130}
 
 // CycleModel parameterises the cycle estimate the C hooks compute. Costs
 // and penalties are in cycles (resolution 1/65536). See package cycles for
@@ -228,6 +235,9 @@ type CycleModel struct {
 	BTBEntries int
 	// RSBDepth: return-stack buffer entries (circular, 1..256).
 	RSBDepth int
+	// Core, if set, replaces the additive estimate with the out-of-order
+	// core model (see Core); nil keeps the additive model.
+	Core *Core
 }
 
 // Validate checks the parameters.
@@ -243,9 +253,17 @@ func (m *CycleModel) Validate() error {
 		}
 	}
 	switch m.Predictor {
-	case PredictorBimodal, PredictorGshare:
+	case PredictorBimodal, PredictorGshare, PredictorTAGE:
 	default:
-		return fmt.Errorf("cycle model %q: unknown predictor %q (want %s or %s)", m.Name, m.Predictor, PredictorBimodal, PredictorGshare)
+		return fmt.Errorf("cycle model %q: unknown predictor %q (want %s, %s or %s)", m.Name, m.Predictor, PredictorBimodal, PredictorGshare, PredictorTAGE)
+	}
+	if m.Predictor == PredictorTAGE && m.PHTBits < 6 {
+		return fmt.Errorf("cycle model %q: tage needs pht_bits >= 6", m.Name)
+	}
+	if m.Core != nil {
+		if err := m.Core.validate(m.Name); err != nil {
+			return err
+		}
 	}
 	if m.PHTBits < 1 || m.PHTBits > 24 {
 		return fmt.Errorf("cycle model %q: pht_bits %d not in 1..24", m.Name, m.PHTBits)
@@ -281,6 +299,12 @@ type CycleCounts struct {
 	// ByClass counts executed instructions per class (only with
 	// Options.ClassCounts).
 	ByClass []uint64
+	// Loads the core model (CycleModel.Core) found waiting on a forwarded
+	// store: through stack slots and through other addresses.
+	StackForwards, Forwards uint64
+	// Loads delayed by 4K aliasing (Core.Addresses), and blocks the core
+	// model ran with real addresses / with symbolic ones.
+	Aliases, AddressInsts, SymbolicInsts uint64
 }
 
 func fixed(c float64) uint64 { return uint64(math.Round(c * C.OSR_CYC_ONE)) }
@@ -349,6 +373,18 @@ func (l *layout) fillCycles(im *sim.Image, s *C.osr_state, m *CycleModel, classC
 		c.hist_bits = C.uint32_t(m.HistoryBits)
 	}
 	c.rsb_depth = C.uint32_t(m.RSBDepth)
+	if m.Predictor == PredictorTAGE {
+		h := TAGEHistory
+		if C.osr_cyc_tage_new(c, C.uint32_t(m.PHTBits-2), (*C.uint32_t)(unsafe.Pointer(&h[0]))) != 0 {
+			return fmt.Errorf("unicorn: out of memory for predictor tables")
+		}
+	}
+	if m.Core != nil {
+		if err := l.fillCore(im, s, c, m); err != nil {
+			return err
+		}
+	}
+	C.osr_cyc_reset(c)
 	return nil
 }
 
@@ -368,6 +404,10 @@ func cycleCounts(s *C.osr_state, m *CycleModel) *CycleCounts {
 		IndirectMispredicts: uint64(c.ind_miss),
 		Returns:             uint64(c.ret),
 		ReturnMispredicts:   uint64(c.ret_miss),
+	}
+	if c.core != nil {
+		r.StackForwards, r.Forwards = uint64(c.core.stack_forwards), uint64(c.core.forwards)
+		r.Aliases, r.AddressInsts, r.SymbolicInsts = uint64(c.core.aliases), uint64(c.core.addr_blocks), uint64(c.core.sym_blocks)
 	}
 	if c.cls_counts != nil {
 		r.ByClass = append([]uint64(nil), unsafe.Slice((*uint64)(unsafe.Pointer(c.cls_counts)), NumClasses)...)

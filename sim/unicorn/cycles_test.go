@@ -22,6 +22,23 @@ func testModel() *CycleModel {
 	return m
 }
 
+// testCoreModel is testModel with the out-of-order core (Zen-4-like
+// widths, TAGE, real addresses).
+func testCoreModel() *CycleModel {
+	m := testModel()
+	m.Predictor, m.PHTBits = PredictorTAGE, 12
+	for i := range m.Cost {
+		m.Cost[i] = 0.25
+	}
+	k := &Core{DispatchWidth: 6, RetireWidth: 8, ROBSize: 320, LoadLatency: 4, ForwardLatency: 1,
+		StackForwardLatency: 1, Addresses: true, AliasLatency: 20, StoreQueue: 64}
+	for i := range k.Latency {
+		k.Latency[i] = 1
+	}
+	m.Core = k
+	return m
+}
+
 func cyc(t *testing.T, src string, m *CycleModel, exact bool) *CycleCounts {
 	t.Helper()
 	im := simtest.Assemble(t, src, nil)
@@ -350,24 +367,130 @@ func BenchmarkCycleModelOverhead(b *testing.B) {
 		name string
 		im   *sim.Image
 	}{{"tier0", benchImage(b, 300_000)}, {"regloop", reg}} {
-		b.Run(c.name, func(b *testing.B) {
-			m := testModel()
-			m.Predictor, m.HistoryBits = PredictorGshare, 8
-			cnt := newMachine(b, c.im, Options{})
-			cy := newMachine(b, c.im, Options{Cycles: m})
-			var tCnt, tCy time.Duration
-			for b.Loop() {
-				t0 := time.Now()
-				if _, err := cnt.Run(); err != nil {
-					b.Fatal(err)
-				}
-				t1 := time.Now()
-				if _, err := cy.Run(); err != nil {
-					b.Fatal(err)
-				}
-				tCnt, tCy = tCnt+t1.Sub(t0), tCy+time.Since(t1)
+		for _, core := range []bool{false, true} {
+			name := c.name
+			if core {
+				name += "/core"
 			}
-			b.ReportMetric(tCy.Seconds()/tCnt.Seconds(), "ratio")
-		})
+			b.Run(name, func(b *testing.B) {
+				m := testModel()
+				m.Predictor, m.HistoryBits = PredictorGshare, 8
+				if core {
+					m = testCoreModel()
+				}
+				cnt := newMachine(b, c.im, Options{})
+				cy := newMachine(b, c.im, Options{Cycles: m})
+				var tCnt, tCy time.Duration
+				for b.Loop() {
+					t0 := time.Now()
+					if _, err := cnt.Run(); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					if _, err := cy.Run(); err != nil {
+						b.Fatal(err)
+					}
+					tCnt, tCy = tCnt+t1.Sub(t0), tCy+time.Since(t1)
+				}
+				b.ReportMetric(tCy.Seconds()/tCnt.Seconds(), "ratio")
+			})
+		}
+	}
+}
+
+// A 16-branch pattern (the bits of a constant) repeated 300 times, the
+// kind of path a binary search for the same key takes: gshare with 8
+// history bits sees only the last few pattern bits (the loop branch
+// interleaves), TAGE's long histories learn it.
+func TestTAGELearnsRepeatingPath(t *testing.T) {
+	src := `
+main:
+	mov $300, %ebx
+outer:
+	mov $0xb5a3, %edx
+	mov $16, %ecx
+inner:
+	shr $1, %edx
+	jc skip
+	nop
+skip:
+	dec %ecx
+	jnz inner
+	dec %ebx
+	jnz outer
+	ret
+`
+	m := testModel()
+	m.Predictor, m.HistoryBits = PredictorGshare, 8
+	g := both(t, src, m)
+	m.Predictor = PredictorTAGE
+	tg := both(t, src, m)
+	if tg.Branches != g.Branches || tg.BranchMispredicts*10 > g.BranchMispredicts || tg.BranchMispredicts > 300 {
+		t.Fatalf("tage mispredicts %d, gshare %d of %d branches", tg.BranchMispredicts, g.BranchMispredicts, g.Branches)
+	}
+	t.Logf("branches %d: gshare mispredicts %d, tage %d", g.Branches, g.BranchMispredicts, tg.BranchMispredicts)
+}
+
+// The core model gives the same figures in block and exact mode, takes
+// real addresses from the memory hooks for every block here, and sees
+// store-to-load forwarding through a stack slot and a global.
+func TestCoreBlockExactAgree(t *testing.T) {
+	src := `
+main:
+	push %rbp
+	mov %rsp, %rbp
+	sub $32, %rsp
+	mov $0x510000000, %rsi
+	mov $200, %ecx
+l:
+	mov %rcx, -8(%rbp)
+	mov -8(%rbp), %rax
+	add %rax, %rdx
+	incq 8(%rsi)
+	call f
+	dec %ecx
+	jnz l
+	add $32, %rsp
+	pop %rbp
+	ret
+f:
+	mov 8(%rsi), %rax
+	ret
+`
+	m := testCoreModel()
+	m.Core.Addresses = true
+	c := both(t, src, m)
+	if c.SymbolicInsts != 0 || c.AddressInsts == 0 || c.StackForwards == 0 || c.Forwards == 0 {
+		t.Fatalf("%+v", *c)
+	}
+	m.Core.Addresses = false
+	s := both(t, src, m)
+	if s.AddressInsts != 0 || s.StackForwards == 0 {
+		t.Fatalf("symbolic: %+v", *s)
+	}
+	t.Logf("addresses: %.1f cycles, symbolic: %.1f", c.Estimated, s.Estimated)
+}
+
+// A load 4096 bytes below a store just made (4K aliasing) costs the alias
+// latency; the same load 4096+64 bytes below does not.
+func TestCoreAlias4K(t *testing.T) {
+	prog := func(off int) string {
+		return fmt.Sprintf(`
+main:
+	mov $100, %%ecx
+l:
+	mov %%rcx, -64(%%rsp)
+	mov %d(%%rsp), %%rax
+	dec %%ecx
+	jnz l
+	ret
+`, -64-off)
+	}
+	m := testCoreModel()
+	m.Core.Addresses = true
+	a := both(t, prog(4096), m)
+	n := both(t, prog(4096+64), m)
+	if a.Aliases < 90 || n.Aliases != 0 || a.Estimated < n.Estimated+90*m.Core.AliasLatency*0.9 {
+		t.Fatalf("alias %+v\nno alias %+v", *a, *n)
 	}
 }

@@ -241,6 +241,11 @@ func (m *Machine) addHooks() error {
 	} else if err := ucErr(C.osr_hook_blocks(uc, st)); err != nil {
 		return fmt.Errorf("unicorn: block hook: %w", err)
 	}
+	if c := m.opt.Cycles; c != nil && c.Core != nil && c.Core.Addresses {
+		if err := ucErr(C.osr_hook_mem(uc, st)); err != nil {
+			return fmt.Errorf("unicorn: memory hook: %w", err)
+		}
+	}
 	for i, ev := range m.im.Events {
 		if err := ucErr(C.osr_hook_event(uc, st, C.uint32_t(i), C.uint64_t(ev.Addr))); err != nil {
 			return fmt.Errorf("unicorn: event %s hook: %w", ev.Name, err)
@@ -307,6 +312,7 @@ func (m *Machine) Run() (*Result, error) {
 
 	res := &Result{Counts: m.lay.counts(m.st), Trace: m.lay.trace(m.st), TraceDropped: uint64(m.st.trace_dropped)}
 	if m.opt.Cycles != nil {
+		C.osr_cyc_flush(m.st)
 		res.Counts.Cycles = cycleCounts(m.st, m.opt.Cycles)
 	}
 	regs, err := eng.Snapshot()
