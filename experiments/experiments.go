@@ -81,6 +81,11 @@ type NativeSettings struct {
 	Warmup  int // untimed runs before sampling (≥ 0); default 1
 	Samples int // timed samples (≥ 1); default 10
 	Reps    int // runs of the image per timed sample (≥ 1); default 1
+	// Launches spreads the samples over this many child processes,
+	// interleaved across strategies (BenchmarkDotNet's LaunchCount):
+	// per-process effects such as physical page placement then average
+	// out instead of biasing one strategy. Default 3.
+	Launches int
 	Timeout time.Duration
 }
 
@@ -95,6 +100,7 @@ const (
 	DefaultWarmup          = 1
 	DefaultSamples         = 10
 	DefaultReps            = 1
+	DefaultLaunches        = 3
 	DefaultNativeTimeout   = 10 * time.Minute
 	DefaultMaxInstructions = 20_000_000_000
 	DefaultEmuTimeout      = 5 * time.Minute
@@ -252,7 +258,7 @@ func (e *Experiment) Set(key, value string) error {
 		return d, nil
 	}
 	switch key {
-	case "native.warmup", "native.samples", "native.reps":
+	case "native.warmup", "native.samples", "native.reps", "native.launches":
 		v, err := parseInt()
 		if err != nil {
 			return err
@@ -269,6 +275,8 @@ func (e *Experiment) Set(key, value string) error {
 			e.Native.Warmup = int(v)
 		case "native.samples":
 			e.Native.Samples = int(v)
+		case "native.launches":
+			e.Native.Launches = int(v)
 		default:
 			e.Native.Reps = int(v)
 		}
@@ -302,7 +310,7 @@ func (e *Experiment) Set(key, value string) error {
 	name, emuOnly := splitEmu(key)
 	f, ok := lookupField(name)
 	if !ok || (emuOnly && f.kinds == nil) {
-		return fail("unknown key (want a workload parameter, emulation.<param>, patchpoint.<field>, native.warmup, native.samples, native.reps, native.timeout, emulation.max_instructions, emulation.timeout or cycle_model)")
+		return fail("unknown key (want a workload parameter, emulation.<param>, patchpoint.<field>, native.warmup, native.samples, native.reps, native.launches, native.timeout, emulation.max_instructions, emulation.timeout or cycle_model)")
 	}
 	v, err := parseInt()
 	if err != nil {

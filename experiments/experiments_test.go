@@ -69,7 +69,7 @@ func TestDefaultIsSeed(t *testing.T) {
 	if w.Native.Patchpoint != patchpoint.Defaults() || w.Emu.Patchpoint != patchpoint.Defaults() {
 		t.Errorf("seed patchpoint: %+v", w.Native.Patchpoint)
 	}
-	if d.Native != (NativeSettings{Warmup: 1, Samples: 5, Reps: 1, Timeout: 10 * time.Minute}) ||
+	if d.Native != (NativeSettings{Warmup: 1, Samples: 15, Reps: 1, Launches: 5, Timeout: 10 * time.Minute}) ||
 		d.Emulation != (EmulationSettings{MaxInstructions: 20_000_000_000, Timeout: 5 * time.Minute}) || d.CycleModel != "default" {
 		t.Errorf("seed settings: %+v %+v %q", d.Native, d.Emulation, d.CycleModel)
 	}
@@ -190,7 +190,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Experiment{Name: "min", File: "min.yaml", Strategies: patchpoint.Strategies, Engines: []string{Emu}, Baseline: patchpoint.Helper,
 		Workloads:  []Workload{{Kind: workload.Reentry, Native: workload.DefaultParams(workload.Reentry), Emu: workload.DefaultParams(workload.Reentry)}},
-		Native:     NativeSettings{Warmup: 1, Samples: 10, Reps: 1, Timeout: 10 * time.Minute},
+		Native:     NativeSettings{Warmup: 1, Samples: 10, Reps: 1, Launches: 3, Timeout: 10 * time.Minute},
 		Emulation:  EmulationSettings{MaxInstructions: 20_000_000_000, Timeout: 5 * time.Minute},
 		CycleModel: "default"}
 	if !reflect.DeepEqual(e, want) {
@@ -350,11 +350,12 @@ sweeps:
 	ok("native.samples", "3")
 	ok("native.warmup", "0")
 	ok("native.reps", "4")
+	ok("native.launches", "2")
 	ok("native.timeout", "90s")
 	ok("emulation.max_instructions", "1000")
 	ok("emulation.timeout", "1m")
 	ok("cycle_model", "skylake")
-	if e.Native != (NativeSettings{Warmup: 0, Samples: 3, Reps: 4, Timeout: 90 * time.Second}) ||
+	if e.Native != (NativeSettings{Warmup: 0, Samples: 3, Reps: 4, Launches: 2, Timeout: 90 * time.Second}) ||
 		e.Emulation != (EmulationSettings{MaxInstructions: 1000, Timeout: time.Minute}) || e.CycleModel != "skylake" {
 		t.Errorf("settings: %+v %+v %q", e.Native, e.Emulation, e.CycleModel)
 	}

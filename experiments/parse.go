@@ -241,7 +241,7 @@ func (p *parser) experiment(root *yaml.Node) *Experiment {
 		File:       p.file,
 		Strategies: append([]patchpoint.Strategy(nil), patchpoint.Strategies...),
 		Engines:    []string{Emu},
-		Native:     NativeSettings{Warmup: DefaultWarmup, Samples: DefaultSamples, Reps: DefaultReps, Timeout: DefaultNativeTimeout},
+		Native:     NativeSettings{Warmup: DefaultWarmup, Samples: DefaultSamples, Reps: DefaultReps, Launches: DefaultLaunches, Timeout: DefaultNativeTimeout},
 		Emulation:  EmulationSettings{MaxInstructions: DefaultMaxInstructions, Timeout: DefaultEmuTimeout},
 		CycleModel: DefaultCycleModel,
 	}
@@ -333,10 +333,12 @@ func (p *parser) experiment(root *yaml.Node) *Experiment {
 				e.Native.Samples = int(p.intRange(g.v, key, 1, 1<<30))
 			case "reps":
 				e.Native.Reps = int(p.intRange(g.v, key, 1, 1<<30))
+			case "launches":
+				e.Native.Launches = int(p.intRange(g.v, key, 1, 1<<10))
 			case "timeout":
 				e.Native.Timeout = p.duration(g.v, key)
 			default:
-				p.fail(g.k.Line, key, "unknown key (want warmup, samples, reps or timeout)")
+				p.fail(g.k.Line, key, "unknown key (want warmup, samples, reps, launches or timeout)")
 			}
 		}
 	}

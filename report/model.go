@@ -102,7 +102,8 @@ type Native struct {
 	BaselineNs float64   `json:"baseline_ns"` // shim overhead per call, subtracted
 	SetupNs    float64   `json:"setup_ns"`    // median time of the setup-only run, subtracted
 	Warmup     int       `json:"warmup"`
-	Scale      string    `json:"scale,omitempty"` // which parameters ran natively
+	Launches   int       `json:"launches,omitempty"` // child processes the samples came from
+	Scale      string    `json:"scale,omitempty"`    // which parameters ran natively
 }
 
 // Stats summarise samples, BenchmarkDotNet/benchstat style.

@@ -12,6 +12,7 @@ import (
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/native"
 	"github.com/osrsim/osrsim/sim/unicorn"
 	"github.com/osrsim/osrsim/workload"
@@ -122,23 +123,47 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	}
 
 	if wantNative {
+		// Spread each cell's samples over several child processes,
+		// interleaved across cells and strategies, so per-process effects
+		// (physical page placement, a noisy neighbour for a while) average
+		// out instead of biasing one strategy.
+		launches := max(1, min(e.Native.Launches, e.Native.Samples))
 		if opt.Progress != nil {
-			opt.Progress.Start(len(tasks), "native")
+			opt.Progress.Start(len(tasks)*launches, "native")
 		}
-		nopt := native.Options{Warmup: e.Native.Warmup, Samples: e.Native.Samples, Reps: e.Native.Reps, Timeout: e.Native.Timeout}
-		for _, t := range tasks {
-			res, err := Native(t.native, nopt)
+		accs := make([]*nativeAcc, len(tasks))
+		for i, t := range tasks {
+			acc, err := newNativeAcc(t.native)
+			if err != nil {
+				return nil, err
+			}
+			accs[i] = acc
+		}
+		for l := 0; l < launches; l++ {
+			n := e.Native.Samples / launches
+			if l < e.Native.Samples%launches {
+				n++
+			}
+			nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU()}
+			for i := range tasks {
+				if err := accs[i].launch(nopt); err != nil {
+					return nil, err
+				}
+				if opt.Progress != nil {
+					opt.Progress.Done()
+				}
+			}
+		}
+		if opt.Progress != nil {
+			opt.Progress.Finish()
+		}
+		for i, t := range tasks {
+			res, err := accs[i].result(e.Native.Warmup, launches)
 			if err != nil {
 				return nil, err
 			}
 			addPoint(res, t.cell)
 			r.Results = append(r.Results, *res)
-			if opt.Progress != nil {
-				opt.Progress.Done()
-			}
-		}
-		if opt.Progress != nil {
-			opt.Progress.Finish()
 		}
 	}
 	report.Compare(r, e.Baseline.String())
@@ -155,38 +180,68 @@ func addPoint(r *report.Result, c experiments.Cell) {
 	}
 }
 
-// Native times a built workload natively in a child process and checks its
-// result against the reference computation.
-func Native(b *workload.Built, opt native.Options) (*report.Result, error) {
-	nr, err := native.RunInChild(b.Image, opt)
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s native: %w", b.Params.Workload, b.Strategy, err)
+// pinCPU is the CPU native children run on: the last one, so that every
+// sample of every strategy sees the same core (nil on one-CPU machines).
+func pinCPU() *int {
+	if n := runtime.NumCPU(); n > 1 {
+		cpu := n - 1
+		return &cpu
 	}
-	// Time the same run without operations and subtract its median, like
-	// the PR's stopwatch that starts after the warm-up loop.
+	return nil
+}
+
+// nativeAcc collects the native samples of one cell over several launches.
+// Every sample is also timed for the same run without operations
+// (Params.Setup), whose median is subtracted, like the PR's stopwatch that
+// starts after the warm-up loop.
+type nativeAcc struct {
+	b, setup        *workload.Built
+	samples, setupS []float64 // ns per call
+	baseline        []float64 // shim overhead per launch
+	state           sim.State
+}
+
+func newNativeAcc(b *workload.Built) (*nativeAcc, error) {
 	sb, err := workload.Build(b.Params.Setup(), b.Strategy)
 	if err != nil {
 		return nil, err
 	}
-	sr, err := native.RunInChild(sb.Image, opt)
+	return &nativeAcc{b: b, setup: sb}, nil
+}
+
+// launch runs one child process for the cell and one for its setup run.
+func (a *nativeAcc) launch(opt native.Options) error {
+	nr, err := native.RunInChild(a.b.Image, opt)
 	if err != nil {
-		return nil, fmt.Errorf("%s/%s native setup run: %w", b.Params.Workload, b.Strategy, err)
+		return fmt.Errorf("%s/%s native: %w", a.b.Params.Workload, a.b.Strategy, err)
 	}
-	setupNs := report.Summarize(sr.SamplesNs).Median
-	ops := float64(b.Expect.Ops)
-	if ops == 0 {
-		ops = 1
+	sr, err := native.RunInChild(a.setup.Image, opt)
+	if err != nil {
+		return fmt.Errorf("%s/%s native setup run: %w", a.b.Params.Workload, a.b.Strategy, err)
 	}
-	per := make([]float64, len(nr.SamplesNs))
-	for i, s := range nr.SamplesNs {
+	a.samples = append(a.samples, nr.SamplesNs...)
+	a.setupS = append(a.setupS, sr.SamplesNs...)
+	a.baseline = append(a.baseline, nr.BaselineNs)
+	a.state = nr.State
+	return nil
+}
+
+// result turns the samples into per-op figures and checks the final state
+// against the reference computation.
+func (a *nativeAcc) result(warmup, launches int) (*report.Result, error) {
+	b := a.b
+	setupNs := report.Summarize(a.setupS).Median
+	ops := float64(max(b.Expect.Ops, 1))
+	per := make([]float64, len(a.samples))
+	for i, s := range a.samples {
 		per[i] = (s - setupNs) / ops
 	}
 	res := &report.Result{
 		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "native",
 		Params: experiments.Flatten(b.Params), Ops: b.Expect.Ops,
-		Native: &report.Native{NsPerResume: report.Summarize(per), SamplesNs: per, BaselineNs: nr.BaselineNs,
-			SetupNs: setupNs, Warmup: opt.Warmup, Scale: scale(b.Params)},
-		FinalState: finalState(nr.State),
+		Native: &report.Native{NsPerResume: report.Summarize(per), SamplesNs: per, BaselineNs: report.Summarize(a.baseline).Median,
+			SetupNs: setupNs, Warmup: warmup, Launches: launches, Scale: scale(b.Params)},
+		FinalState: finalState(a.state),
 	}
 	return res, Verify(b, res)
 }

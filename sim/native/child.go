@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,6 +158,13 @@ func childRun(dir, optJSON string) (*Result, error) {
 	var opt Options
 	if err := json.Unmarshal([]byte(optJSON), &opt); err != nil {
 		return nil, fmt.Errorf("%s: %w", envOptions, err)
+	}
+	if opt.PinCPU != nil {
+		var set unix.CPUSet
+		set.Set(*opt.PinCPU)
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			return nil, fmt.Errorf("pin to CPU %d: %w", *opt.PinCPU, err)
+		}
 	}
 	im, err := sim.ReadDir(dir)
 	if err != nil {

@@ -85,3 +85,16 @@ func TestChildReportsLoadErrors(t *testing.T) {
 		t.Fatalf("err = %v, want a load error naming region high", err)
 	}
 }
+
+func TestRunInChildPinsCPU(t *testing.T) {
+	im := simtest.Assemble(t, "main:\n\tmov $7, %eax\n\tret\n", nil)
+	cpu := 0
+	r, err := RunInChild(im, Options{Samples: 1, PinCPU: &cpu})
+	if err != nil || r.State.Ret != 7 {
+		t.Fatalf("pinned run: %v, %+v", err, r)
+	}
+	bad := 1 << 20
+	if _, err := RunInChild(im, Options{Samples: 1, PinCPU: &bad}); err == nil || !strings.Contains(err.Error(), "pin to CPU") {
+		t.Fatalf("pinning to CPU %d: %v", bad, err)
+	}
+}

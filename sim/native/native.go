@@ -40,6 +40,11 @@ type Options struct {
 	// Timeout bounds a RunInChild child (0: none); the child is killed and
 	// a *CrashError with TimedOut is returned. In-process runs ignore it.
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// PinCPU, if set, pins a RunInChild child to that CPU before it times
+	// anything. On a shared machine a process that migrates between CPUs
+	// or shares a core with a busy SMT sibling can run ~1.5x slower for its
+	// whole life, which shows up as bimodal samples across launches.
+	PinCPU *int `json:"pin_cpu,omitempty"`
 }
 
 func (o Options) withDefaults() (Options, error) {
