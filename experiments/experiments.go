@@ -86,7 +86,7 @@ type NativeSettings struct {
 	// per-process effects such as physical page placement then average
 	// out instead of biasing one strategy. Default 3.
 	Launches int
-	Timeout time.Duration
+	Timeout  time.Duration
 }
 
 // EmulationSettings control emulated runs.
