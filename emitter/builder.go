@@ -148,7 +148,15 @@ type Builder struct {
 	funcs  []*funcRec
 	fn     *funcRec  // open function
 	ranges []*symDef // open ranges, innermost last
+	// funcAlign aligns every function start (0 or 1: none); padding
+	// between functions is int3, never executed.
+	funcAlign int
 }
+
+// SetFuncAlign makes every later Func start at a multiple of n bytes, as
+// JITs align method entries: code after a function that changed size then
+// keeps its alignment, so layouts stay comparable.
+func (b *Builder) SetFuncAlign(n int) { b.funcAlign = n }
 
 // Name is the section name.
 func (b *Builder) Name() string { return b.name }
@@ -198,6 +206,9 @@ func (b *Builder) Func(name string) {
 	if b.fn != nil {
 		b.p.errorf(ErrSymbolNesting, "func %q begins inside func %q", name, b.fn.sym.name)
 		return
+	}
+	if b.funcAlign > 1 {
+		b.Align(b.funcAlign, 0xcc)
 	}
 	s := b.defineSym(name, SymFunc)
 	if s == nil {

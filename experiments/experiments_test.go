@@ -63,19 +63,19 @@ func TestDefaultIsSeed(t *testing.T) {
 		t.Errorf("seed: %+v", d)
 	}
 	w := d.Workloads[0]
-	if w.Kind != workload.AwaitLoop || w.Emu.N != 20000 || w.Emu.Awaits != 10000 || w.Native.N != 10_000_000 || w.Native.Awaits != 1_000_000 {
+	if w.Kind != workload.AwaitLoop || w.Emu.N != 20000 || w.Emu.Awaits != 10000 || w.Native.N != 10_000_000 || w.Native.Awaits != 10_000_000 {
 		t.Errorf("seed workload: %+v", w)
 	}
 	if w.Native.Patchpoint != patchpoint.Defaults() || w.Emu.Patchpoint != patchpoint.Defaults() {
 		t.Errorf("seed patchpoint: %+v", w.Native.Patchpoint)
 	}
-	if d.Native != (NativeSettings{Warmup: 1, Samples: 15, Reps: 1, Launches: 5, Timeout: 10 * time.Minute}) ||
+	if d.Native != (NativeSettings{Warmup: 1, Samples: 10, Reps: 1, Launches: 5, Timeout: 10 * time.Minute}) ||
 		d.Emulation != (EmulationSettings{MaxInstructions: 20_000_000_000, Timeout: 5 * time.Minute}) || d.CycleModel != "default" {
 		t.Errorf("seed settings: %+v %+v %q", d.Native, d.Emulation, d.CycleModel)
 	}
 	// Fresh copies.
 	d.Set("awaits", "5")
-	if Default().Workloads[0].Native.Awaits != 1_000_000 {
+	if Default().Workloads[0].Native.Awaits != 10_000_000 {
 		t.Error("Default() shares state between calls")
 	}
 }

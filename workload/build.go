@@ -23,6 +23,9 @@ const (
 	StackSize = 0x40000
 )
 
+// MethodAlign is the alignment of every function's entry.
+const MethodAlign = 32
+
 // Symbols of the host boundary.
 const (
 	SymEntry = "host.entry" // SysV: uint64 entry(uint64 arg)
@@ -114,6 +117,10 @@ func (g *gen) loops() []int {
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	prog := NewProgram()
 	code, data := prog.Section(secCode), prog.Section(secData)
+	// Method entries 32-byte aligned, as CoreCLR's code heap allocates
+	// them; it also keeps strategies' layouts comparable (helper-return's
+	// extra `jmp rax` would otherwise shift every later function).
+	code.SetFuncAlign(MethodAlign)
 	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
