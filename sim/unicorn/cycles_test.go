@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/simtest"
@@ -378,20 +377,7 @@ func BenchmarkCycleModelOverhead(b *testing.B) {
 				if core {
 					m = testCoreModel()
 				}
-				cnt := newMachine(b, c.im, Options{})
-				cy := newMachine(b, c.im, Options{Cycles: m})
-				var tCnt, tCy time.Duration
-				for b.Loop() {
-					t0 := time.Now()
-					if _, err := cnt.Run(); err != nil {
-						b.Fatal(err)
-					}
-					t1 := time.Now()
-					if _, err := cy.Run(); err != nil {
-						b.Fatal(err)
-					}
-					tCnt, tCy = tCnt+t1.Sub(t0), tCy+time.Since(t1)
-				}
+				tCnt, tCy, _ := alternate(b, c.im, Options{}, Options{Cycles: m})
 				b.ReportMetric(tCy.Seconds()/tCnt.Seconds(), "ratio")
 			})
 		}
