@@ -5,6 +5,7 @@ import (
 
 	. "github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/link"
 )
 
 // A microbenchmark: body is emitted once per loop iteration; r15 is the
@@ -204,23 +205,7 @@ var benches = []bench{
 func benchImage(bn bench) (*sim.Image, error) {
 	prog := NewProgram()
 	code, data := prog.Section("code"), prog.Section("data")
-	code.Func("host.entry")
-	saves := []Reg{RBX, RBP, R12, R13, R14, R15}
-	for _, r := range saves {
-		code.PushNonvol(r)
-	}
-	code.EndProlog()
-	code.MovImm64(RAX, sim.HostBase)
-	code.Mov(S64, M(RAX, 0), RSP)
-	code.MovImm64(RSP, sim.StackBase+benchStack)
-	code.Call(Sym("bench.main"))
-	code.MovImm64(RCX, sim.HostBase)
-	code.Mov(S64, RSP, M(RCX, 0))
-	for i := len(saves) - 1; i >= 0; i-- {
-		code.Pop(saves[i])
-	}
-	code.Ret()
-	code.EndFunc()
+	link.Entry(code, "host.entry", "bench.main", sim.StackBase+benchStack)
 
 	code.Func("bench.main")
 	code.AllocStack(scratch + 8)
@@ -259,6 +244,7 @@ func benchImage(bn bench) (*sim.Image, error) {
 	code.Ret()
 	code.EndFunc()
 
+	link.EmitZero(data)
 	data.DefineSymbol("bench.data")
 	data.U64(0)
 	data.EndSymbol("bench.data")
@@ -267,29 +253,9 @@ func benchImage(bn bench) (*sim.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("benchmark %s: %w", bn.name, err)
 	}
-	l, err := obj.Link(map[string]uint64{"code": sim.CodeBase, "data": sim.DataBase})
+	im, _, err := link.Image(obj, link.Layout{Entry: "host.entry", StackSize: benchStack})
 	if err != nil {
 		return nil, fmt.Errorf("benchmark %s: %w", bn.name, err)
 	}
-	cb, db := l.Bytes["code"], l.Bytes["data"]
-	page := func(n int) uint64 { return (uint64(n) + sim.PageSize - 1) &^ (sim.PageSize - 1) }
-	im := &sim.Image{
-		Entry: l.Symbols["host.entry"],
-		Regions: []sim.Region{
-			{Name: sim.RegionCode, Base: sim.CodeBase, Size: page(len(cb)), Perm: sim.PermR | sim.PermX, Init: cb},
-			{Name: sim.RegionData, Base: sim.DataBase, Size: page(len(db)), Perm: sim.PermR | sim.PermW, Init: db, Compared: true},
-			{Name: sim.RegionStack, Base: sim.StackBase, Size: benchStack, Perm: sim.PermR | sim.PermW, Compared: true},
-			{Name: sim.RegionHost, Base: sim.HostBase, Size: sim.HostSize, Perm: sim.PermR | sim.PermW},
-		},
-	}
-	sec := obj.Section("code")
-	for _, in := range sec.Insts {
-		im.InstStarts = append(im.InstStarts, sim.CodeBase+uint64(in.Off))
-	}
-	for _, s := range sec.Symbols {
-		if s.End > s.Start {
-			im.Symbols = append(im.Symbols, sim.Symbol{Name: s.Name, Start: sim.CodeBase + uint64(s.Start), End: sim.CodeBase + uint64(s.End)})
-		}
-	}
-	return im, im.Validate()
+	return im, nil
 }

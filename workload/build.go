@@ -9,12 +9,13 @@ import (
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/link"
 )
 
 // Section names.
 const (
-	secCode = "code"
-	secData = "data"
+	secCode = link.Code
+	secData = link.Data
 )
 
 // Sizes of the writable regions.
@@ -30,7 +31,6 @@ const MethodAlign = 32
 const (
 	SymEntry = "host.entry" // SysV: uint64 entry(uint64 arg)
 	SymMain  = "runtime.main"
-	SymZero  = "host.zero" // 16 zero bytes
 )
 
 // Event names the engines count; reports are built from them.
@@ -86,13 +86,9 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 			panic(fmt.Sprintf("BUG: function %s changed size between passes (%d, %d)", f.Name, funcs[i].Size, f.Size))
 		}
 	}
-	linked, err := obj.Link(map[string]uint64{secCode: sim.CodeBase, secData: sim.DataBase})
+	im, linked, err := image(obj)
 	if err != nil {
 		return nil, err
-	}
-	im := image(obj, linked)
-	if err := im.Validate(); err != nil {
-		return nil, fmt.Errorf("BUG: invalid image: %w", err)
 	}
 	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: p.Expect()}, nil
 }
@@ -125,7 +121,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
 
-	emitEntry(code)
+	link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
 	g.emitMain(code)
 	g.frame = jit.CompileTier0(code, g.m, opt)
 	var osr []patchpoint.OSRMethod
@@ -141,10 +137,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	}
 	helper.EmitCode(code)
 
-	data.Align(16, 0)
-	data.DefineSymbol(SymZero)
-	data.Space(16)
-	data.EndSymbol(SymZero)
+	link.EmitZero(data)
 	data.DefineSymbol(StaticValue)
 	data.U32(0)
 	data.EndSymbol(StaticValue)
@@ -184,40 +177,6 @@ func (g *gen) paramFields() []paramField {
 		return []paramField{{SymParamCalls, g.p.Calls}, {SymParamIterations, g.p.Iterations}}
 	}
 	return nil
-}
-
-// emitEntry is the host boundary: SysV in, saves the host's callee-saved
-// registers and stack pointer in the host page, runs on the image stack.
-func emitEntry(b *Builder) {
-	saves := []Reg{RBX, RBP, R12, R13, R14, R15}
-	b.Func(SymEntry)
-	for _, r := range saves {
-		b.PushNonvol(r)
-	}
-	b.EndProlog()
-	b.MovImm64(RAX, sim.HostBase)
-	b.Mov(S64, M(RAX, 0), RSP)
-	b.MovImm64(RSP, sim.StackBase+StackSize)
-	// Start from a register state that doesn't depend on the host: tier0
-	// frames save callee-saved registers and the helper captures every
-	// register, so host values would otherwise end up in image memory and
-	// the engines' final states would differ.
-	for r := RAX; r <= R15; r++ {
-		if r != RSP && r != RDI {
-			b.Xor(S32, r, r)
-		}
-	}
-	for x := 0; x < 16; x++ {
-		b.Movdqu(XReg(x), RIPSym(SymZero))
-	}
-	b.Call(Sym(SymMain))
-	b.MovImm64(RCX, sim.HostBase)
-	b.Mov(S64, RSP, M(RCX, 0))
-	for i := len(saves) - 1; i >= 0; i-- {
-		b.Pop(saves[i])
-	}
-	b.Ret()
-	b.EndFunc()
 }
 
 // emitMain is the program's Main.
@@ -285,30 +244,13 @@ func functions(code *Section) []patchpoint.Func {
 	return fs
 }
 
-func pageAlign(n uint64) uint64 { return (n + sim.PageSize - 1) &^ (sim.PageSize - 1) }
-
-// image turns the linked object into a sim.Image.
-func image(obj *Object, l *Linked) *sim.Image {
-	code, data := l.Bytes[secCode], l.Bytes[secData]
-	im := &sim.Image{
-		Entry: l.Symbols[SymEntry],
-		Regions: []sim.Region{
-			{Name: sim.RegionCode, Base: sim.CodeBase, Size: pageAlign(uint64(len(code))), Perm: sim.PermR | sim.PermX, Init: code},
-			{Name: sim.RegionData, Base: sim.DataBase, Size: pageAlign(uint64(len(data))), Perm: sim.PermR | sim.PermW, Init: data, Compared: true},
-			{Name: sim.RegionHeap, Base: sim.HeapBase, Size: HeapSize, Perm: sim.PermR | sim.PermW, Compared: true},
-			{Name: sim.RegionStack, Base: sim.StackBase, Size: StackSize, Perm: sim.PermR | sim.PermW, Compared: true},
-			{Name: sim.RegionHost, Base: sim.HostBase, Size: sim.HostSize, Perm: sim.PermR | sim.PermW},
-		},
+// image links the object and adds the counting events.
+func image(obj *Object) (*sim.Image, *Linked, error) {
+	im, l, err := link.Image(obj, link.Layout{Entry: SymEntry, HeapSize: HeapSize, StackSize: StackSize})
+	if err != nil {
+		return nil, nil, err
 	}
 	sec := obj.Section(secCode)
-	for _, in := range sec.Insts {
-		im.InstStarts = append(im.InstStarts, sim.CodeBase+uint64(in.Off))
-	}
-	for _, s := range sec.Symbols {
-		if s.End > s.Start {
-			im.Symbols = append(im.Symbols, sim.Symbol{Name: s.Name, Start: sim.CodeBase + uint64(s.Start), End: sim.CodeBase + uint64(s.End)})
-		}
-	}
 	ev := func(name, sym string) {
 		if a, ok := l.Symbols[sym]; ok {
 			im.Events = append(im.Events, sim.Event{Name: name, Addr: a})
@@ -329,5 +271,5 @@ func image(obj *Object, l *Linked) *sim.Image {
 			ev(EvResume, s.Name)
 		}
 	}
-	return im
+	return im, l, nil
 }
