@@ -3,6 +3,7 @@ package baseline
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -197,17 +198,9 @@ func (v *Verdict) Table() string {
 		fmt.Fprintf(&b, "\n%s\n", v.Message)
 	}
 	label := v.labeller()
-	for _, g := range groups {
-		var rows []Row
-		for _, r := range v.Rows {
-			if containsKind(g.kinds, r.Kind) {
-				rows = append(rows, r)
-			}
-		}
-		if len(rows) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n%s (%d):\n", g.title, len(rows))
+	for _, g := range v.grouped() {
+		title, rows := g.title, g.rows
+		fmt.Fprintf(&b, "\n%s (%d):\n", title, len(rows))
 		lines := [][]string{{"cell", "metric", "old", "new", "delta", "delta%", ""}}
 		for _, r := range rows {
 			o, n, d, p := r.cells()
@@ -225,13 +218,26 @@ func (v *Verdict) Table() string {
 	return b.String()
 }
 
-func containsKind(ks []Kind, k Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
+// grouped returns the non-empty row groups in display order.
+func (v *Verdict) grouped() []rowGroup {
+	var out []rowGroup
+	for _, g := range groups {
+		var rows []Row
+		for _, r := range v.Rows {
+			if slices.Contains(g.kinds, r.Kind) {
+				rows = append(rows, r)
+			}
+		}
+		if len(rows) > 0 {
+			out = append(out, rowGroup{g.title, rows})
 		}
 	}
-	return false
+	return out
+}
+
+type rowGroup struct {
+	title string
+	rows  []Row
 }
 
 // Markdown renders the verdict as GitHub-flavoured Markdown (for a job
@@ -246,17 +252,9 @@ func (v *Verdict) Markdown() string {
 		fmt.Fprintf(&b, "\n**%s**\n", mdEscape(v.Message))
 	}
 	label := v.labeller()
-	for _, g := range groups {
-		var rows []Row
-		for _, r := range v.Rows {
-			if containsKind(g.kinds, r.Kind) {
-				rows = append(rows, r)
-			}
-		}
-		if len(rows) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n#### %s (%d)\n\n| Cell | Metric | Old | New | Delta | Delta %% | Note |\n|:---|:---|---:|---:|---:|---:|:---|\n", g.title, len(rows))
+	for _, g := range v.grouped() {
+		title, rows := g.title, g.rows
+		fmt.Fprintf(&b, "\n#### %s (%d)\n\n| Cell | Metric | Old | New | Delta | Delta %% | Note |\n|:---|:---|---:|---:|---:|---:|:---|\n", title, len(rows))
 		for _, r := range rows {
 			o, n, d, p := r.cells()
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
