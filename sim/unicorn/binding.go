@@ -219,15 +219,6 @@ func (e *Engine) Start(begin, until uint64, timeout time.Duration) error {
 // Stop asks a running emulation to stop (from another goroutine).
 func (e *Engine) Stop() error { return ucErr(C.uc_emu_stop(e.uc)) }
 
-// TimedOut reports whether the last Start ended because of its timeout.
-func (e *Engine) TimedOut() bool {
-	var r C.size_t
-	if C.uc_query(e.uc, C.UC_QUERY_TIMEOUT, &r) != C.UC_ERR_OK {
-		return false
-	}
-	return r != 0
-}
-
 // FlushCode drops all translated blocks, e.g. after hooks were added late
 // (unicorn#2200) or code bytes changed.
 func (e *Engine) FlushCode() error {
