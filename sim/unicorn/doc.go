@@ -31,8 +31,11 @@
 //     (once for n = 0); see TestRepStringCountsEachIteration.
 //   - The until address of uc_emu_start need not be mapped: emulation stops
 //     before fetching it.
-//   - The timeout of uc_emu_start ends the run with UC_ERR_OK;
-//     uc_query(UC_QUERY_TIMEOUT) tells it apart.
+//   - uc_emu_start's own timeout is a thread polling a clock every 2 µs
+//     (a core's worth of wake-ups on a 2-core machine) that gave false
+//     timeouts under load here; Machine times out with a timer on Go's
+//     monotonic clock calling uc_emu_stop instead, and a run that reached
+//     the sentinel is never a timeout.
 //   - All hooks are added before the first run: translated blocks are
 //     cached and hooks added later can be missed (unicorn#2200).
 package unicorn
