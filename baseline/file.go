@@ -22,8 +22,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/osrsim/osrsim/internal/atomicfile"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/osrsim/osrsim/report"
@@ -133,39 +133,11 @@ func Save(path string, r *report.Report) (err error) {
 	if err != nil {
 		return fmt.Errorf("baseline %s: %w", path, err)
 	}
-	dir := filepath.Dir(path)
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("baseline %s exists and is not a regular file", path)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("baseline %s: cannot write in %s: %w", path, dir, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("baseline %s: writing: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("baseline %s: syncing: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.Write(path, data); err != nil {
+		return fmt.Errorf("baseline %s: cannot write: %w", path, err)
 	}
 	return nil
 }

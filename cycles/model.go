@@ -3,6 +3,7 @@ package cycles
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/osrsim/osrsim/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"sort"
@@ -315,17 +316,5 @@ func WriteFile(path string, f *File) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cycles-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, append(b, '\n'))
 }

@@ -87,17 +87,6 @@ func buildCase(t testing.TB, c encCase) builtCase {
 	return builtCase{obj: obj, ln: ln, inst: in, bytes: ln.Bytes["text"][in.Off : in.Off+in.Len]}
 }
 
-func hexOf(b []byte) string {
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			sb.WriteByte(' ')
-		}
-		fmt.Fprintf(&sb, "%02x", c)
-	}
-	return sb.String()
-}
-
 // hexMatches reports whether got is one of the "A|B" alternatives.
 func hexMatches(want, got string) bool {
 	for _, alt := range strings.Split(want, "|") {
@@ -130,7 +119,7 @@ func pcTarget(d x86asm.Inst, pc uint64) (uint64, bool) {
 func checkCase(t *testing.T, c encCase) {
 	t.Helper()
 	bc := buildCase(t, c)
-	got := hexOf(bc.bytes)
+	got := hexBytes(bc.bytes)
 	if !hexMatches(c.hex, got) {
 		t.Errorf("bytes %s, want %s", got, c.hex)
 	}

@@ -103,7 +103,7 @@ func TestBranchesAndRelaxation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := hexOf(obj2.Section("text").Bytes); got != "e9 00 00 00 00 c3" {
+	if got := hexBytes(obj2.Section("text").Bytes); got != "e9 00 00 00 00 c3" {
 		t.Errorf("unrelaxed jmp: %s", got)
 	}
 }
@@ -128,7 +128,7 @@ func TestNopAlign(t *testing.T) {
 	}
 	s := obj.Section("text")
 	if s.Labels["l"] != 16 || len(s.Bytes) != 30 {
-		t.Fatalf("label at %d, %d bytes: %s", s.Labels["l"], len(s.Bytes), hexOf(s.Bytes))
+		t.Fatalf("label at %d, %d bytes: %s", s.Labels["l"], len(s.Bytes), hexBytes(s.Bytes))
 	}
 	// jmp, the 14 padding bytes as a 9- and a 5-byte nop, ret, nop(13) as 9+4.
 	var lens []int
@@ -138,12 +138,12 @@ func TestNopAlign(t *testing.T) {
 	if got := fmt.Sprint(lens); got != "[2 9 5 1 9 4]" {
 		t.Errorf("instruction lengths %v", lens)
 	}
-	if hexOf(s.Bytes[:2]) != "eb 0e" {
-		t.Errorf("jmp %s", hexOf(s.Bytes[:2]))
+	if hexBytes(s.Bytes[:2]) != "eb 0e" {
+		t.Errorf("jmp %s", hexBytes(s.Bytes[:2]))
 	}
 	ds := obj.Section("data")
-	if hexOf(ds.Bytes) != "01 ee ee ee ee ee ee ee 88 77 66 55 44 33 22 11" || len(ds.Insts) != 0 {
-		t.Errorf("data %s, insts %v", hexOf(ds.Bytes), ds.Insts)
+	if hexBytes(ds.Bytes) != "01 ee ee ee ee ee ee ee 88 77 66 55 44 33 22 11" || len(ds.Insts) != 0 {
+		t.Errorf("data %s, insts %v", hexBytes(ds.Bytes), ds.Insts)
 	}
 	if ds.Symbols[0] != (Symbol{Name: "q", Start: 8, End: 16, Kind: SymData}) {
 		t.Errorf("data symbol %+v", ds.Symbols[0])

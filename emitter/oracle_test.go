@@ -16,7 +16,7 @@ func TestOracleGAS(t *testing.T) {
 	}
 	got := assembleGAS(t, srcs)
 	for i, c := range encCases {
-		if h := hexOf(got[i]); !hexMatches(c.hex, h) {
+		if h := hexBytes(got[i]); !hexMatches(c.hex, h) {
 			t.Errorf("%s: GNU as (%q) gives %s, want %s", c.text, srcs[i], h, c.hex)
 		}
 	}

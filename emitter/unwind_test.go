@@ -43,8 +43,8 @@ func TestUnwindInfoSmall(t *testing.T) {
 		3, 0xc0, // PUSH_NONVOL r12
 		1, 0x50, // PUSH_NONVOL rbp
 	}
-	if got := hexOf(u.Info); got != hexOf(want) {
-		t.Errorf("UNWIND_INFO\n got %s\nwant %s", got, hexOf(want))
+	if got := hexBytes(u.Info); got != hexBytes(want) {
+		t.Errorf("UNWIND_INFO\n got %s\nwant %s", got, hexBytes(want))
 	}
 	if u.Info[UnwindOffSizeOfProlog] != 23 || u.Info[UnwindOffCountOfCodes] != 8 || u.Info[UnwindOffFrame] != 0x25 ||
 		u.Info[UnwindOffVersionFlags] != UnwindInfoVersion || u.Info[UnwindOffCodes+UnwindOffCodeOffset] != 23 ||
@@ -54,8 +54,8 @@ func TestUnwindInfoSmall(t *testing.T) {
 	if u.PrologSize != 23 || !u.HasFrame || u.FrameReg != RBP || u.FrameOffset != 32 || u.Start != 0 || u.End != 24 || len(u.Codes) != 6 {
 		t.Errorf("FuncUnwind %+v", u)
 	}
-	if hexOf(s.Bytes[:24]) != "55 41 54 48 83 ec 48 48 8d 6c 24 20 48 89 74 24 10 66 0f 7f 74 24 30 c3" {
-		t.Errorf("prolog bytes %s", hexOf(s.Bytes))
+	if hexBytes(s.Bytes[:24]) != "55 41 54 48 83 ec 48 48 8d 6c 24 20 48 89 74 24 10 66 0f 7f 74 24 30 c3" {
+		t.Errorf("prolog bytes %s", hexBytes(s.Bytes))
 	}
 }
 
@@ -81,8 +81,8 @@ func TestUnwindInfoLargeAndPseudo(t *testing.T) {
 		0, 0x02, // ALLOC_SMALL 8 (pseudo)
 		0, 0, // padding to an even slot count
 	}
-	if got := hexOf(u.Info); got != hexOf(want) {
-		t.Errorf("UNWIND_INFO\n got %s\nwant %s", got, hexOf(want))
+	if got := hexBytes(u.Info); got != hexBytes(want) {
+		t.Errorf("UNWIND_INFO\n got %s\nwant %s", got, hexBytes(want))
 	}
 	if u.Start != 1 || u.Codes[0].CodeOffset != 0 || u.Codes[3].Op != UwopSaveNonvolFar {
 		t.Errorf("FuncUnwind %+v", u)

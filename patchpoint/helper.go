@@ -4,25 +4,6 @@ import (
 	. "github.com/osrsim/osrsim/emitter"
 )
 
-// Windows x64 unwind operation codes, as the generated unwinder reads them.
-const (
-	uwopPushNonvol    = 0
-	uwopAllocLarge    = 1
-	uwopAllocSmall    = 2
-	uwopSetFPReg      = 3
-	uwopSaveNonvol    = 4
-	uwopSaveNonvolFar = 5
-	uwopSaveXMM128    = 8
-	uwopSaveXMM128Far = 9
-)
-
-// UNWIND_INFO header fields the unwinder reads.
-const (
-	offUnwindCount = 2
-	offUnwindFrame = 3
-	offUnwindCodes = 4
-)
-
 // Generator emits the helper for one strategy.
 type Generator struct {
 	Strategy Strategy
@@ -392,8 +373,8 @@ func emitVirtualUnwind(b *Builder) {
 	b.Mov(S64, R8, M(RDX, OffCodeUnwind))
 	b.Mov(S64, R9, M(RCX, OffCtxRIP))
 	b.Sub(S64, R9, M(RDX, OffCodeBegin)) // offset of RIP in the function
-	b.MovZX(S32, R10, S8, M(R8, offUnwindCount))
-	b.Lea(R11, M(R8, offUnwindCodes))
+	b.MovZX(S32, R10, S8, M(R8, UnwindOffCountOfCodes))
+	b.Lea(R11, M(R8, UnwindOffCodes))
 	b.Bind(loop)
 	b.Test(S32, R10, R10)
 	b.Jcc(CondE, done)
@@ -405,11 +386,11 @@ func emitVirtualUnwind(b *Builder) {
 	b.Cmp(S64, RBX, R9)
 	b.Jcc(CondA, skip) // that prolog instruction has not run yet
 	for _, c := range []struct {
-		op int
+		op UnwindOp
 		l  *Label
-	}{{uwopPushNonvol, push}, {uwopAllocSmall, allocSmall}, {uwopAllocLarge, allocLarge}, {uwopSetFPReg, setFP},
-		{uwopSaveNonvol, saveNV}, {uwopSaveNonvolFar, saveNVFar}, {uwopSaveXMM128, saveX}, {uwopSaveXMM128Far, saveXFar}} {
-		b.Cmp(S32, RDX, Imm(c.op))
+	}{{UwopPushNonvol, push}, {UwopAllocSmall, allocSmall}, {UwopAllocLarge, allocLarge}, {UwopSetFPReg, setFP},
+		{UwopSaveNonvol, saveNV}, {UwopSaveNonvolFar, saveNVFar}, {UwopSaveXMM128, saveX}, {UwopSaveXMM128Far, saveXFar}} {
+		b.Cmp(S32, RDX, Imm(int64(c.op)))
 		b.Jcc(CondE, c.l)
 	}
 	b.Ud2() // unknown unwind code
@@ -440,7 +421,7 @@ func emitVirtualUnwind(b *Builder) {
 	step(3)
 
 	b.Bind(setFP) // rsp = frame register - 16*frame offset
-	b.MovZX(S32, RBX, S8, M(R8, offUnwindFrame))
+	b.MovZX(S32, RBX, S8, M(R8, UnwindOffFrame))
 	b.Mov(S32, RDX, RBX)
 	b.And(S32, RDX, Imm(15))
 	b.Shr(S32, RBX, 4)
@@ -482,15 +463,15 @@ func emitVirtualUnwind(b *Builder) {
 
 	b.Bind(skip) // advance over a code whose instruction has not run
 	b.Mov(S32, RBX, Imm(1))
-	b.Cmp(S32, RDX, Imm(uwopSaveNonvol))
+	b.Cmp(S32, RDX, Imm(UwopSaveNonvol))
 	b.Jcc(CondE, two)
-	b.Cmp(S32, RDX, Imm(uwopSaveXMM128))
+	b.Cmp(S32, RDX, Imm(UwopSaveXMM128))
 	b.Jcc(CondE, two)
-	b.Cmp(S32, RDX, Imm(uwopSaveNonvolFar))
+	b.Cmp(S32, RDX, Imm(UwopSaveNonvolFar))
 	b.Jcc(CondE, three)
-	b.Cmp(S32, RDX, Imm(uwopSaveXMM128Far))
+	b.Cmp(S32, RDX, Imm(UwopSaveXMM128Far))
 	b.Jcc(CondE, three)
-	b.Cmp(S32, RDX, Imm(uwopAllocLarge))
+	b.Cmp(S32, RDX, Imm(UwopAllocLarge))
 	b.Jcc(CondNE, adv)
 	b.Test(S32, RAX, RAX)
 	b.Jcc(CondE, two)

@@ -3,8 +3,6 @@ package patchpoint
 import (
 	"testing"
 	"unsafe"
-
-	"github.com/osrsim/osrsim/emitter"
 )
 
 func TestTableOffsets(t *testing.T) {
@@ -46,24 +44,6 @@ func TestTableOffsets(t *testing.T) {
 	}
 	if OffCtxXMM%16 != 0 {
 		t.Error("XMM save area must be 16-byte aligned")
-	}
-}
-
-// The generated unwinder reads the emitter's records: both must agree on
-// the Windows x64 operation codes and header layout.
-func TestUnwindCodesMatchEmitter(t *testing.T) {
-	for _, c := range []struct {
-		ours int
-		em   emitter.UnwindOp
-	}{{uwopPushNonvol, emitter.UwopPushNonvol}, {uwopAllocLarge, emitter.UwopAllocLarge}, {uwopAllocSmall, emitter.UwopAllocSmall},
-		{uwopSetFPReg, emitter.UwopSetFPReg}, {uwopSaveNonvol, emitter.UwopSaveNonvol}, {uwopSaveNonvolFar, emitter.UwopSaveNonvolFar},
-		{uwopSaveXMM128, emitter.UwopSaveXMM128}, {uwopSaveXMM128Far, emitter.UwopSaveXMM128Far}} {
-		if c.ours != int(c.em) {
-			t.Errorf("%v: ours %d, emitter %d", c.em, c.ours, c.em)
-		}
-	}
-	if offUnwindCount != emitter.UnwindOffCountOfCodes || offUnwindFrame != emitter.UnwindOffFrame || offUnwindCodes != emitter.UnwindOffCodes {
-		t.Error("UNWIND_INFO header offsets differ from the emitter's")
 	}
 }
 

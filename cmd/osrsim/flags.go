@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -168,8 +167,6 @@ func oneExperiment(s *selection, pos []string) (*experiments.Experiment, error) 
 	}
 	return exps[0], nil
 }
-
-func (s *selection) String() string { return fmt.Sprint(s.strategies, s.sets) }
 
 // cycleModel resolves an experiment's cycle_model: a built-in name, a
 // calibration file relative to the config, or "none".

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/internal/atomicfile"
 	"github.com/osrsim/osrsim/sim/unicorn"
 	"github.com/osrsim/osrsim/trace"
 )
@@ -72,10 +73,10 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err
 	}
-	if err := writeAtomic(*out, chrome.Bytes()); err != nil {
+	if err := atomicfile.Write(*out, chrome.Bytes()); err != nil {
 		return err
 	}
-	if err := writeAtomic(jsonl, lines.Bytes()); err != nil {
+	if err := atomicfile.Write(jsonl, lines.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d records over %d instructions (awaits=%d); wrote %s (open in ui.perfetto.dev) and %s\n",
@@ -105,24 +106,4 @@ func limitAwaits(e *experiments.Experiment) error {
 		}
 	}
 	return nil
-}
-
-// writeAtomic writes a file through a temporary file in the same directory.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
-	return werr
 }

@@ -28,7 +28,8 @@ const (
 // Prologue is the entry stub every test image starts with: it saves the
 // host's callee-saved registers and stack pointer in the host page, switches
 // to the image stack, calls `main` with the argument in %rdi, and switches
-// back. It is what the mechanism's image builder emits too.
+// back: the shape of sim/link.Entry, which the mechanism's images use (and
+// which also clears the registers it doesn't pass).
 var Prologue = fmt.Sprintf(`
 	.text
 	.globl entry
