@@ -101,13 +101,8 @@ type gen struct {
 }
 
 func (g *gen) loops() []int {
-	var ils []int
-	for _, st := range g.m.Body {
-		if l, ok := st.(jit.Loop); ok {
-			ils = append(ils, l.IL)
-		}
-	}
-	return ils
+	// Built-in templates: their loops are top-level.
+	return g.m.Loops()
 }
 
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
@@ -117,9 +112,11 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// them; it also keeps strategies' layouts comparable (helper-return's
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
+	// The templates keep osrsim's first resumption dispatch, which their
+	// baselines were recorded with.
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant, ResumeDispatch: "compare-chain"}
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
-	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
+	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize}
 
 	link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
 	g.emitMain(code)

@@ -121,26 +121,26 @@ func (p Params) Method() *jit.Method {
 		for k := 0; k < p.LiveLocals; k++ {
 			l := jit.Local(fmt.Sprintf("l%d", k))
 			m.Locals = append(m.Locals, l)
-			inits = append(inits, jit.Set{Dst: l, Src: jit.Const(k + 1)})
-			adds = append(adds, jit.Add{Dst: l, Src: jit.Local("j")})
-			sums = append(sums, jit.AddStatic{Static: StaticValue, Src: l})
+			inits = append(inits, jit.Assign{Dst: l, Src: jit.Const(k + 1)})
+			adds = append(adds, jit.Assign{Dst: l, Op: jit.OpAdd, Src: jit.Local("j")})
+			sums = append(sums, jit.Assign{Dst: jit.Static(StaticValue), Op: jit.OpAdd, Src: l})
 		}
 		m.Body = append(m.Body,
-			jit.Set{Dst: "i", Src: jit.Const(0)},
-			jit.Loop{IL: ILLoop1, Var: "i", Limit: "n", Body: []jit.Stmt{jit.AddStatic{Static: StaticValue, Src: jit.Local("i")}}},
+			jit.Assign{Dst: jit.Local("i"), Src: jit.Const(0)},
+			jit.CountedLoop(ILLoop1, "i", jit.Local("n"), jit.Assign{Dst: jit.Static(StaticValue), Op: jit.OpAdd, Src: jit.Local("i")}),
 		)
 		m.Body = append(m.Body, inits...)
 		m.Body = append(m.Body,
-			jit.Set{Dst: "j", Src: jit.Const(0)},
-			jit.Loop{IL: ILLoop2, Var: "j", Limit: "awaits", Body: append([]jit.Stmt{jit.Await{Awaiter: "na"}}, adds...)},
+			jit.Assign{Dst: jit.Local("j"), Src: jit.Const(0)},
+			jit.CountedLoop(ILLoop2, "j", jit.Local("awaits"), append([]jit.Stmt{jit.Await{Awaiter: "na"}}, adds...)...),
 		)
 		m.Body = append(m.Body, sums...)
 		return m
 	case Reentry:
 		return &jit.Method{Name: "Bar", Params: []jit.Local{"n"}, Locals: []jit.Local{"i"}, ExtraFrame: p.ExtraFrame,
 			Body: []jit.Stmt{
-				jit.Set{Dst: "i", Src: jit.Const(0)},
-				jit.Loop{IL: ILLoop1, Var: "i", Limit: "n", Body: []jit.Stmt{jit.AddStatic{Static: StaticValue, Src: jit.Local("i")}}},
+				jit.Assign{Dst: jit.Local("i"), Src: jit.Const(0)},
+				jit.CountedLoop(ILLoop1, "i", jit.Local("n"), jit.Assign{Dst: jit.Static(StaticValue), Op: jit.OpAdd, Src: jit.Local("i")}),
 			}}
 	}
 	return nil
