@@ -29,14 +29,15 @@ type Services struct {
 	TSCStart, TSCStop uint64
 }
 
-// EmitData lays out the services' statics.
-func (Services) EmitData(d *Builder) {
+// EmitData lays out the services' statics; cut is the run's stopwatch
+// cut point (CutNone, CutStart or CutStop).
+func (Services) EmitData(d *Builder, cut int) {
 	d.Align(8, 0)
 	d.DefineSymbol(SymErrorInfo)
 	d.U64(0)
 	d.EndSymbol(SymErrorInfo)
 	d.DefineSymbol(SymStopwatchCut)
-	d.U32(CutNone)
+	d.U32(uint32(cut))
 	d.EndSymbol(SymStopwatchCut)
 }
 

@@ -67,11 +67,12 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	m := p.Method()
-	if err := m.Validate(); err != nil {
+	cls, err := p.Class()
+	if err != nil {
 		return nil, err
 	}
-	g := &gen{p: p, s: s, m: m}
+	m := cls.Methods[0]
+	g := &gen{p: p, s: s, cls: cls, m: m}
 	obj1, err := g.generate(nil)
 	if err != nil {
 		return nil, err
@@ -90,19 +91,19 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: p.Expect()}, nil
+	exp, err := p.Expect()
+	if err != nil {
+		return nil, err
+	}
+	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: exp}, nil
 }
 
 type gen struct {
 	p     Params
 	s     patchpoint.Strategy
-	m     *jit.Method
-	frame jit.Frame
-}
-
-func (g *gen) loops() []int {
-	// Built-in templates: their loops are top-level.
-	return g.m.Loops()
+	cls   *jit.Class  // the methods (the entry first) and statics
+	m     *jit.Method // the entry method
+	frame jit.Frame   // its tier0 frame
 }
 
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
@@ -112,32 +113,47 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// them; it also keeps strategies' layouts comparable (helper-return's
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
-	// The templates keep osrsim's first resumption dispatch, which their
-	// baselines were recorded with.
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant, ResumeDispatch: "compare-chain"}
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
+	if g.p.Source == nil {
+		// The templates keep osrsim's first resumption dispatch, which
+		// their baselines were recorded with.
+		opt.ResumeDispatch = "compare-chain"
+	}
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
-	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize}
+	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize,
+		TaskResult: g.m.Async && g.m.Result}
+	svc := continuation.Services{TSCStart: sim.HostTSCStart, TSCStop: sim.HostTSCStop}
 
-	link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
+	svc.Exit = link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
 	g.emitMain(code)
-	g.frame = jit.CompileTier0(code, g.m, opt)
 	var osr []patchpoint.OSRMethod
-	for _, il := range g.loops() {
-		if err := jit.CompileOSR(code, g.m, il, g.frame, opt); err != nil {
-			return nil, err
+	for i, m := range g.cls.Methods {
+		frame := jit.CompileTier0(code, m, opt)
+		if i == 0 {
+			g.frame = frame
 		}
-		osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(g.m.Name), OSR: jit.OSRSym(g.m.Name, il), IL: il})
+		for _, il := range m.Loops() {
+			if err := jit.CompileOSR(code, m, il, frame, opt); err != nil {
+				return nil, err
+			}
+			osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(m.Name), OSR: jit.OSRSym(m.Name, il), IL: il})
+		}
 	}
 	if g.m.Async {
 		continuation.EmitResumeStub(code, g.m.Name, jit.Tier0Sym(g.m.Name), len(g.m.Params))
 		rt.EmitCode(code)
 	}
+	if g.p.Source != nil {
+		svc.EmitCode(code)
+	}
 	helper.EmitCode(code)
 
 	link.EmitZero(data)
-	data.DefineSymbol(StaticValue)
-	data.U32(0)
-	data.EndSymbol(StaticValue)
+	for _, f := range g.cls.Fields {
+		data.DefineSymbol(string(f.Sym))
+		data.U32(uint32(f.Init))
+		data.EndSymbol(string(f.Sym))
+	}
 	for _, f := range g.paramFields() {
 		data.DefineSymbol(f.sym)
 		data.U32(uint32(f.v))
@@ -146,6 +162,9 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	if g.m.Async {
 		rt.EmitData(data)
 		continuation.EmitResumeInfo(data, g.m.Name, jit.Tier0Sym(g.m.Name))
+	}
+	if g.p.Source != nil {
+		svc.EmitData(data, g.p.Cut)
 	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
 	return prog.Finish()
@@ -173,7 +192,7 @@ func (g *gen) paramFields() []paramField {
 	case Reentry:
 		return []paramField{{SymParamCalls, g.p.Calls}, {SymParamIterations, g.p.Iterations}}
 	}
-	return nil
+	return g.sourceParams()
 }
 
 // emitMain is the program's Main.
@@ -225,6 +244,8 @@ func (g *gen) emitMain(b *Builder) {
 		b.Add(S64, RSP, Imm(32))
 		b.Pop(RBX)
 		b.Ret()
+	default:
+		g.emitSourceMain(b)
 	}
 	b.EndFunc()
 }

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/osrsim/osrsim/csharp"
 	"github.com/osrsim/osrsim/jit"
+	"github.com/osrsim/osrsim/jit/interp"
 	"github.com/osrsim/osrsim/patchpoint"
 )
 
@@ -38,6 +40,15 @@ type Params struct {
 	// Tier0Variant selects a variant of the tier0 patchpoint sequence
 	// (jit.Options.Tier0Patchpoint); "" is CoreCLR's shape.
 	Tier0Variant string
+
+	// Source is a workload written in C#; Workload then names it and
+	// Values holds one value per Source.Params.
+	Source *csharp.Program
+	Values []int
+	// Cut ends a C# workload's run at a stopwatch mark
+	// (continuation.CutStart, CutStop): the runs whose difference is the
+	// measured region.
+	Cut int
 }
 
 // DefaultParams are the defaults of a workload (the PR's benchmark shape
@@ -76,7 +87,12 @@ func (p Params) Validate() error {
 	if !slices.Contains(jit.Tier0PatchpointVariants, p.Tier0Variant) {
 		errs = append(errs, fmt.Errorf("unknown tier0 patchpoint variant %q", p.Tier0Variant))
 	}
+	if p.Source != nil {
+		errs = append(errs, p.validateSource())
+		p.Workload = ""
+	}
 	switch p.Workload {
+	case "":
 	case AwaitLoop:
 		errs = append(errs, nonneg("n", p.N), nonneg("awaits", p.Awaits), nonneg("live_locals", p.LiveLocals))
 		if p.LiveLocals > 64 {
@@ -162,10 +178,27 @@ type Expected struct {
 	// Calls is what per-operation figures divide by: resumptions for
 	// await-loop, calls for reentry.
 	Ops uint64
+	// Hash is the high half of the return value: a C# workload's driver
+	// returns a hash of its statics there (0 for the templates).
+	Hash uint32
+	// Err is the run-time error a C# workload stops with (nil: none); the
+	// return value then encodes it (continuation.ErrorMarker).
+	Err *interp.RuntimeError
+	// Stopwatch: per-operation figures count the region between the
+	// stopwatch marks; Ops is the resumptions inside it.
+	Stopwatch bool
 }
 
-// Expect computes the expected results.
-func (p Params) Expect() Expected {
+// Expect computes the expected results: in closed form for the
+// templates, with the interpreter for C# workloads.
+func (p Params) Expect() (Expected, error) {
+	if p.Source != nil {
+		return p.sourceExpect()
+	}
+	return p.templateExpect(), nil
+}
+
+func (p Params) templateExpect() Expected {
 	sum := func(n int) uint32 { // sum of 0..n-1, wrapping like C# int
 		var s uint32
 		for i := 0; i < n; i++ {

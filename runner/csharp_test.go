@@ -1,0 +1,169 @@
+package runner
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/osrsim/osrsim/csharp"
+	"github.com/osrsim/osrsim/jit"
+	"github.com/osrsim/osrsim/jit/interp"
+	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim/native"
+	"github.com/osrsim/osrsim/sim/unicorn"
+	"github.com/osrsim/osrsim/workload"
+)
+
+// csharpChecks are what each test program is there to show, beyond
+// agreeing with the interpreter.
+var csharpChecks = map[string]func(t *testing.T, s patchpoint.Strategy, b *workload.Built, r *report.Result){
+	"nested_inner_osr.cs": func(t *testing.T, s patchpoint.Strategy, b *workload.Built, r *report.Result) {
+		// The inner loop's head is the one that triggers: its OSR method runs.
+		inner := innerLoop(b.Method)
+		if r.Instructions.BySymbol[jit.OSRSym("Foo", inner)] == 0 {
+			t.Errorf("the OSR method of the inner loop (IL %#x) never ran: %v", inner, r.Instructions.BySymbol)
+		}
+	},
+	"awaits_in_loop.cs": func(t *testing.T, s patchpoint.Strategy, b *workload.Built, r *report.Result) {
+		if _, ok := b.Linked.Symbols[jit.OSRSym("Foo", b.Method.Loops()[0])+".states"]; !ok {
+			t.Error("three suspension points in the OSR method but no switch table")
+		}
+	},
+	"osr_after_resume.cs": func(t *testing.T, s patchpoint.Strategy, b *workload.Built, r *report.Result) {
+		// One tier0 suspension before OSR, one in the OSR method after.
+		if r.Instructions.BySymbol[jit.SuspendSym(jit.Tier0Sym("Foo"), 0)] == 0 || r.OSREntries.ViaHelper == 0 {
+			t.Errorf("want a tier0 suspension and an OSR transition, got %v", r.Instructions.BySymbol)
+		}
+	},
+	"sync_calls.cs": func(t *testing.T, s patchpoint.Strategy, b *workload.Built, r *report.Result) {
+		// Calls 1-9 count helper hits on Bar's patchpoint; from the 10th on
+		// every call transitions into Bar's OSR method.
+		if r.OSREntries.ViaHelper < 31 {
+			t.Errorf("OSR entries via the helper %d, want at least 31", r.OSREntries.ViaHelper)
+		}
+	},
+	"deep_nest.cs": func(t *testing.T, s patchpoint.Strategy, b *workload.Built, r *report.Result) {
+		loops := b.Method.Loops()
+		if r.Instructions.BySymbol[jit.OSRSym("Foo", loops[2])] == 0 {
+			t.Errorf("the innermost loop's OSR method never ran")
+		}
+	},
+	"stopwatch.cs": func(t *testing.T, s patchpoint.Strategy, b *workload.Built, r *report.Result) {
+		if !b.Expect.Stopwatch || r.Ops != 30 || r.Resumptions != 32 {
+			t.Errorf("ops %d resumptions %d, want 30 resumptions inside the region of 32", r.Ops, r.Resumptions)
+		}
+	},
+}
+
+func innerLoop(m *jit.Method) int { return m.Loops()[1] }
+
+// Every test program, under every strategy: emulation agrees with the
+// interpreter (final statics, result, suspensions, resumptions, run-time
+// errors), keeps RSP aligned at every call, counts the same in block and
+// exact mode, and native runs end in the same state as emulation.
+func TestCSharpPrograms(t *testing.T) {
+	files, _ := filepath.Glob("testdata/csharp/*.cs")
+	if len(files) < 20 {
+		t.Fatalf("%d test programs, want at least 20", len(files))
+	}
+	for _, f := range files {
+		prog, err := csharp.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range patchpoint.Strategies {
+			t.Run(filepath.Base(f)+"/"+s.String(), func(t *testing.T) {
+				b := build(t, workload.FromSource(filepath.Base(f), prog), s)
+				exact, er, err := Emulate(b, unicorn.Options{CheckAlignment: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if er.Counts.MisalignedCalls != 0 || er.Counts.Calls == 0 {
+					t.Fatalf("calls %d, misaligned %d at %#x", er.Counts.Calls, er.Counts.MisalignedCalls, er.Counts.MisalignedAt)
+				}
+				fast, fr, err := Emulate(b, unicorn.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(exact, fast) {
+					t.Fatalf("block counting differs from exact counting:\nexact %+v\nblock %+v", exact.Instructions, fast.Instructions)
+				}
+				if check := csharpChecks[filepath.Base(f)]; check != nil {
+					check(t, s, b, fast)
+				}
+				l, err := native.Load(b.Image)
+				if errors.Is(err, native.ErrUnsupported) {
+					t.Skip(err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+				nr, err := l.Run(native.Options{Samples: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := fr.State.Diff(nr.State); err != nil {
+					t.Fatalf("native and emulated final states differ: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// A division by zero is the program's run-time error, at its position,
+// in the interpreter and in the engines' return value alike.
+func TestCSharpRuntimeError(t *testing.T) {
+	prog, err := csharp.Load("testdata/csharp/divide_by_zero.cs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := build(t, workload.FromSource("dz", prog), patchpoint.Direct)
+	want := b.Expect.Err
+	if want == nil || want.Kind != interp.DivideByZero || want.Pos != (jit.Pos{Line: 23, Col: 26}) {
+		t.Fatalf("interpreter error %+v, want division by zero at 23:26", want)
+	}
+	r, _, err := Emulate(b, unicorn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := workload.DecodeError(r.FinalState.Ret); got == nil || got.Pos != want.Pos {
+		t.Fatalf("engine reported %+v", got)
+	}
+	msg := workload.SourceError(b.Params, want).Error()
+	if !strings.Contains(msg, "divide_by_zero.cs:23:26: run-time error: division by zero") {
+		t.Errorf("message %q", msg)
+	}
+}
+
+// seed.cs is the PR's program: its per-resume instructions come within
+// a few of the built-in await-loop's at the same scale (experiments/
+// CSHARP.md explains each difference).
+func TestSeedCSMatchesAwaitLoop(t *testing.T) {
+	prog, err := csharp.Load("../experiments/seed.cs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := workload.FromSource("seed-cs", prog)
+	p.Values = []int{20000, 10000}
+	a := workload.DefaultParams(workload.AwaitLoop)
+	a.N, a.Awaits = 20000, 10000
+	for _, s := range patchpoint.Strategies {
+		cs, _, err := Emulate(build(t, p, s), unicorn.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		al, _, err := Emulate(build(t, a, s), unicorn.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs.FinalState.SValue != al.FinalState.SValue || cs.Resumptions != al.Resumptions {
+			t.Errorf("%s: s_value %d vs %d", s, cs.FinalState.SValue, al.FinalState.SValue)
+		}
+		t.Logf("%s: seed.cs %.4f, await-loop %.4f instructions per resume", s, cs.Instructions.PerResume, al.Instructions.PerResume)
+	}
+}
+

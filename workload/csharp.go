@@ -1,0 +1,232 @@
+package workload
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/osrsim/osrsim/continuation"
+	"github.com/osrsim/osrsim/csharp"
+	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/jit"
+	"github.com/osrsim/osrsim/jit/interp"
+)
+
+// C# workloads: a csharp.Program with one value per parameter. The image
+// runs its Main as the PR's program does (create the awaiter, call the
+// async entry method, resume until the task completes); the entry method's
+// int arguments and the class's constants come from data, so images of one
+// program at different scales share their code.
+
+// InterpBudget bounds the reference interpreter's loop-head executions
+// and calls: a program that runs longer is reported, not waited for.
+const InterpBudget = 4_000_000_000
+
+// FromSource returns the parameters of a C# program at its native-scale
+// values (Main's arguments and the constants' initializers).
+func FromSource(name string, prog *csharp.Program) Params {
+	p := Params{Workload: name, Source: prog}
+	p.Patchpoint = DefaultParams(AwaitLoop).Patchpoint
+	for _, q := range prog.Params {
+		p.Values = append(p.Values, int(q.Value))
+	}
+	return p
+}
+
+func (p Params) validateSource() error {
+	if len(p.Values) != len(p.Source.Params) {
+		return fmt.Errorf("%s: %d parameter values for %d parameters", p.Workload, len(p.Values), len(p.Source.Params))
+	}
+	for i, q := range p.Source.Params {
+		if v := p.Values[i]; v < math.MinInt32 || v > math.MaxInt32 {
+			return fmt.Errorf("%s must be an int, got %d", q.Name, v)
+		}
+	}
+	if p.ExtraFrame != 0 || p.LiveLocals != 0 {
+		return fmt.Errorf("extra_frame and live_locals are parameters of the built-in templates")
+	}
+	return nil
+}
+
+// Value returns the value of the C# parameter called name.
+func (p Params) Value(name string) (int, bool) {
+	for i, q := range p.Source.Params {
+		if q.Name == name {
+			return p.Values[i], true
+		}
+	}
+	return 0, false
+}
+
+// Class is the program the image runs: the template's method and s_value,
+// or the C# class with its constants at this scale.
+func (p Params) Class() (*jit.Class, error) {
+	if p.Source == nil {
+		m := p.Method()
+		if m == nil {
+			return nil, fmt.Errorf("unknown workload %q", p.Workload)
+		}
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
+		return &jit.Class{Methods: []*jit.Method{m}, Fields: []jit.Field{{Sym: StaticValue}}}, nil
+	}
+	src := p.Source.Class
+	cls := &jit.Class{Methods: src.Methods, Fields: append([]jit.Field(nil), src.Fields...)}
+	for i, q := range p.Source.Params {
+		for k := range cls.Fields {
+			if q.Const && cls.Fields[k].Sym == q.Sym {
+				cls.Fields[k].Init = int32(p.Values[i])
+			}
+		}
+	}
+	return cls, cls.Validate()
+}
+
+// args are the entry method's arguments (the awaiter's is any value).
+func (p Params) args() []int32 {
+	var out []int32
+	for _, k := range p.Source.EntryArgs {
+		if k < 0 {
+			out = append(out, 0)
+			continue
+		}
+		out = append(out, int32(p.Values[k]))
+	}
+	return out
+}
+
+// expectCache memoizes interpreter runs: every strategy of a cell, and
+// its native and setup runs, share them.
+var expectCache sync.Map // string -> *interp.Result
+
+func (p Params) sourceExpect() (Expected, error) {
+	cls, err := p.Class()
+	if err != nil {
+		return Expected{}, err
+	}
+	key := fmt.Sprintf("%p %v", p.Source, p.Values)
+	var r *interp.Result
+	if v, ok := expectCache.Load(key); ok {
+		r = v.(*interp.Result)
+	} else {
+		if r, err = interp.Run(cls, p.args(), InterpBudget); err != nil {
+			return Expected{}, fmt.Errorf("%s: %w", p.Source.File, err)
+		}
+		expectCache.Store(key, r)
+	}
+	e := Expected{SValue: uint32(sourceResult(cls, r)), Hash: staticsHash(cls, r.Statics), Err: r.Err,
+		Suspensions: r.Awaits, Resumptions: r.Awaits, Ops: r.Awaits, Stopwatch: p.Source.Stopwatch}
+	if e.Stopwatch {
+		e.Ops = r.Window.Awaits
+	}
+	if e.Ops == 0 {
+		e.Ops = 1 // no resumptions: per-operation figures are per run (of the region)
+	}
+	return e, nil
+}
+
+// sourceResult is the low half of a C# workload's return value: the entry
+// method's result, or without one the first static field (s_value in the
+// PR's program), or 0.
+func sourceResult(cls *jit.Class, r *interp.Result) int32 {
+	if cls.Methods[0].Result {
+		return r.Value
+	}
+	for _, f := range cls.Fields {
+		if !f.Const {
+			return r.Statics[f.Sym]
+		}
+	}
+	return 0
+}
+
+// staticsHash is h = h*31 + v over the static fields in declaration
+// order, as the driver computes it.
+func staticsHash(cls *jit.Class, vals map[jit.Static]int32) uint32 {
+	var h uint32
+	for _, f := range cls.Fields {
+		if !f.Const {
+			h = h*31 + uint32(vals[f.Sym])
+		}
+	}
+	return h
+}
+
+func (g *gen) sourceParams() []paramField {
+	var out []paramField
+	for i, q := range g.p.Source.Params {
+		if !q.Const {
+			out = append(out, paramField{string(q.Sym), g.p.Values[i]})
+		}
+	}
+	return out
+}
+
+// emitSourceMain is a C# program's Main: Task t = Entry(args); while
+// (!t.IsCompleted) na.Continue(); then the return value: the result (or
+// first static) in the low half, the statics' hash in the high half.
+func (g *gen) emitSourceMain(b *Builder) {
+	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
+	b.AllocStack(40)
+	b.EndProlog()
+	b.Xor(S32, RCX, RCX)
+	for i, k := range g.p.Source.EntryArgs {
+		r := jit.ArgRegs[i+1]
+		if k < 0 {
+			b.Lea(r, RIPSym(continuation.SymAwaiter))
+		} else {
+			b.Mov(S32, r, RIPSym(string(g.p.Source.Params[k].Sym)))
+		}
+	}
+	b.Call(Sym(jit.Tier0Sym(g.m.Name)))
+	b.Test(S64, RCX, RCX)
+	b.Jcc(CondE, completed)
+	b.Call(Sym(continuation.SymOnSuspended))
+	b.Bind(loop)
+	b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
+	b.Jcc(CondNE, done)
+	b.Lea(RCX, RIPSym(continuation.SymAwaiter))
+	b.Call(Sym(continuation.SymAwaiterCont))
+	b.Jmp(loop)
+	b.Bind(completed)
+	b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
+	b.Bind(done)
+	first := true
+	b.Xor(S32, RAX, RAX)
+	b.Xor(S32, RDX, RDX)
+	for _, f := range g.cls.Fields {
+		if f.Const {
+			continue
+		}
+		if first && !g.m.Result {
+			b.Mov(S32, RAX, RIPSym(string(f.Sym)))
+		}
+		first = false
+		b.ImulImm(S32, RDX, RDX, 31)
+		b.Add(S32, RDX, RIPSym(string(f.Sym)))
+	}
+	if g.m.Result {
+		b.Mov(S32, RAX, RIPSym(continuation.SymTaskResult))
+	}
+	b.Shl(S64, RDX, 32)
+	b.Or(S64, RAX, RDX)
+	b.Add(S64, RSP, Imm(40))
+	b.Ret()
+}
+
+// DecodeError turns a return value that carries a run-time error back into
+// it (nil if ret is an ordinary result).
+func DecodeError(ret uint64) *interp.RuntimeError {
+	if ret&0xF000_0000_0000_0000 != continuation.ErrorMarker {
+		return nil
+	}
+	return &interp.RuntimeError{Kind: interp.ErrKind(ret >> 32 & 0xff), Pos: jit.PosFromCode(uint32(ret))}
+}
+
+// SourceError reports a C# workload's run-time error at its source line.
+func SourceError(p Params, e *interp.RuntimeError) error {
+	return &csharp.Error{File: p.Source.File, Line: e.Pos.Line, Col: e.Pos.Col, Kind: csharp.KindRuntime,
+		Msg: strings.TrimSpace(fmt.Sprintf("%s (in %s)", e.Kind, e.Method))}
+}
