@@ -11,8 +11,8 @@ import (
 
 // variable is a C# local or parameter.
 type variable struct {
-	ir  jit.Local
-	typ typ
+	ir   jit.Local
+	typ  typ
 	slot int // IL local slot, or -1
 	arg  int // IL argument index, or -1
 }

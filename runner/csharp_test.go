@@ -166,4 +166,3 @@ func TestSeedCSMatchesAwaitLoop(t *testing.T) {
 		t.Logf("%s: seed.cs %.4f, await-loop %.4f instructions per resume", s, cs.Instructions.PerResume, al.Instructions.PerResume)
 	}
 }
-
