@@ -27,3 +27,14 @@ func TestSetFuncAlign(t *testing.T) {
 		t.Errorf("%d instructions; padding % x", len(sec.Insts), sec.Bytes[:32])
 	}
 }
+
+// CallFrame keeps RSP 16-byte aligned at calls for any number of pushes
+// (return address + pushes + allocation) and always leaves the home area.
+func TestCallFrame(t *testing.T) {
+	for pushes, want := range []int32{40, 32, 40, 32, 40, 32, 40, 32, 40} {
+		got := CallFrame(pushes)
+		if got != want || (8*(1+pushes)+int(got))%16 != 0 || got < HomeArea {
+			t.Errorf("CallFrame(%d) = %d, want %d", pushes, got, want)
+		}
+	}
+}

@@ -185,6 +185,10 @@ func (m *Method) awaits() []*Await {
 	return out
 }
 
+// Awaits is the number of awaits: resumption states run from 1 to it, and
+// each names a suspension point (SuspendSym).
+func (m *Method) Awaits() int { return len(m.awaits()) }
+
 // LiveAcrossAwaits is the set of variables a continuation must carry, in
 // declaration order: everything used after an await in its block, anywhere
 // in a loop enclosing it (loop-carried), or after those loops, plus the
