@@ -28,12 +28,12 @@ var Steps = []region.Step{
 	{Region: region.Helper, Name: StepCounter, Doc: "counter reset"},
 	{Region: region.Helper, Name: StepCodeLookup, Doc: "code-range lookup of the method (EECodeInfo)"},
 	{Region: region.Helper, Name: StepPPLookup, Doc: "patchpoint-info lookup"},
-	{Region: region.Helper, Name: StepTrigger, Doc: "trigger: hit counting and publishing OSR code"},
+	{Region: region.Helper, Name: StepTrigger, Doc: "hit counting and publishing OSR code"},
 	{Region: region.Helper, Name: StepCapture, Doc: "context capture (RtlCaptureContext)"},
 	{Region: region.Helper, Name: StepUnwind, Doc: "virtual unwind to the tier0 frame and once more (RtlVirtualUnwind)"},
-	{Region: region.Helper, Name: StepOSRContext, Doc: "OSR context: RSP, RBP and RIP set for the OSR method"},
+	{Region: region.Helper, Name: StepOSRContext, Doc: "RSP, RBP and RIP set for the OSR method"},
 	{Region: region.Helper, Name: StepRestore, Doc: "context restore (RtlRestoreContext)"},
-	{Region: region.Helper, Name: StepWorker, Doc: "worker: the rest of JIT_Patchpoint's body (frame, calls, branches)"},
+	{Region: region.Helper, Name: StepWorker, Doc: "the rest of JIT_Patchpoint's body (frame, calls, branches)"},
 }
 
 // helperFunc begins a helper function that counts for step.

@@ -23,6 +23,23 @@ import (
 // region: reports list it so that regions add up to the total.
 const RegionOther = "other"
 
+// Breakdown describes the regions and steps of an image's counts for
+// reports: every region with the steps the image declares for it, in
+// declaration order, then RegionOther.
+func Breakdown(im *sim.Image) []report.Part {
+	var parts []report.Part
+	for _, info := range region.All {
+		p := report.Part{Name: string(info.Region), Doc: info.Doc}
+		for _, s := range im.Steps {
+			if s.Region == info.Region {
+				p.Steps = append(p.Steps, report.Part{Name: s.Name, Doc: s.Doc})
+			}
+		}
+		parts = append(parts, p)
+	}
+	return append(parts, report.Part{Name: RegionOther, Doc: "code outside every region"})
+}
+
 // Emulate runs a built workload under Unicorn and checks it against the Go
 // reference: final s_value, suspensions and resumptions.
 //
