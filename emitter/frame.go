@@ -5,14 +5,17 @@ package emitter
 // its callee's four register arguments.
 const HomeArea = 32
 
-// CallFrame is what a function that makes calls allocates (AllocStack)
-// after pushing pushes registers: the home area of its callees, plus 8
-// bytes when the return address and the pushes would otherwise leave RSP
-// off 16-byte alignment at its calls.
-func CallFrame(pushes int) int32 {
-	n := int32(HomeArea)
-	if (8*(1+pushes)+HomeArea)%16 != 0 {
-		n += 8
+// FrameAlloc is what a function that makes calls allocates (AllocStack)
+// after pushing pushes registers, to hold size bytes (its callees' home
+// area included): size, plus 8 when the return address and the pushes
+// would otherwise leave RSP off 16-byte alignment at its calls.
+func FrameAlloc(pushes int, size int32) int32 {
+	if (8*(1+int32(pushes))+size)%16 != 0 {
+		size += 8
 	}
-	return n
+	return size
 }
+
+// CallFrame is the allocation of a function that needs no stack of its own
+// but the home area of its callees.
+func CallFrame(pushes int) int32 { return FrameAlloc(pushes, HomeArea) }

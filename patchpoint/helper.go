@@ -14,21 +14,20 @@ type Generator struct {
 }
 
 // stub frame: the pushed nonvolatiles, then a TransitionBlock: the
-// outgoing home area, the four float argument registers, and 8 bytes that
-// keep RSP 16-aligned at the call (return address + 8 pushes + alloc).
-const (
-	stubFloatArgs = HomeArea
-	stubAlloc     = stubFloatArgs + 4*16 + 8
-	stubSaved     = 8 * len(stubSaves)
+// outgoing home area and the four float argument registers.
+var (
+	stubSaves     = [...]Reg{R15, R14, R13, R12, RBP, RBX, RSI, RDI}
+	stubSaved     = int32(8 * len(stubSaves))
+	stubFloatArgs = int32(HomeArea)
+	stubAlloc     = FrameAlloc(len(stubSaves), stubFloatArgs+4*16)
 )
 
-var stubSaves = [...]Reg{R15, R14, R13, R12, RBP, RBX, RSI, RDI}
-
-// worker frame: 8 pushed nonvolatiles, the outgoing home area, the context
-// record.
-const (
-	workerCtx   = HomeArea
-	workerAlloc = workerCtx + ContextSize + 8 // keeps RSP 16-aligned at calls
+// worker frame: the pushed nonvolatiles, the outgoing home area, the
+// context record.
+var (
+	workerSaves = [...]Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
+	workerCtx   = int32(HomeArea)
+	workerAlloc = FrameAlloc(len(workerSaves), workerCtx+ContextSize)
 )
 
 // JumpToTargetLen is the size of tier0's jump to the address the helper
@@ -78,7 +77,7 @@ func (g Generator) emitStub(b *Builder, name string, forced bool) {
 	}
 	b.AllocStack(stubAlloc)
 	b.EndProlog()
-	entry := int32(stubAlloc + stubSaved) // caller's RSP before the call, minus the return address
+	entry := stubAlloc + stubSaved // caller's RSP before the call, minus the return address
 	for i, r := range []Reg{RCX, RDX, R8, R9} {
 		b.Mov(S64, M(RSP, entry+8+int32(8*i)), r) // home the argument registers
 	}
@@ -117,10 +116,8 @@ func (g Generator) emitWorker(b *Builder) {
 	fatal := b.NewLabel("worker.fatal")
 	skipReset := b.NewLabel("worker.skip_reset")
 	epilog := b.NewLabel("worker.epilog")
-	saves := []Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
-
 	helperFunc(b, SymWorker, StepWorker)
-	for _, r := range saves {
+	for _, r := range workerSaves {
 		b.PushNonvol(r)
 	}
 	b.AllocStack(workerAlloc)
@@ -188,8 +185,8 @@ func (g Generator) emitWorker(b *Builder) {
 	}
 	b.Bind(epilog)
 	b.Add(S64, RSP, Imm(workerAlloc))
-	for i := len(saves) - 1; i >= 0; i-- {
-		b.Pop(saves[i])
+	for i := len(workerSaves) - 1; i >= 0; i-- {
+		b.Pop(workerSaves[i])
 	}
 	b.Ret()
 	b.Bind(fatal)
@@ -387,8 +384,9 @@ func emitVirtualUnwind(b *Builder) {
 	saveNV, saveNVFar, saveX, saveXFar := L("save_nonvol"), L("save_nonvol_far"), L("save_xmm"), L("save_xmm_far")
 	large32, two, three, adv := L("large32"), L("two"), L("three"), L("advance")
 	ctxRSP := M(RCX, OffCtxRSP)
+	operand := M(R11, UnwindCodeSize) // the slot(s) after the code's own
 	step := func(slots int32) {
-		b.Add(S64, R11, Imm(2*slots))
+		b.Add(S64, R11, Imm(UnwindCodeSize*slots))
 		b.Sub(S32, R10, Imm(slots))
 		b.Jmp(loop)
 	}
@@ -404,11 +402,11 @@ func emitVirtualUnwind(b *Builder) {
 	b.Bind(loop)
 	b.Test(S32, R10, R10)
 	b.Jcc(CondE, done)
-	b.MovZX(S32, RAX, S8, M(R11, 1))
+	b.MovZX(S32, RAX, S8, M(R11, UnwindOffCodeOpInfo))
 	b.Mov(S32, RDX, RAX)
 	b.And(S32, RDX, Imm(15)) // operation
 	b.Shr(S32, RAX, 4)       // operation info
-	b.MovZX(S32, RBX, S8, M(R11, 0))
+	b.MovZX(S32, RBX, S8, M(R11, UnwindOffCodeOffset))
 	b.Cmp(S64, RBX, R9)
 	b.Jcc(CondA, skip) // that prolog instruction has not run yet
 	for _, c := range []struct {
@@ -437,12 +435,12 @@ func emitVirtualUnwind(b *Builder) {
 	b.Bind(allocLarge)
 	b.Test(S32, RAX, RAX)
 	b.Jcc(CondNE, large32)
-	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 3)
 	b.Add(S64, ctxRSP, RBX)
 	step(2)
 	b.Bind(large32)
-	b.Mov(S32, RBX, M(R11, 2))
+	b.Mov(S32, RBX, operand)
 	b.Add(S64, ctxRSP, RBX)
 	step(3)
 
@@ -458,21 +456,21 @@ func emitVirtualUnwind(b *Builder) {
 	step(1)
 
 	b.Bind(saveNV) // reg = [rsp + 8*u16]
-	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 3)
 	b.Add(S64, RBX, ctxRSP)
 	b.Mov(S64, RBX, M(RBX, 0))
 	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
 	step(2)
 	b.Bind(saveNVFar) // reg = [rsp + u32]
-	b.Mov(S32, RBX, M(R11, 2))
+	b.Mov(S32, RBX, operand)
 	b.Add(S64, RBX, ctxRSP)
 	b.Mov(S64, RBX, M(RBX, 0))
 	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
 	step(3)
 
 	b.Bind(saveX) // xmm = [rsp + 16*u16]
-	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 4)
 	b.Add(S64, RBX, ctxRSP)
 	b.Movdqu(X0, M(RBX, 0))
@@ -480,7 +478,7 @@ func emitVirtualUnwind(b *Builder) {
 	b.Movdqu(MIdx(RCX, RAX, 1, OffCtxXMM), X0)
 	step(2)
 	b.Bind(saveXFar)
-	b.Mov(S32, RBX, M(R11, 2))
+	b.Mov(S32, RBX, operand)
 	b.Add(S64, RBX, ctxRSP)
 	b.Movdqu(X0, M(RBX, 0))
 	b.Shl(S32, RAX, 4)
@@ -507,7 +505,7 @@ func emitVirtualUnwind(b *Builder) {
 	b.Inc(S32, RBX)
 	b.Bind(adv)
 	b.Sub(S32, R10, RBX)
-	b.Lea(R11, MIdx(R11, RBX, 2, 0))
+	b.Lea(R11, MIdx(R11, RBX, UnwindCodeSize, 0))
 	b.Jmp(loop)
 
 	b.Bind(done) // return: rip = [rsp]; rsp += 8
