@@ -27,6 +27,38 @@ func partIndex(ps []Part, name string) int {
 	return -1
 }
 
+// byRegion and byStep read an instruction breakdown.
+func byRegion(in *Instructions) map[string]uint64 { return in.ByRegion }
+func byStep(in *Instructions) map[string]uint64   { return in.ByStep }
+
+// keys is the set of keys that the rows' instruction maps (by region or
+// by step) hold.
+func (t *table) keys(m func(*Instructions) map[string]uint64) map[string]bool {
+	present := map[string]bool{}
+	for _, rw := range t.Rows {
+		if rw.Instr != nil {
+			for k := range m(rw.Instr.Instructions) {
+				present[k] = true
+			}
+		}
+	}
+	return present
+}
+
+// presentKeys is the set of regions and of steps the tables' rows count.
+func presentKeys(ts []*table) (regions, steps map[string]bool) {
+	regions, steps = map[string]bool{}, map[string]bool{}
+	for _, t := range ts {
+		for k := range t.keys(byRegion) {
+			regions[k] = true
+		}
+		for k := range t.keys(byStep) {
+			steps[k] = true
+		}
+	}
+	return regions, steps
+}
+
 // stepGroup is the steps of one region present in a table, in order.
 type stepGroup struct {
 	Region Part // Name "" for steps no region of the breakdown declares

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
 	"reflect"
 	"strings"
 	"testing"
@@ -54,16 +52,8 @@ func TestBreakdownIsData(t *testing.T) {
 		t.Error("legend does not follow the breakdown's order")
 	}
 
-	data, err := CSV(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cols []string
-	for _, h := range recs[0] {
+	for _, h := range csvRecords(t, r)[0] {
 		if strings.HasPrefix(h, "by_") {
 			cols = append(cols, h)
 		}

@@ -277,9 +277,9 @@ func (l legend) write(b *strings.Builder, r *Report, cols []summaryColumn) {
 	b.WriteByte('\n')
 }
 
-// summaryColumn is one group of columns of the summary table: shown when
-// has holds for a row of the table; cells gives a row's cells, nil for
-// none ("—" in each).
+// summaryColumn is one group of columns of the summary table: cells gives
+// a row's cells, nil for none ("—" in each); the group is shown when some
+// row of the table has cells, or, if set, when has holds for one.
 type summaryColumn struct {
 	heads  []string
 	legend [][2]string // name, text
@@ -318,13 +318,11 @@ func summaryColumns(r *Report) []summaryColumn {
 		{
 			heads:  []string{"Strategy"},
 			legend: [][2]string{{"Strategy", "how tier0 resumes into OSR code: `helper` (forced patchpoint helper transitions), `direct` (tier0 jumps to the OSR entry stored in the continuation), `helper-return` (as direct; the normal helper returns the target address)."}},
-			has:    func(*row) bool { return true },
 			cells:  func(rw *row) []string { return []string{mdEscape(rw.Strategy)} },
 		},
 		{
 			heads:  []string{"Instr/resume"},
 			legend: [][2]string{{"Instr/resume", "emulated instructions per resumption (per call for `reentry`). Exact and deterministic under the same libunicorn: compare directly, no statistics needed."}},
-			has:    func(rw *row) bool { return rw.Instr != nil },
 			cells: func(rw *row) []string {
 				if rw.Instr == nil {
 					return nil
@@ -335,7 +333,6 @@ func summaryColumns(r *Report) []summaryColumn {
 		{
 			heads:  []string{"Helper calls (normal/forced)"},
 			legend: [][2]string{{"Helper calls (normal/forced)", "total calls of the patchpoint helper from patchpoint counters / forced calls on resumption."}},
-			has:    func(rw *row) bool { return rw.Counts != nil && rw.Counts.HelperCalls != nil },
 			cells: func(rw *row) []string {
 				if rw.Counts == nil || rw.Counts.HelperCalls == nil {
 					return nil
@@ -347,7 +344,6 @@ func summaryColumns(r *Report) []summaryColumn {
 		{
 			heads:  []string{"OSR entries (helper/jump)"},
 			legend: [][2]string{{"OSR entries (helper/jump)", "total entries into OSR code through the helper's transition / by a direct jump."}},
-			has:    func(rw *row) bool { return rw.Counts != nil && rw.Counts.OSREntries != nil },
 			cells: func(rw *row) []string {
 				if rw.Counts == nil || rw.Counts.OSREntries == nil {
 					return nil
@@ -359,7 +355,6 @@ func summaryColumns(r *Report) []summaryColumn {
 		{
 			heads:  []string{"Est. cycles/resume"},
 			legend: [][2]string{{"Est. cycles/resume", "the cycle model's estimate per resumption (an estimate from a stated model, not a measurement)."}},
-			has:    func(rw *row) bool { return rw.Cycles != nil },
 			cells: func(rw *row) []string {
 				if rw.Cycles == nil {
 					return nil
@@ -374,7 +369,6 @@ func summaryColumns(r *Report) []summaryColumn {
 				{"Median ns", "median of the same samples (outliers removed)."},
 				{"n", "samples in the figures (after outlier removal)."},
 			},
-			has: func(rw *row) bool { return rw.Native != nil },
 			cells: func(rw *row) []string {
 				if rw.Native == nil {
 					return nil
@@ -399,7 +393,7 @@ func writeSummary(b *strings.Builder, t *table, cols []summaryColumn, leg legend
 	var shown []summaryColumn
 	for _, c := range cols {
 		for _, rw := range t.Rows {
-			if c.has(rw) {
+			if c.has != nil && c.has(rw) || c.has == nil && c.cells(rw) != nil {
 				shown = append(shown, c)
 				break
 			}
@@ -435,10 +429,6 @@ func dashes(n int) []string {
 	}
 	return out
 }
-
-// byRegion and byStep read an instruction breakdown.
-func byRegion(in *Instructions) map[string]uint64 { return in.ByRegion }
-func byStep(in *Instructions) map[string]uint64   { return in.ByStep }
 
 // writeRegions writes instructions per resume by region, in breakdown
 // order, with the total.
@@ -495,32 +485,10 @@ func writeBreakdown(b *strings.Builder, t *table, keys []string, m func(*Instruc
 	bt.write(b)
 }
 
-// keys is the set of keys that the rows' instruction maps (by region or
-// by step) hold.
-func (t *table) keys(m func(*Instructions) map[string]uint64) map[string]bool {
-	present := map[string]bool{}
-	for _, rw := range t.Rows {
-		if rw.Instr != nil {
-			for k := range m(rw.Instr.Instructions) {
-				present[k] = true
-			}
-		}
-	}
-	return present
-}
-
 // breakdownLegend explains the region and step columns of every table,
 // from what the breakdown says about each.
 func breakdownLegend(r *Report, ts []*table, leg legend) {
-	regions, steps := map[string]bool{}, map[string]bool{}
-	for _, t := range ts {
-		for k := range t.keys(byRegion) {
-			regions[k] = true
-		}
-		for k := range t.keys(byStep) {
-			steps[k] = true
-		}
-	}
+	regions, steps := presentKeys(ts)
 	if len(regions) > 0 {
 		var docs []string
 		for _, k := range regionKeys(r, regions) {

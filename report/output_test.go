@@ -84,8 +84,9 @@ func TestMarkdownMinimal(t *testing.T) {
 	}
 }
 
-func TestCSV(t *testing.T) {
-	r := fixture()
+// csvRecords renders r as CSV and parses it back.
+func csvRecords(t *testing.T, r *Report) [][]string {
+	t.Helper()
 	data, err := CSV(r)
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +95,12 @@ func TestCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return recs
+}
+
+func TestCSV(t *testing.T) {
+	r := fixture()
+	recs := csvRecords(t, r)
 	if len(recs) != len(r.Results)+1 {
 		t.Fatalf("%d records, want header + %d", len(recs), len(r.Results))
 	}

@@ -292,15 +292,7 @@ type breakdownChart struct {
 // the total as one bar when no result splits by region), then one chart
 // per region whose steps the results count, with its file name.
 func breakdownCharts(r *Report, wl string, ts []*table) (names []string, charts []breakdownChart) {
-	regions, steps := map[string]bool{}, map[string]bool{}
-	for _, t := range ts {
-		for k := range t.keys(byRegion) {
-			regions[k] = true
-		}
-		for k := range t.keys(byStep) {
-			steps[k] = true
-		}
-	}
+	regions, steps := presentKeys(ts)
 	names = append(names, "per-resume-"+fileSafe(wl))
 	charts = append(charts, breakdownChart{what: "by region", keys: regionKeys(r, regions), m: byRegion})
 	for _, g := range stepGroups(r, steps) {
