@@ -41,29 +41,16 @@ func ObjectSize(nLocals int) int {
 	return (OffLocals + nLocals*LocalSlot + 15) &^ 15
 }
 
-// ResumeInfo layout: the resume function and a diagnostic IP.
-const (
-	OffResumeFn     = 0x00
-	OffDiagnosticIP = 0x08
-	ResumeInfoSize  = 0x10
-)
+// ResumeInfo layout: the resume function, then a diagnostic IP
+// (EmitResumeInfo).
+const OffResumeFn = 0x00
 
 // Awaiter object: a method table whose first slot is OnCompleted, and the
 // continuation it holds until Continue() runs it.
 const (
 	OffAwaiterMT   = 0x00
 	OffAwaiterCont = 0x08
-	AwaiterSize    = 0x10
 	// Slot of UnsafeOnCompleted(awaiter, continuation) in the awaiter's
 	// method table.
 	OffMTOnCompleted = 0x00
-)
-
-// Allocator state in the data region.
-const (
-	OffAllocFree  = 0x00 // head of the free list
-	OffAllocBump  = 0x08 // next never-used byte
-	OffAllocLimit = 0x10 // end of the heap
-	OffAllocLive  = 0x18 // live objects (u64), for leak checks
-	AllocSize     = 0x20
 )

@@ -2,6 +2,7 @@ package continuation
 
 import (
 	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/region"
 )
 
 // Symbols of the async runtime. Code symbols are functions; data symbols are
@@ -96,6 +97,12 @@ func EmitResumeInfo(d *Builder, method, diagIP string) {
 	d.EndSymbol(ResumeInfoSym(method))
 }
 
+// runtimeFunc begins a function of the async runtime.
+func runtimeFunc(b *Builder, name string) {
+	b.Func(name)
+	b.SetMeta(region.Meta{Region: region.Runtime})
+}
+
 // EmitCode generates the runtime's functions.
 func (rt Runtime) EmitCode(b *Builder) {
 	rt.emitAlloc(b)
@@ -110,7 +117,7 @@ func (rt Runtime) EmitCode(b *Builder) {
 // every other register across the call (like a JIT helper's contract).
 func (rt Runtime) emitAlloc(b *Builder) {
 	bump, zero, zl, oom := b.NewLabel("alloc.bump"), b.NewLabel("alloc.zero"), b.NewLabel("alloc.zero_loop"), b.NewLabel("alloc.oom")
-	b.Func(SymAlloc)
+	runtimeFunc(b, SymAlloc)
 	b.EndProlog()
 	b.Mov(S64, RAX, RIPSym(SymAllocFree))
 	b.Test(S64, RAX, RAX)
@@ -140,7 +147,7 @@ func (rt Runtime) emitAlloc(b *Builder) {
 
 // runtime.free: pushes RCX's block on the free list. Clobbers RAX.
 func emitFree(b *Builder) {
-	b.Func(SymFree)
+	runtimeFunc(b, SymFree)
 	b.EndProlog()
 	b.Mov(S64, RAX, RIPSym(SymAllocFree))
 	b.Mov(S64, M(RCX, 0), RAX)
@@ -156,10 +163,10 @@ func emitFree(b *Builder) {
 // Next, and marks the task completed at the end of the chain.
 func emitDispatch(b *Builder) {
 	next, done, completed, out := b.NewLabel("dispatch.next"), b.NewLabel("dispatch.resumed_done"), b.NewLabel("dispatch.completed"), b.NewLabel("dispatch.out")
-	b.Func(SymDispatch)
+	runtimeFunc(b, SymDispatch)
 	b.PushNonvol(RBX)
 	b.PushNonvol(RSI)
-	b.AllocStack(40)
+	b.AllocStack(CallFrame(2))
 	b.EndProlog()
 	b.Mov(S64, RBX, RCX)
 	b.Bind(next)
@@ -184,7 +191,7 @@ func emitDispatch(b *Builder) {
 	b.Bind(completed)
 	b.Mov(S32, RIPSym(SymTaskCompleted), Imm(1))
 	b.Bind(out)
-	b.Add(S64, RSP, Imm(40))
+	b.Add(S64, RSP, Imm(CallFrame(2)))
 	b.Pop(RSI)
 	b.Pop(RBX)
 	b.Ret()
@@ -194,15 +201,15 @@ func emitDispatch(b *Builder) {
 // runtime.on_suspended(cont): HandleSuspended: calls UnsafeOnCompleted on
 // the awaiter the method left in pending_awaiter, through its method table.
 func emitOnSuspended(b *Builder) {
-	b.Func(SymOnSuspended)
-	b.AllocStack(40)
+	runtimeFunc(b, SymOnSuspended)
+	b.AllocStack(CallFrame(0))
 	b.EndProlog()
 	b.Mov(S64, RDX, RCX)
 	b.Mov(S64, RCX, RIPSym(SymPendingAwaiter))
 	b.Mov(S64, RIPSym(SymPendingAwaiter), Imm(0))
 	b.Mov(S64, RAX, M(RCX, OffAwaiterMT))
 	b.Call(M(RAX, OffMTOnCompleted))
-	b.Add(S64, RSP, Imm(40))
+	b.Add(S64, RSP, Imm(CallFrame(0)))
 	b.Ret()
 	b.EndFunc()
 }
@@ -210,13 +217,13 @@ func emitOnSuspended(b *Builder) {
 // The NullAwaiter: never completes synchronously; OnCompleted stores the
 // continuation, Continue() takes it and dispatches it.
 func emitAwaiter(b *Builder) {
-	b.Func(SymAwaiterOnComp)
+	runtimeFunc(b, SymAwaiterOnComp)
 	b.EndProlog()
 	b.Mov(S64, M(RCX, OffAwaiterCont), RDX)
 	b.Ret()
 	b.EndFunc()
 
-	b.Func(SymAwaiterCont)
+	runtimeFunc(b, SymAwaiterCont)
 	b.EndProlog()
 	b.Mov(S64, RAX, RCX)
 	b.Mov(S64, RCX, M(RAX, OffAwaiterCont))
@@ -229,8 +236,8 @@ func emitAwaiter(b *Builder) {
 // entry with the continuation and zeroed arguments; returns the method's
 // continuation (RCX) in RAX.
 func EmitResumeStub(b *Builder, method, tier0 string, nArgs int) {
-	b.Func(ResumeStub(method))
-	b.AllocStack(40)
+	runtimeFunc(b, ResumeStub(method))
+	b.AllocStack(CallFrame(0))
 	b.EndProlog()
 	for i := 0; i < nArgs && i < 3; i++ {
 		r := []Reg{RDX, R8, R9}[i]
@@ -238,7 +245,7 @@ func EmitResumeStub(b *Builder, method, tier0 string, nArgs int) {
 	}
 	b.Call(Sym(tier0))
 	b.Mov(S64, RAX, RCX)
-	b.Add(S64, RSP, Imm(40))
+	b.Add(S64, RSP, Imm(CallFrame(0)))
 	b.Ret()
 	b.EndFunc()
 }

@@ -2,6 +2,7 @@ package continuation
 
 import (
 	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/region"
 )
 
 // ErrorMarker tags the image's return value when a run-time error stopped
@@ -46,6 +47,7 @@ func (s Services) EmitCode(b *Builder) {
 	// runtime.throw(kind, pos): the exception a program does not catch.
 	// Records it and ends the run with ErrorMarker|kind<<32|pos.
 	b.Func(SymThrow)
+	b.SetMeta(region.Meta{Region: region.Runtime})
 	b.EndProlog()
 	b.Shl(S64, RCX, 32)
 	b.Or(S64, RCX, RDX)
@@ -63,6 +65,7 @@ func (s Services) EmitCode(b *Builder) {
 // run, ends the run here.
 func (s Services) mark(b *Builder, name string, slot uint64, cut int) {
 	b.Func(name)
+	b.SetMeta(region.Meta{Region: region.Runtime})
 	b.EndProlog()
 	b.Rdtsc()
 	b.Shl(S64, RDX, 32)

@@ -12,6 +12,8 @@ package emitter
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/osrsim/osrsim/region"
 )
 
 // Program is a set of sections sharing one label and symbol namespace.
@@ -22,6 +24,7 @@ type Program struct {
 	labels     []*Label
 	symbols    map[string]*symDef
 	externs    []string
+	steps      region.Catalogue
 	errs       ErrorList
 	relax      bool
 }
@@ -130,6 +133,9 @@ type symDef struct {
 	kind       SymbolKind
 	sec        *Builder
 	start, end int // buffer positions; end -1 until set
+	meta       region.Meta
+	fn         *symDef     // function a range lies in
+	metaPCs    *[8]uintptr // where SetMeta was called, for errors at Finish
 }
 
 type span struct{ start, end int }
@@ -236,7 +242,36 @@ func (b *Builder) EndFunc() {
 // BeginRange begins a named sub-range (e.g. "helper.lookup"); ranges nest.
 func (b *Builder) BeginRange(name string) {
 	if s := b.defineSym(name, SymRange); s != nil {
+		if b.fn != nil {
+			s.fn = b.fn.sym
+		}
 		b.ranges = append(b.ranges, s)
+	}
+}
+
+// SetMeta says what the innermost open symbol — range, else function — is
+// part of: its region (functions; a range's is its function's) and its
+// step, one declared with DeclareSteps. Finish checks both.
+func (b *Builder) SetMeta(m region.Meta) {
+	var s *symDef
+	switch {
+	case len(b.ranges) > 0:
+		s = b.ranges[len(b.ranges)-1]
+	case b.fn != nil:
+		s = b.fn.sym
+	default:
+		b.p.errorf(ErrSymbolMeta, "SetMeta(%+v) outside any function or range", m)
+		return
+	}
+	s.meta, s.metaPCs = m, callerPCs()
+}
+
+// DeclareSteps declares the steps of generated code, in the order reports
+// list them. Generators declare their steps before marking symbols with
+// them; declaring a step again identically is harmless.
+func (b *Builder) DeclareSteps(steps ...region.Step) {
+	if err := b.p.steps.Add(steps...); err != nil {
+		b.p.errorf(ErrSymbolMeta, "%v", err)
 	}
 }
 

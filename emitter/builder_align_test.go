@@ -27,3 +27,23 @@ func TestSetFuncAlign(t *testing.T) {
 		t.Errorf("%d instructions; padding % x", len(sec.Insts), sec.Bytes[:32])
 	}
 }
+
+// FrameAlloc keeps RSP 16-byte aligned at calls for any number of pushes
+// (return address + pushes + allocation), with the least padding.
+func TestFrameAlloc(t *testing.T) {
+	for pushes := 0; pushes < 9; pushes++ {
+		for _, size := range []int32{0, 8, 16, HomeArea, 0x1b0} {
+			got := FrameAlloc(pushes, size)
+			if (8*(1+int32(pushes))+got)%16 != 0 || got < size || got > size+8 {
+				t.Errorf("FrameAlloc(%d, %d) = %d", pushes, size, got)
+			}
+		}
+		if CallFrame(pushes) != FrameAlloc(pushes, HomeArea) {
+			t.Errorf("CallFrame(%d) = %d", pushes, CallFrame(pushes))
+		}
+	}
+	// The runtime's frames: 40 bytes without pushes, 32 after one push.
+	if CallFrame(0) != 40 || CallFrame(1) != 32 {
+		t.Errorf("CallFrame(0) = %d, CallFrame(1) = %d", CallFrame(0), CallFrame(1))
+	}
+}

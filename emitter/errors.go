@@ -19,6 +19,7 @@ var (
 	ErrDuplicateSymbol  = errors.New("duplicate symbol")
 	ErrUndefinedSymbol  = errors.New("undefined symbol")
 	ErrSymbolNesting    = errors.New("symbol nesting")
+	ErrSymbolMeta       = errors.New("invalid symbol metadata")
 	ErrUnwind           = errors.New("invalid unwind record")
 	ErrUnknownSection   = errors.New("unknown section")
 	ErrForeignLabel     = errors.New("label of another program")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/region"
 )
 
 // Invalid uses are recorded, not panicked, and carry the position of the
@@ -75,6 +76,34 @@ func TestInvalidOperands(t *testing.T) {
 			b.EndFunc()
 		}},
 		{"bad alignment", ErrInvalidAlignment, func(p *Program, b *Builder) { b.NopAlign(3) }},
+		{"meta outside symbols", ErrSymbolMeta, func(p *Program, b *Builder) { b.SetMeta(region.Meta{Region: region.Helper}) }},
+		{"undeclared step", ErrSymbolMeta, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.SetMeta(region.Meta{Region: region.Helper, Step: "nope"})
+			b.EndFunc()
+		}},
+		{"step of another region", ErrSymbolMeta, func(p *Program, b *Builder) {
+			b.DeclareSteps(region.Step{Region: region.Runtime, Name: "s"})
+			b.Func("f")
+			b.SetMeta(region.Meta{Region: region.Helper, Step: "s"})
+			b.EndFunc()
+		}},
+		{"range in another region", ErrSymbolMeta, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.SetMeta(region.Meta{Region: region.Helper})
+			b.BeginRange("f.r")
+			b.SetMeta(region.Meta{Region: region.Runtime})
+			b.EndRange()
+			b.EndFunc()
+		}},
+		{"unknown region", ErrSymbolMeta, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.SetMeta(region.Meta{Region: "jit"})
+			b.EndFunc()
+		}},
+		{"step declared twice", ErrSymbolMeta, func(p *Program, b *Builder) {
+			b.DeclareSteps(region.Step{Region: region.Helper, Name: "s", Doc: "one"}, region.Step{Region: region.Helper, Name: "s", Doc: "two"})
+		}},
 		{"foreign label", ErrForeignLabel, func(p *Program, b *Builder) { b.Jmp(NewProgram().NewLabel("other")) }},
 	}
 	for _, c := range cases {

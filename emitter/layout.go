@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+
+	"github.com/osrsim/osrsim/region"
 )
 
 // Layout. Builders append every variable-size item (relaxable branch,
@@ -126,6 +128,9 @@ func newLayout(b *Builder) *layout {
 	}
 }
 
+// adder records an error found at Finish.
+type adder func(pos string, kind error, format string, args ...any)
+
 // Finish lays out every section, relaxes branches, resolves the fixups that
 // stay within a section and returns the object with the remaining
 // relocations, or every recorded error.
@@ -134,39 +139,13 @@ func (p *Program) Finish() (*Object, error) {
 	add := func(pos string, kind error, format string, args ...any) {
 		errs = append(errs, &Error{Pos: pos, Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)})
 	}
-	for _, b := range p.sections {
-		if b.fn != nil {
-			add(b.fn.where, ErrSymbolNesting, "func %q has no EndFunc", b.fn.sym.name)
-		}
-		for _, r := range b.ranges {
-			add("", ErrSymbolNesting, "range %q has no EndRange", r.name)
-		}
-	}
-	unbound := map[*Label]bool{}
-	checkLabel := func(l *Label) bool {
-		if l.sec != nil {
-			return true
-		}
-		if !unbound[l] {
-			unbound[l] = true
-			add(posFromPCs(l.pcs[:]), ErrUnboundLabel, "label %q is used but never bound", l.name)
-		}
-		return false
-	}
-	for _, b := range p.sections {
-		for _, f := range b.fixups {
-			if f.label != nil {
-				checkLabel(f.label)
-			} else if _, ok := p.symbols[f.sym]; !ok {
-				add(posFromPCs(f.pcs[:]), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.sym, b.name)
-			}
-		}
-	}
+	p.checkOpen(add)
+	p.checkReferences(add)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 
-	obj := &Object{Externs: append([]string(nil), p.externs...)}
+	obj := &Object{Externs: append([]string(nil), p.externs...), Steps: append(region.Catalogue(nil), p.steps...)}
 	for _, b := range p.sections {
 		obj.Sections = append(obj.Sections, b.finish(add))
 	}
@@ -176,15 +155,63 @@ func (p *Program) Finish() (*Object, error) {
 	return obj, nil
 }
 
-func (b *Builder) finish(add func(pos string, kind error, format string, args ...any)) *Section {
+// checkOpen reports functions and ranges left open.
+func (p *Program) checkOpen(add adder) {
+	for _, b := range p.sections {
+		if b.fn != nil {
+			add(b.fn.where, ErrSymbolNesting, "func %q has no EndFunc", b.fn.sym.name)
+		}
+		for _, r := range b.ranges {
+			add("", ErrSymbolNesting, "range %q has no EndRange", r.name)
+		}
+	}
+}
+
+// checkReferences reports labels used but never bound (once each) and
+// symbols referenced but never defined.
+func (p *Program) checkReferences(add adder) {
+	unbound := map[*Label]bool{}
+	for _, b := range p.sections {
+		for _, f := range b.fixups {
+			switch {
+			case f.label != nil && f.label.sec == nil && !unbound[f.label]:
+				unbound[f.label] = true
+				add(posFromPCs(f.label.pcs[:]), ErrUnboundLabel, "label %q is used but never bound", f.label.name)
+			case f.label == nil:
+				if _, ok := p.symbols[f.sym]; !ok {
+					add(posFromPCs(f.pcs[:]), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.sym, b.name)
+				}
+			}
+		}
+	}
+}
+
+// finish lays the section out: bytes with every branch and alignment at
+// its final size, then everything that points into them.
+func (b *Builder) finish(add adder) *Section {
 	l := newLayout(b)
 	s := &Section{Name: b.name, Labels: map[string]int{}}
+	bytes, short, alignInsts := l.bytes()
+	s.Bytes = bytes
+	s.Insts = l.insts(alignInsts)
+	for _, lb := range b.labels {
+		s.Labels[lb.name] = l.final(lb.pos)
+		s.labelOrder = append(s.labelOrder, lb.name)
+	}
+	s.Relocs = l.fixups(bytes, short, add)
+	s.Symbols = l.symbols(len(bytes), add)
+	s.Unwind = l.unwind(add)
+	return s
+}
 
-	// Bytes.
-	out := make([]byte, 0, l.total)
+// bytes writes the section: short branches re-encoded in rel8 form,
+// alignment padding as fill or as nop instructions (returned, in order).
+// short holds the fixup indices of short branches: their rel8 is final.
+func (l *layout) bytes() (out []byte, short map[int]bool, alignInsts []Inst) {
+	b := l.b
+	out = make([]byte, 0, l.total)
+	short = map[int]bool{}
 	prev := 0
-	short := map[int]bool{} // fixup indices of short branches
-	var alignInsts []Inst
 	for i, it := range b.items {
 		out = append(out, b.buf[prev:it.pos]...)
 		switch {
@@ -215,28 +242,30 @@ func (b *Builder) finish(add func(pos string, kind error, format string, args ..
 	if len(out) != l.total {
 		bug("section %q: laid out %d bytes, expected %d", b.name, len(out), l.total)
 	}
-	s.Bytes = out
+	return out, short, alignInsts
+}
 
-	// Instructions: spans are in buffer order, alignment nops in layout
-	// order; merge the two sorted lists.
-	s.Insts = make([]Inst, 0, len(b.insts)+len(alignInsts))
-	for _, sp := range b.insts {
+// insts lists every instruction at its final offset: spans are in buffer
+// order, alignment nops in layout order; it merges the two sorted lists.
+func (l *layout) insts(alignInsts []Inst) []Inst {
+	out := make([]Inst, 0, len(l.b.insts)+len(alignInsts))
+	for _, sp := range l.b.insts {
 		start := l.final(sp.start)
 		for len(alignInsts) > 0 && alignInsts[0].Off < start {
-			s.Insts = append(s.Insts, alignInsts[0])
+			out = append(out, alignInsts[0])
 			alignInsts = alignInsts[1:]
 		}
-		s.Insts = append(s.Insts, Inst{Off: start, Len: l.final(sp.end) - start})
+		out = append(out, Inst{Off: start, Len: l.final(sp.end) - start})
 	}
-	s.Insts = append(s.Insts, alignInsts...)
+	return append(out, alignInsts...)
+}
 
-	// Labels.
-	for _, lb := range b.labels {
-		s.Labels[lb.name] = l.final(lb.pos)
-		s.labelOrder = append(s.labelOrder, lb.name)
-	}
-
-	// Fixups.
+// fixups patches every rel32 that stays within the section into out and
+// returns the others as relocations. Short branches (already final) are
+// skipped.
+func (l *layout) fixups(out []byte, short map[int]bool, add adder) []Reloc {
+	b := l.b
+	var relocs []Reloc
 	for i, f := range b.fixups {
 		if short[i] {
 			continue
@@ -263,37 +292,67 @@ func (b *Builder) finish(add func(pos string, kind error, format string, args ..
 		if f.kind == fixRel32 {
 			r.Kind, r.Addend = RelocPCRel32, f.addend-int64(end-pos)
 		}
-		s.Relocs = append(s.Relocs, r)
+		relocs = append(relocs, r)
 	}
+	return relocs
+}
 
-	// Symbols.
-	for _, d := range b.syms {
+// symbols lists the section's symbols sorted by start, with their
+// metadata checked against the declared steps. A data symbol without an
+// end extends to the next symbol that starts later, or to size.
+func (l *layout) symbols(size int, add adder) []Symbol {
+	var syms []Symbol
+	for _, d := range l.b.syms {
 		end := d.end
 		if end < 0 && d.kind != SymData {
 			continue // unclosed; already reported
 		}
-		sym := Symbol{Name: d.name, Kind: d.kind, Start: l.final(d.start), End: -1}
+		sym := Symbol{Name: d.name, Kind: d.kind, Start: l.final(d.start), End: -1, Meta: l.b.p.meta(d, add)}
 		if end >= 0 {
 			sym.End = l.final(end)
 		}
-		s.Symbols = append(s.Symbols, sym)
+		syms = append(syms, sym)
 	}
-	sort.SliceStable(s.Symbols, func(i, j int) bool { return s.Symbols[i].Start < s.Symbols[j].Start })
-	for i := range s.Symbols {
-		if s.Symbols[i].End >= 0 {
+	sort.SliceStable(syms, func(i, j int) bool { return syms[i].Start < syms[j].Start })
+	for i := range syms {
+		if syms[i].End >= 0 {
 			continue
 		}
-		s.Symbols[i].End = len(out)
-		for _, o := range s.Symbols[i+1:] {
-			if o.Start > s.Symbols[i].Start {
-				s.Symbols[i].End = o.Start
+		syms[i].End = size
+		for _, o := range syms[i+1:] {
+			if o.Start > syms[i].Start {
+				syms[i].End = o.Start
 				break
 			}
 		}
 	}
+	return syms
+}
 
-	// Unwind.
-	for _, fn := range b.funcs {
+// meta is d's metadata with a range's region filled in from its function,
+// checked against the declared steps.
+func (p *Program) meta(d *symDef, add adder) region.Meta {
+	m := d.meta
+	if d.kind == SymRange && d.fn != nil {
+		if m.Region != region.None && m.Region != d.fn.meta.Region {
+			add(posFromPCs(d.metaPCs[:]), ErrSymbolMeta, "range %q: region %q differs from its function's (%q)", d.name, m.Region, d.fn.meta.Region)
+		}
+		m.Region = d.fn.meta.Region
+	}
+	if err := p.steps.Check(m); err != nil {
+		pos := ""
+		if d.metaPCs != nil {
+			pos = posFromPCs(d.metaPCs[:])
+		}
+		add(pos, ErrSymbolMeta, "symbol %q: %v", d.name, err)
+	}
+	return m
+}
+
+// unwind builds every closed function's unwind record at final offsets.
+func (l *layout) unwind(add adder) []FuncUnwind {
+	var out []FuncUnwind
+	for _, fn := range l.b.funcs {
 		if fn.sym.end < 0 {
 			continue
 		}
@@ -321,7 +380,7 @@ func (b *Builder) finish(add func(pos string, kind error, format string, args ..
 		if n := len(u.Info)/2 - 2; n > 255 {
 			add(fn.where, ErrUnwind, "func %q: %d unwind slots > 255", fn.sym.name, n)
 		}
-		s.Unwind = append(s.Unwind, u)
+		out = append(out, u)
 	}
-	return s
+	return out
 }

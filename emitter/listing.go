@@ -8,6 +8,22 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 )
 
+// metaNote shows what a symbol says about its code: a function's region
+// and step, a range's step.
+func metaNote(sym Symbol) string {
+	var parts []string
+	if sym.Kind == SymFunc && sym.Region != "" {
+		parts = append(parts, "region "+string(sym.Region))
+	}
+	if sym.Step != "" {
+		parts = append(parts, "step "+sym.Step)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
 // Listing disassembles one linked section in the spirit of the .NET JIT's
 // disasm output: symbol headers, label lines, then one line per instruction
 // with an optional annotation column (e.g. execution counts), address,
@@ -40,7 +56,7 @@ func (l *Linked) Listing(o *Object, section string, annotate func(addr uint64) s
 		var h string
 		switch sym.Kind {
 		case SymFunc:
-			h = fmt.Sprintf("; ==== func %s [%#x, %#x) %d bytes", sym.Name, base+uint64(sym.Start), base+uint64(sym.End), sym.End-sym.Start)
+			h = fmt.Sprintf("; ==== func %s [%#x, %#x) %d bytes%s", sym.Name, base+uint64(sym.Start), base+uint64(sym.End), sym.End-sym.Start, metaNote(sym))
 			for _, u := range s.Unwind {
 				if u.Name == sym.Name {
 					h += fmt.Sprintf(", prolog %d", u.PrologSize)
@@ -56,7 +72,7 @@ func (l *Linked) Listing(o *Object, section string, annotate func(addr uint64) s
 				}
 			}
 		case SymRange:
-			h = fmt.Sprintf("; ---- %s [%#x, %#x)", sym.Name, base+uint64(sym.Start), base+uint64(sym.End))
+			h = fmt.Sprintf("; ---- %s [%#x, %#x)%s", sym.Name, base+uint64(sym.Start), base+uint64(sym.End), metaNote(sym))
 		default:
 			h = fmt.Sprintf("; ==== data %s [%#x, %#x) %d bytes", sym.Name, base+uint64(sym.Start), base+uint64(sym.End), sym.End-sym.Start)
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+
+	"github.com/osrsim/osrsim/region"
 )
 
 // Object is the result of Program.Finish: laid-out sections whose remaining
@@ -11,6 +13,9 @@ import (
 type Object struct {
 	Sections []*Section // in creation order
 	Externs  []string   // symbols declared with Program.Extern
+	// Steps are the steps declared with Builder.DeclareSteps, in
+	// declaration order; every symbol's step is one of them.
+	Steps region.Catalogue
 }
 
 // Section is one laid-out section. Offsets are relative to its start.
@@ -29,11 +34,14 @@ type Section struct {
 // Inst is one instruction's extent.
 type Inst struct{ Off, Len int }
 
-// Symbol is a named range [Start, End) of a section.
+// Symbol is a named range [Start, End) of a section. Its Meta says what
+// its code is part of (Builder.SetMeta); a range's Region is its
+// function's.
 type Symbol struct {
 	Name       string
 	Start, End int
 	Kind       SymbolKind
+	region.Meta
 }
 
 // RelocKind is the kind of an unresolved reference.

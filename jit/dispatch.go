@@ -24,18 +24,52 @@ type suspension struct {
 	resumed *Label  // where execution goes on after the await
 }
 
-// suspensions lists the awaits of m.Body[from:] in program order: their
-// states (numbered per version from 0, as CoreCLR does; from 1 over the
-// whole method with the compare chain) and layouts.
+// states lists the resumption states of the awaits of m.Body[from:] in
+// program order: numbered per version from 0, as CoreCLR does (from 1 over
+// the whole method with the compare chain). first is the method-wide
+// index of the first of them.
+func (o Options) states(m *Method, from int) (states []int, first int) {
+	first = countAwaits(m.Body[:from])
+	n := countAwaits(m.Body)
+	for k := first; k < n; k++ {
+		if o.compareChain() {
+			states = append(states, k+1)
+		} else {
+			states = append(states, k-first)
+		}
+	}
+	return states, first
+}
+
+// SuspendSyms names every suspension point of m's versions (tier0 and the
+// OSR method of each loop): the ranges the engines count suspensions by.
+func (o Options) SuspendSyms(m *Method) []string {
+	var out []string
+	add := func(fn string, from int) {
+		states, _ := o.states(m, from)
+		for _, st := range states {
+			out = append(out, SuspendSym(fn, st))
+		}
+	}
+	add(Tier0Sym(m.Name), 0)
+	for _, il := range m.Loops() {
+		_, top := m.LoopPath(il)
+		add(OSRSym(m.Name, il), top)
+	}
+	return out
+}
+
+// suspensions lists the awaits of m.Body[from:] in program order with
+// their states and layouts.
 func (g *gen) suspensions(from int) []suspension {
 	live := g.m.Live().AcrossAwait
 	union := g.union()
-	before := countAwaits(g.m.Body[:from])
+	states, first := g.opt.states(g.m, from)
 	var out []suspension
-	for k := before; k < len(live); k++ {
-		s := suspension{state: k - before, live: live[k], resumed: g.b.NewLabel(g.name + ".resumed")}
+	for i, st := range states {
+		s := suspension{state: st, live: live[first+i], resumed: g.b.NewLabel(g.name + ".resumed")}
 		if g.opt.compareChain() {
-			s.state, s.live = k+1, union
+			s.live = union
 		}
 		out = append(out, s)
 	}

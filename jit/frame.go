@@ -18,13 +18,13 @@ import (
 //	[rsp..rsp+32]  outgoing home area
 const (
 	ContHome       = 0x10
-	calleeSaveSize = 7 * 8
-	homeArea       = 32
+	calleeSaveSize = int32(8 * len(Tier0Saves))
+	homeArea       = HomeArea
 )
 
 // Tier0Saves are the callee-saved registers tier0 pushes after RBP, in push
 // order. OSR epilogs pop them in reverse.
-var Tier0Saves = []Reg{R15, R14, R13, R12, RDI, RSI, RBX}
+var Tier0Saves = [...]Reg{R15, R14, R13, R12, RDI, RSI, RBX}
 
 // ArgRegs are the argument registers of the managed convention.
 var ArgRegs = []Reg{RCX, RDX, R8, R9}

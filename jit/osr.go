@@ -5,6 +5,7 @@ import (
 
 	"github.com/osrsim/osrsim/continuation"
 	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/region"
 )
 
 // osrRegs are the registers the OSR compiler keeps variables in. RAX, RCX
@@ -94,6 +95,7 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 	c.done = b.NewLabel(c.name + ".done")
 
 	b.Func(c.name)
+	b.SetMeta(region.Meta{Region: region.OSR})
 	if opt.Strategy.OSRPushesSlot() {
 		b.Push(RAX) // the pseudo return address slot (#127074)
 		b.UnwindRecord(UwopAllocSmall, 0, 0)

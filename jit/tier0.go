@@ -4,6 +4,7 @@ import (
 	"github.com/osrsim/osrsim/continuation"
 	. "github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/region"
 )
 
 // Options select the mechanism the compilers generate code for.
@@ -47,6 +48,7 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	resume := b.NewLabel(c.name + ".resume")
 
 	b.Func(c.name)
+	b.SetMeta(region.Meta{Region: region.Tier0})
 	b.PushNonvol(RBP)
 	b.SetFramePointer(RBP, 0)
 	for _, r := range Tier0Saves {
@@ -190,7 +192,7 @@ func (c *tier0) patchpoint(il int) {
 	b.Mov(S32, RDX, Imm(il))
 	b.Call(Sym(patchpoint.SymHelper))
 	if c.opt.Strategy == patchpoint.HelperReturn {
-		b.Jmp(RAX) // the helper returns the OSR entry or the address after this jump
+		patchpoint.EmitJumpToTarget(b) // to the OSR entry or just past this jump
 	}
 	b.Bind(skip)
 }

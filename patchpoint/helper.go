@@ -1,6 +1,9 @@
 package patchpoint
 
 import (
+	"fmt"
+	"math/bits"
+
 	. "github.com/osrsim/osrsim/emitter"
 )
 
@@ -10,23 +13,45 @@ type Generator struct {
 	Settings Settings
 }
 
-// stub frame: 8 pushed nonvolatiles, then 0x68 bytes holding the outgoing
-// home area and the saved float argument registers (a TransitionBlock).
-const (
-	stubAlloc = 0x68
-	stubSaved = 8 * 8
+// stub frame: the pushed nonvolatiles, then a TransitionBlock: the
+// outgoing home area and the four float argument registers.
+var (
+	stubSaves     = [...]Reg{R15, R14, R13, R12, RBP, RBX, RSI, RDI}
+	stubSaved     = int32(8 * len(stubSaves))
+	stubFloatArgs = int32(HomeArea)
+	stubAlloc     = FrameAlloc(len(stubSaves), stubFloatArgs+4*16)
 )
 
-var stubSaves = []Reg{R15, R14, R13, R12, RBP, RBX, RSI, RDI}
-
-// worker frame: 8 pushed nonvolatiles, the context record and a home area.
-const (
-	workerCtx   = 0x20
-	workerAlloc = workerCtx + ContextSize + 8 // keeps RSP 16-aligned at calls
+// worker frame: the pushed nonvolatiles, the outgoing home area, the
+// context record.
+var (
+	workerSaves = [...]Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
+	workerCtx   = int32(HomeArea)
+	workerAlloc = FrameAlloc(len(workerSaves), workerCtx+ContextSize)
 )
+
+// JumpToTargetLen is the size of tier0's jump to the address the helper
+// returns (EmitJumpToTarget). When it does not transition, the HelperReturn
+// helper returns the address just past that jump.
+const JumpToTargetLen = 2
+
+// EmitJumpToTarget emits what follows tier0's patchpoint call under
+// HelperReturn (#127213): a plain `jmp rax` to the address the helper
+// returned, JumpToTargetLen bytes.
+func EmitJumpToTarget(b *Builder) { b.Jmp(RAX) }
+
+// indexShift is the shift that scales a table index by an entry size, a
+// power of two.
+func indexShift(entrySize int) uint8 {
+	if entrySize <= 0 || entrySize&(entrySize-1) != 0 {
+		panic(fmt.Sprintf("BUG: table entry size %#x is not a power of two", entrySize))
+	}
+	return uint8(bits.TrailingZeros(uint(entrySize)))
+}
 
 // EmitCode generates every helper function.
 func (g Generator) EmitCode(b *Builder) {
+	b.DeclareSteps(Steps...)
 	g.emitStub(b, SymHelper, false)
 	if !g.Strategy.ResumeByJump() {
 		g.emitStub(b, SymForced, true)
@@ -46,18 +71,18 @@ func (g Generator) EmitCode(b *Builder) {
 // it builds a transition frame and calls the worker with ⟨transition block,
 // counter address or 0, IL offset, patchpoint return address⟩.
 func (g Generator) emitStub(b *Builder, name string, forced bool) {
-	b.Func(name)
+	helperFunc(b, name, StepStub)
 	for _, r := range stubSaves {
 		b.PushNonvol(r)
 	}
 	b.AllocStack(stubAlloc)
 	b.EndProlog()
-	entry := int32(stubAlloc + stubSaved) // caller's RSP before the call, minus the return address
+	entry := stubAlloc + stubSaved // caller's RSP before the call, minus the return address
 	for i, r := range []Reg{RCX, RDX, R8, R9} {
 		b.Mov(S64, M(RSP, entry+8+int32(8*i)), r) // home the argument registers
 	}
 	for i := 0; i < 4; i++ {
-		b.Movdqu(M(RSP, 0x20+int32(16*i)), XReg(i))
+		b.Movdqu(M(RSP, stubFloatArgs+int32(16*i)), XReg(i))
 	}
 	if forced {
 		b.Mov(S32, R8, RCX)  // IL offset
@@ -91,10 +116,8 @@ func (g Generator) emitWorker(b *Builder) {
 	fatal := b.NewLabel("worker.fatal")
 	skipReset := b.NewLabel("worker.skip_reset")
 	epilog := b.NewLabel("worker.epilog")
-	saves := []Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
-
-	b.Func(SymWorker)
-	for _, r := range saves {
+	helperFunc(b, SymWorker, StepWorker)
+	for _, r := range workerSaves {
 		b.PushNonvol(r)
 	}
 	b.AllocStack(workerAlloc)
@@ -103,7 +126,7 @@ func (g Generator) emitWorker(b *Builder) {
 	b.Mov(S32, R13, R8)
 	b.Mov(S64, R14, R9)
 
-	b.BeginRange(StepCounter)
+	beginStep(b, RangeCounter, StepCounter)
 	b.Test(S64, R12, R12)
 	b.Jcc(CondE, skipReset)
 	b.Mov(S32, M(R12, 0), Imm(g.Settings.CounterBump))
@@ -122,7 +145,7 @@ func (g Generator) emitWorker(b *Builder) {
 	b.Call(Sym(SymPPLookup))
 	b.Mov(S64, RBX, RAX)
 
-	b.BeginRange(StepTrigger)
+	beginStep(b, RangeTrigger, StepTrigger)
 	b.Mov(S64, RSI, M(RBX, OffPPOSRCode))
 	b.Test(S64, RSI, RSI)
 	b.Jcc(CondNE, transition)
@@ -158,12 +181,12 @@ func (g Generator) emitWorker(b *Builder) {
 
 	b.Bind(noTransition)
 	if g.Strategy == HelperReturn {
-		b.Lea(RAX, M(R14, 2)) // continue in tier0 after its 2-byte `jmp rax`
+		b.Lea(RAX, M(R14, JumpToTargetLen)) // continue in tier0 after its jump to the target
 	}
 	b.Bind(epilog)
 	b.Add(S64, RSP, Imm(workerAlloc))
-	for i := len(saves) - 1; i >= 0; i-- {
-		b.Pop(saves[i])
+	for i := len(workerSaves) - 1; i >= 0; i-- {
+		b.Pop(workerSaves[i])
 	}
 	b.Ret()
 	b.Bind(fatal)
@@ -180,7 +203,7 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 	b.Lea(RCX, ctx(0))
 	b.Call(Sym(SymCapture))
 
-	b.BeginRange(StepUnwind)
+	beginStep(b, RangeUnwind, StepUnwind)
 	b.Bind(loop) // VirtualUnwindToFirstManagedCallFrame
 	b.Mov(S64, RCX, ctx(OffCtxRIP))
 	b.Call(Sym(SymLookupCode))
@@ -202,7 +225,7 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 	b.Call(Sym(SymVirtualUnwind)) // tier0's callee saves back to its caller's values
 	b.EndRange()
 
-	b.BeginRange(StepSetup)
+	beginStep(b, RangeOSRContext, StepOSRContext)
 	if g.Strategy.OSRPushesSlot() {
 		b.Mov(S64, RAX, RDI)
 	} else {
@@ -220,7 +243,7 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 // RDX, R8-R11 only.
 func emitLookupCode(b *Builder) {
 	loop, left, right, notFound := b.NewLabel("lookup.loop"), b.NewLabel("lookup.left"), b.NewLabel("lookup.right"), b.NewLabel("lookup.not_found")
-	b.Func(SymLookupCode)
+	helperFunc(b, SymLookupCode, StepCodeLookup)
 	b.EndProlog()
 	b.Lea(R8, RIPSym(SymCodeTable))
 	b.Xor(S32, RAX, RAX)
@@ -231,7 +254,7 @@ func emitLookupCode(b *Builder) {
 	b.Lea(R9, MIdx(RAX, RDX, 1, 0))
 	b.Shr(S32, R9, 1)
 	b.Mov(S32, R10, R9)
-	b.Shl(S64, R10, 5)
+	b.Shl(S64, R10, indexShift(CodeEntrySize))
 	b.Add(S64, R10, R8)
 	b.Cmp(S64, RCX, M(R10, OffCodeBegin))
 	b.Jcc(CondB, left)
@@ -255,7 +278,7 @@ func emitLookupCode(b *Builder) {
 // takes the lock and inserts (CrstJitPatchpoint). Clobbers RAX, R8-R11.
 func emitPPLookup(b *Builder) {
 	probe, next, insert, spin := b.NewLabel("pp.probe"), b.NewLabel("pp.next"), b.NewLabel("pp.insert"), b.NewLabel("pp.spin")
-	b.Func(SymPPLookup)
+	helperFunc(b, SymPPLookup, StepPPLookup)
 	b.EndProlog()
 	b.Mov(S64, R8, RCX)
 	b.Shr(S64, R8, 4)
@@ -265,7 +288,7 @@ func emitPPLookup(b *Builder) {
 	b.Lea(R10, RIPSym(SymPPTable))
 	b.Bind(probe)
 	b.Mov(S32, R11, R8)
-	b.Shl(S64, R11, 6)
+	b.Shl(S64, R11, indexShift(PPEntrySize))
 	b.Add(S64, R11, R10)
 	b.Mov(S64, RAX, M(R11, OffPPKeyStart))
 	b.Test(S64, RAX, RAX)
@@ -298,7 +321,7 @@ func emitPPLookup(b *Builder) {
 // the patchpoint. Clobbers RAX, R8, R9.
 func emitJITCompile(b *Builder) {
 	loop, next, none := b.NewLabel("jit.loop"), b.NewLabel("jit.next"), b.NewLabel("jit.none")
-	b.Func(SymJITCompile)
+	helperFunc(b, SymJITCompile, StepTrigger)
 	b.EndProlog()
 	b.Lea(R8, RIPSym(SymJITTable))
 	b.Mov(S32, R9, RIPSym(SymJITTableCount))
@@ -324,7 +347,7 @@ func emitJITCompile(b *Builder) {
 // capture_context(ctx): RtlCaptureContext. Records the caller's registers,
 // its RIP (our return address) and RSP (after our return).
 func emitCapture(b *Builder) {
-	b.Func(SymCapture)
+	helperFunc(b, SymCapture, StepCapture)
 	b.EndProlog()
 	for r := RAX; r <= R15; r++ {
 		if r == RSP {
@@ -361,13 +384,14 @@ func emitVirtualUnwind(b *Builder) {
 	saveNV, saveNVFar, saveX, saveXFar := L("save_nonvol"), L("save_nonvol_far"), L("save_xmm"), L("save_xmm_far")
 	large32, two, three, adv := L("large32"), L("two"), L("three"), L("advance")
 	ctxRSP := M(RCX, OffCtxRSP)
+	operand := M(R11, UnwindCodeSize) // the slot(s) after the code's own
 	step := func(slots int32) {
-		b.Add(S64, R11, Imm(2*slots))
+		b.Add(S64, R11, Imm(UnwindCodeSize*slots))
 		b.Sub(S32, R10, Imm(slots))
 		b.Jmp(loop)
 	}
 
-	b.Func(SymVirtualUnwind)
+	helperFunc(b, SymVirtualUnwind, StepUnwind)
 	b.PushNonvol(RBX)
 	b.EndProlog()
 	b.Mov(S64, R8, M(RDX, OffCodeUnwind))
@@ -378,11 +402,11 @@ func emitVirtualUnwind(b *Builder) {
 	b.Bind(loop)
 	b.Test(S32, R10, R10)
 	b.Jcc(CondE, done)
-	b.MovZX(S32, RAX, S8, M(R11, 1))
+	b.MovZX(S32, RAX, S8, M(R11, UnwindOffCodeOpInfo))
 	b.Mov(S32, RDX, RAX)
 	b.And(S32, RDX, Imm(15)) // operation
 	b.Shr(S32, RAX, 4)       // operation info
-	b.MovZX(S32, RBX, S8, M(R11, 0))
+	b.MovZX(S32, RBX, S8, M(R11, UnwindOffCodeOffset))
 	b.Cmp(S64, RBX, R9)
 	b.Jcc(CondA, skip) // that prolog instruction has not run yet
 	for _, c := range []struct {
@@ -411,12 +435,12 @@ func emitVirtualUnwind(b *Builder) {
 	b.Bind(allocLarge)
 	b.Test(S32, RAX, RAX)
 	b.Jcc(CondNE, large32)
-	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 3)
 	b.Add(S64, ctxRSP, RBX)
 	step(2)
 	b.Bind(large32)
-	b.Mov(S32, RBX, M(R11, 2))
+	b.Mov(S32, RBX, operand)
 	b.Add(S64, ctxRSP, RBX)
 	step(3)
 
@@ -432,21 +456,21 @@ func emitVirtualUnwind(b *Builder) {
 	step(1)
 
 	b.Bind(saveNV) // reg = [rsp + 8*u16]
-	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 3)
 	b.Add(S64, RBX, ctxRSP)
 	b.Mov(S64, RBX, M(RBX, 0))
 	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
 	step(2)
 	b.Bind(saveNVFar) // reg = [rsp + u32]
-	b.Mov(S32, RBX, M(R11, 2))
+	b.Mov(S32, RBX, operand)
 	b.Add(S64, RBX, ctxRSP)
 	b.Mov(S64, RBX, M(RBX, 0))
 	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
 	step(3)
 
 	b.Bind(saveX) // xmm = [rsp + 16*u16]
-	b.MovZX(S32, RBX, S16, M(R11, 2))
+	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 4)
 	b.Add(S64, RBX, ctxRSP)
 	b.Movdqu(X0, M(RBX, 0))
@@ -454,7 +478,7 @@ func emitVirtualUnwind(b *Builder) {
 	b.Movdqu(MIdx(RCX, RAX, 1, OffCtxXMM), X0)
 	step(2)
 	b.Bind(saveXFar)
-	b.Mov(S32, RBX, M(R11, 2))
+	b.Mov(S32, RBX, operand)
 	b.Add(S64, RBX, ctxRSP)
 	b.Movdqu(X0, M(RBX, 0))
 	b.Shl(S32, RAX, 4)
@@ -481,7 +505,7 @@ func emitVirtualUnwind(b *Builder) {
 	b.Inc(S32, RBX)
 	b.Bind(adv)
 	b.Sub(S32, R10, RBX)
-	b.Lea(R11, MIdx(R11, RBX, 2, 0))
+	b.Lea(R11, MIdx(R11, RBX, UnwindCodeSize, 0))
 	b.Jmp(loop)
 
 	b.Bind(done) // return: rip = [rsp]; rsp += 8
@@ -498,7 +522,7 @@ func emitVirtualUnwind(b *Builder) {
 // just below the target RSP, loads everything else, switches stacks and
 // returns into the target: a `ret` to an address no call pushed.
 func emitRestore(b *Builder) {
-	b.Func(SymRestore)
+	helperFunc(b, SymRestore, StepRestore)
 	b.EndProlog()
 	b.Mov(S64, RAX, M(RCX, OffCtxRSP))
 	b.Sub(S64, RAX, Imm(32))

@@ -105,12 +105,12 @@ const (
 	SymFillerUnwind   = "unwind.(filler)"
 )
 
-// Named steps of the helper (sub-ranges of the worker), for reports.
+// Named sub-ranges of the worker, one per step they count for.
 const (
-	StepCounter = "helper.counter"
-	StepTrigger = "helper.trigger"
-	StepUnwind  = "helper.unwind"
-	StepSetup   = "helper.osr_context"
+	RangeCounter    = "helper.counter"
+	RangeTrigger    = "helper.trigger"
+	RangeUnwind     = "helper.unwind"
+	RangeOSRContext = "helper.osr_context"
 )
 
 // UnwindSym names a function's UNWIND_INFO in the data section.

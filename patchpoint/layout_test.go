@@ -1,8 +1,12 @@
 package patchpoint
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
+
+	. "github.com/osrsim/osrsim/emitter"
 )
 
 func TestTableOffsets(t *testing.T) {
@@ -39,8 +43,14 @@ func TestTableOffsets(t *testing.T) {
 			t.Errorf("%s at %#x, constant says %#x", o.name, o.got, o.want)
 		}
 	}
-	if unsafe.Sizeof(p) > PPEntrySize || CodeEntrySize != 1<<5 || PPEntrySize != 1<<6 {
-		t.Error("the lookups index entries with shifts: sizes must be 32 and 64")
+	if unsafe.Sizeof(p) > PPEntrySize {
+		t.Errorf("a PatchpointInfo record (%d bytes) does not fit its slot", unsafe.Sizeof(p))
+	}
+	// The lookups index entries with shifts derived from the sizes.
+	for _, size := range []int{CodeEntrySize, PPEntrySize} {
+		if 1<<indexShift(size) != size {
+			t.Errorf("indexShift(%#x) = %d", size, indexShift(size))
+		}
 	}
 	if OffCtxXMM%16 != 0 {
 		t.Error("XMM save area must be 16-byte aligned")
@@ -62,5 +72,31 @@ func TestStrategies(t *testing.T) {
 	}
 	if got := Defaults().OSRIteration(); got != 10000 {
 		t.Errorf("OSR iteration with CoreCLR defaults %d, want 10,000", got)
+	}
+}
+
+func TestIndexShiftRejectsOtherSizes(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "BUG:") {
+			t.Errorf("indexShift(JITEntrySize) = %v, want a BUG panic", r)
+		}
+	}()
+	indexShift(JITEntrySize)
+}
+
+// The HelperReturn helper's fall-through skips exactly tier0's jump.
+func TestJumpToTargetLen(t *testing.T) {
+	p := NewProgram()
+	b := p.Section("code")
+	b.Func("f")
+	b.EndProlog()
+	EmitJumpToTarget(b)
+	b.EndFunc()
+	obj, err := p.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(obj.Section("code").Bytes); n != JumpToTargetLen {
+		t.Errorf("the jump is %d bytes, JumpToTargetLen says %d", n, JumpToTargetLen)
 	}
 }

@@ -9,7 +9,8 @@ import (
 
 // CSV renders one row per result with flattened columns: workload,
 // strategy, engine, params.<key> (every key of any result, sorted), ops,
-// instructions totals, by_region.<key> and by_step.<key> (sorted),
+// instructions totals, by_region.<key> and by_step.<key> (in r.Breakdown
+// order, steps grouped by region; keys it does not declare after, sorted),
 // helper calls, OSR entries, suspensions, resumptions, estimated cycles
 // and mispredicts, native figures (ns per resume; ci95_lo/hi) and the
 // final state. Absent values are empty cells; floats are written in the
@@ -29,26 +30,20 @@ func CSV(r *Report) ([]byte, error) {
 		sort.Strings(out)
 		return out
 	}
-	u2i := func(m map[string]uint64) map[string]int64 {
-		out := make(map[string]int64, len(m))
-		for k := range m {
-			out[k] = 0
+	present := func(m func(*Instructions) map[string]uint64) map[string]bool {
+		set := map[string]bool{}
+		for i := range r.Results {
+			if in := r.Results[i].Instructions; in != nil {
+				for k := range m(in) {
+					set[k] = true
+				}
+			}
 		}
-		return out
+		return set
 	}
 	params := keys(func(res *Result) map[string]int64 { return res.Params })
-	regions := keys(func(res *Result) map[string]int64 {
-		if res.Instructions == nil {
-			return nil
-		}
-		return u2i(res.Instructions.ByRegion)
-	})
-	steps := keys(func(res *Result) map[string]int64 {
-		if res.Instructions == nil {
-			return nil
-		}
-		return u2i(res.Instructions.ByStep)
-	})
+	regions := regionKeys(r, present(byRegion))
+	steps := stepKeys(r, present(byStep))
 
 	head := []string{"workload", "strategy", "engine"}
 	for _, k := range params {

@@ -9,6 +9,15 @@ func fixture() *Report {
 		Description: "The PR's benchmark.",
 		Env:         Env{Osrsim: "v0.1.0", Unicorn: "2.1.3", Go: "go1.26.8", OS: "linux/amd64", CPU: "Test CPU @ 3.0GHz"},
 		Sweeps:      []string{"awaits"},
+		Breakdown: []Part{
+			{Name: "tier0", Doc: "the tier0 method"},
+			{Name: "osr", Doc: "the OSR method"},
+			{Name: "helper", Doc: "the patchpoint helper", Steps: []Part{
+				{Name: "stub", Doc: "stub frame"}, {Name: "counter", Doc: "counter reset"},
+				{Name: "capture", Doc: "context capture"}, {Name: "unwind", Doc: "virtual unwind"}, {Name: "restore", Doc: "context restore"}}},
+			{Name: "runtime", Doc: "the async runtime"},
+			{Name: "host", Doc: "the host boundary"},
+		},
 	}
 	emu := func(strategy string, awaits int64, tier0, osr, helper, runtime uint64, steps map[string]uint64, forced, viaHelper, viaJump uint64, cycles uint64) Result {
 		total := tier0 + osr + helper + runtime

@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// regionOrder and stepOrder fix the column order of the breakdown tables;
-// other keys follow, sorted.
-var (
-	regionOrder = []string{"tier0", "osr", "helper", "runtime"}
-	stepOrder   = []string{"stub", "counter", "code_lookup", "pp_lookup", "trigger", "capture", "unwind", "osr_context", "restore", "worker"}
-)
-
 // row is one strategy of a (workload, params) table, merged over engines.
 type row struct {
 	Strategy string
@@ -175,26 +168,6 @@ func formatP(p float64) string {
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// orderedKeys returns keys in the preferred order, then the rest sorted.
-func orderedKeys(have map[string]bool, pref []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, k := range pref {
-		if have[k] {
-			out = append(out, k)
-			seen[k] = true
-		}
-	}
-	var rest []string
-	for k := range have {
-		if !seen[k] {
-			rest = append(rest, k)
-		}
-	}
-	sort.Strings(rest)
-	return append(out, rest...)
-}
-
 type mdTable struct {
 	head  []string
 	right []bool
@@ -224,12 +197,36 @@ func (t *mdTable) write(b *strings.Builder) {
 
 // Markdown renders the report BenchmarkDotNet-style: an environment
 // header, then per workload and params group a summary table (one row per
-// strategy), an instructions-per-resume-by-region table and a
-// helper-steps table, then the comparisons, a legend, hints on outliers
-// and the warnings. It reads r.Comparisons (see Compare) for the ratio
-// columns and does not modify r.
+// strategy), an instructions-per-resume-by-region table and one table of
+// steps per region that has them, then the comparisons, a legend, hints on
+// outliers and the warnings. It reads r.Comparisons (see Compare) for the
+// ratio columns and r.Breakdown for the regions and steps, and does not
+// modify r.
 func Markdown(r *Report) string {
 	var b strings.Builder
+	writeHeader(&b, r)
+	leg := legend{}
+	var hints []string
+	cols := summaryColumns(r)
+	ts := tables(r)
+	for _, t := range ts {
+		b.WriteString(strings.TrimSpace("## "+t.Workload+" "+paramsLabel(t.Params)) + "\n\n")
+		writeSummary(&b, t, cols, leg)
+		writeRegions(&b, r, t)
+		writeSteps(&b, r, t)
+		hints = append(hints, outlierHints(t)...)
+	}
+	writeComparisons(&b, r)
+	writeAgreement(&b, r, leg)
+	breakdownLegend(r, ts, leg)
+	leg.write(&b, r, cols)
+	writeList(&b, "Hints", hints)
+	writeList(&b, "Warnings", r.Warnings)
+	return b.String()
+}
+
+// writeHeader writes the title, the description and the environment.
+func writeHeader(b *strings.Builder, r *Report) {
 	title := "osrsim report"
 	if r.Experiment != "" {
 		title += ": " + r.Experiment
@@ -240,300 +237,372 @@ func Markdown(r *Report) string {
 	}
 	e := r.Env
 	b.WriteString("```\n")
-	fmt.Fprintf(&b, "osrsim %s, Go %s, libunicorn %s\n", orUnknown(e.Osrsim), orUnknown(e.Go), orUnknown(e.Unicorn))
-	fmt.Fprintf(&b, "OS: %s\n", orUnknown(e.OS))
-	fmt.Fprintf(&b, "CPU: %s\n", orUnknown(e.CPU))
+	fmt.Fprintf(b, "osrsim %s, Go %s, libunicorn %s\n", orUnknown(e.Osrsim), orUnknown(e.Go), orUnknown(e.Unicorn))
+	fmt.Fprintf(b, "OS: %s\n", orUnknown(e.OS))
+	fmt.Fprintf(b, "CPU: %s\n", orUnknown(e.CPU))
 	if bl := baselineOf(r); bl != "" {
-		fmt.Fprintf(&b, "Baseline: %s\n", bl)
+		fmt.Fprintf(b, "Baseline: %s\n", bl)
 	}
 	b.WriteString("```\n\n")
+}
 
+// legend collects the entries of the columns tables use.
+type legend map[string]string // column name -> text
+
+func (l legend) add(name, text string) { l[name] = text }
+
+// write lists the entries in a fixed order: the summary columns', the
+// region table's, the step tables' (by region, in breakdown order), the
+// model error's.
+func (l legend) write(b *strings.Builder, r *Report, cols []summaryColumn) {
+	var order []string
+	for _, c := range cols {
+		for _, e := range c.legend {
+			order = append(order, e[0])
+		}
+	}
+	order = append(order, "by region")
+	for _, p := range r.Breakdown {
+		order = append(order, p.Name+" steps")
+	}
+	order = append(order, "steps", "Model error")
+	b.WriteString("## Legend\n\n")
+	seen := map[string]bool{}
+	for _, n := range order {
+		if text, ok := l[n]; ok && !seen[n] {
+			seen[n] = true
+			fmt.Fprintf(b, "- **%s**: %s\n", n, text)
+		}
+	}
+	b.WriteByte('\n')
+}
+
+// summaryColumn is one group of columns of the summary table: cells gives
+// a row's cells, nil for none ("—" in each); the group is shown when some
+// row of the table has cells, or, if set, when has holds for one.
+type summaryColumn struct {
+	heads  []string
+	legend [][2]string // name, text
+	has    func(rw *row) bool
+	cells  func(rw *row) []string
+}
+
+// summaryColumns lists the summary table's column groups in order.
+func summaryColumns(r *Report) []summaryColumn {
 	baseline := baselineOf(r)
-	var used struct{ instr, counts, osr, cycles, native, ratioI, ratioC, ratioN, regions, steps bool }
-	var hints []string
-	for _, t := range tables(r) {
-		b.WriteString(strings.TrimSpace("## "+t.Workload+" "+paramsLabel(t.Params)) + "\n\n")
-		var hasInstr, hasHelper, hasOSR, hasCycles, hasNative, hasRI, hasRC, hasRN bool
-		regions, steps := map[string]bool{}, map[string]bool{}
-		for _, rw := range t.Rows {
-			if rw.Instr != nil {
-				hasInstr = true
-				for k := range rw.Instr.Instructions.ByRegion {
-					regions[k] = true
-				}
-				for k := range rw.Instr.Instructions.ByStep {
-					steps[k] = true
-				}
-				hasRI = hasRI || findComparison(r, rw.Instr, MetricInstructions) != nil
-			}
-			if rw.Counts != nil {
-				hasHelper = hasHelper || rw.Counts.HelperCalls != nil
-				hasOSR = hasOSR || rw.Counts.OSREntries != nil
-			}
-			if rw.Cycles != nil {
-				hasCycles = true
-				hasRC = hasRC || findComparison(r, rw.Cycles, MetricCycles) != nil
-			}
-			if rw.Native != nil {
-				hasNative = true
-				hasRN = hasRN || findComparison(r, rw.Native, MetricNative) != nil
-				s := nativeStats(rw.Native.Native)
-				if s.Outliers > 0 {
-					hints = append(hints, fmt.Sprintf("%s %s %s: %d outlier(s) detected, %d upper removed (%d samples kept of %d)",
-						t.Workload, paramsLabel(t.Params), rw.Strategy, s.Outliers, s.OutliersRemoved, s.N, nativeSampleCount(rw.Native.Native)))
-				}
-			}
-		}
-		var mt mdTable
-		mt.col("Strategy", false)
-		if hasInstr {
-			mt.col("Instr/resume", true)
-		}
-		if hasHelper {
-			mt.col("Helper calls (normal/forced)", true)
-		}
-		if hasOSR {
-			mt.col("OSR entries (helper/jump)", true)
-		}
-		if hasCycles {
-			mt.col("Est. cycles/resume", true)
-		}
-		if hasNative {
-			mt.col("Native ns/resume ± CI95", true)
-			mt.col("Median ns", true)
-			mt.col("n", true)
-		}
-		if hasRI {
-			mt.col("Ratio (instr)", true)
-		}
-		if hasRC {
-			mt.col("Ratio (cycles)", true)
-		}
-		if hasRN {
-			mt.col("Ratio (native)", true)
-		}
-		for _, rw := range t.Rows {
-			isBase := rw.Strategy == baseline
-			cells := []string{mdEscape(rw.Strategy)}
-			if hasInstr {
-				if rw.Instr != nil {
-					cells = append(cells, FormatFloat(rw.Instr.Instructions.PerResume))
-				} else {
-					cells = append(cells, "—")
-				}
-			}
-			if hasHelper {
-				if rw.Counts != nil && rw.Counts.HelperCalls != nil {
-					h := rw.Counts.HelperCalls
-					cells = append(cells, FormatInt(h.Patchpoint)+" / "+FormatInt(h.PatchpointForced))
-				} else {
-					cells = append(cells, "—")
-				}
-			}
-			if hasOSR {
-				if rw.Counts != nil && rw.Counts.OSREntries != nil {
-					o := rw.Counts.OSREntries
-					cells = append(cells, FormatInt(o.ViaHelper)+" / "+FormatInt(o.ViaJump))
-				} else {
-					cells = append(cells, "—")
-				}
-			}
-			if hasCycles {
-				if rw.Cycles != nil {
-					cells = append(cells, FormatFloat(rw.Cycles.CyclesEst.PerResume))
-				} else {
-					cells = append(cells, "—")
-				}
-			}
-			if hasNative {
-				if rw.Native != nil {
-					s := nativeStats(rw.Native.Native)
-					ci := "± ∞"
-					if s.N >= 2 {
-						ci = "± " + FormatFloat((s.CI95[1]-s.CI95[0])/2)
-					}
-					cells = append(cells, FormatFloat(s.Mean)+" "+ci, FormatFloat(s.Median), fmt.Sprint(s.N))
-				} else {
-					cells = append(cells, "—", "—", "—")
-				}
-			}
-			ratio := func(has bool, res *Result, metric string) {
-				if !has {
-					return
-				}
-				switch c := findComparison(r, res, metric); {
-				case isBase && res != nil:
-					cells = append(cells, "1.00 (baseline)")
+	ratioLegend := [2]string{"Ratio", fmt.Sprintf("baseline / this strategy, baseline `%s`: above 1 means this strategy is that many times cheaper (6.30 = 6.3x fewer), below 1 more expensive.", baseline)}
+	ratio := func(head, metric string, res func(*row) *Result, legend ...[2]string) summaryColumn {
+		return summaryColumn{
+			heads:  []string{head},
+			legend: append([][2]string{ratioLegend}, legend...),
+			has:    func(rw *row) bool { return findComparison(r, res(rw), metric) != nil },
+			cells: func(rw *row) []string {
+				switch c := findComparison(r, res(rw), metric); {
+				case rw.Strategy == baseline && res(rw) != nil:
+					return []string{"1.00 (baseline)"}
 				case c == nil:
-					cells = append(cells, "—")
+					return nil
 				case metric == MetricNative:
 					note := c.Verdict
 					if c.PValue != nil {
 						note += ", p=" + formatP(*c.PValue)
 					}
-					cells = append(cells, formatRatio(c.Ratio)+" ("+note+")")
+					return []string{formatRatio(c.Ratio) + " (" + note + ")"}
 				default:
-					cells = append(cells, formatRatio(c.Ratio))
+					return []string{formatRatio(c.Ratio)}
 				}
-			}
-			ratio(hasRI, rw.Instr, MetricInstructions)
-			ratio(hasRC, rw.Cycles, MetricCycles)
-			ratio(hasRN, rw.Native, MetricNative)
-			mt.rows = append(mt.rows, cells)
+			},
 		}
-		mt.write(&b)
-		used.instr = used.instr || hasInstr
-		used.counts = used.counts || hasHelper
-		used.osr = used.osr || hasOSR
-		used.cycles = used.cycles || hasCycles
-		used.native = used.native || hasNative
-		used.ratioI = used.ratioI || hasRI
-		used.ratioC = used.ratioC || hasRC
-		used.ratioN = used.ratioN || hasRN
-
-		if len(regions) > 0 {
-			used.regions = true
-			keys := orderedKeys(regions, regionOrder)
-			var rt mdTable
-			rt.col("Strategy", false)
-			for _, k := range keys {
-				rt.col(mdEscape(k), true)
-			}
-			rt.col("total", true)
-			for _, rw := range t.Rows {
+	}
+	return []summaryColumn{
+		{
+			heads:  []string{"Strategy"},
+			legend: [][2]string{{"Strategy", "how tier0 resumes into OSR code: `helper` (forced patchpoint helper transitions), `direct` (tier0 jumps to the OSR entry stored in the continuation), `helper-return` (as direct; the normal helper returns the target address)."}},
+			cells:  func(rw *row) []string { return []string{mdEscape(rw.Strategy)} },
+		},
+		{
+			heads:  []string{"Instr/resume"},
+			legend: [][2]string{{"Instr/resume", "emulated instructions per resumption (per call for `reentry`). Exact and deterministic under the same libunicorn: compare directly, no statistics needed."}},
+			cells: func(rw *row) []string {
 				if rw.Instr == nil {
-					continue
+					return nil
 				}
-				cells := []string{mdEscape(rw.Strategy)}
-				for _, k := range keys {
-					cells = append(cells, perOp(rw.Instr, rw.Instr.Instructions.ByRegion[k]))
+				return []string{FormatFloat(rw.Instr.Instructions.PerResume)}
+			},
+		},
+		{
+			heads:  []string{"Helper calls (normal/forced)"},
+			legend: [][2]string{{"Helper calls (normal/forced)", "total calls of the patchpoint helper from patchpoint counters / forced calls on resumption."}},
+			cells: func(rw *row) []string {
+				if rw.Counts == nil || rw.Counts.HelperCalls == nil {
+					return nil
 				}
-				cells = append(cells, FormatFloat(rw.Instr.Instructions.PerResume))
-				rt.rows = append(rt.rows, cells)
-			}
-			b.WriteString("Instructions per resume by region:\n\n")
-			rt.write(&b)
-		}
-		if len(steps) > 0 {
-			used.steps = true
-			keys := orderedKeys(steps, stepOrder)
-			var st mdTable
-			st.col("Strategy", false)
-			for _, k := range keys {
-				st.col(mdEscape(k), true)
-			}
-			for _, rw := range t.Rows {
-				if rw.Instr == nil {
-					continue
+				h := rw.Counts.HelperCalls
+				return []string{FormatInt(h.Patchpoint) + " / " + FormatInt(h.PatchpointForced)}
+			},
+		},
+		{
+			heads:  []string{"OSR entries (helper/jump)"},
+			legend: [][2]string{{"OSR entries (helper/jump)", "total entries into OSR code through the helper's transition / by a direct jump."}},
+			cells: func(rw *row) []string {
+				if rw.Counts == nil || rw.Counts.OSREntries == nil {
+					return nil
 				}
-				cells := []string{mdEscape(rw.Strategy)}
-				for _, k := range keys {
-					if rw.Instr.Instructions.ByStep == nil {
-						cells = append(cells, "—")
-					} else {
-						cells = append(cells, perOp(rw.Instr, rw.Instr.Instructions.ByStep[k]))
-					}
+				o := rw.Counts.OSREntries
+				return []string{FormatInt(o.ViaHelper) + " / " + FormatInt(o.ViaJump)}
+			},
+		},
+		{
+			heads:  []string{"Est. cycles/resume"},
+			legend: [][2]string{{"Est. cycles/resume", "the cycle model's estimate per resumption (an estimate from a stated model, not a measurement)."}},
+			cells: func(rw *row) []string {
+				if rw.Cycles == nil {
+					return nil
 				}
-				st.rows = append(st.rows, cells)
+				return []string{FormatFloat(rw.Cycles.CyclesEst.PerResume)}
+			},
+		},
+		{
+			heads: []string{"Native ns/resume ± CI95", "Median ns", "n"},
+			legend: [][2]string{
+				{"Native ns/resume ± CI95", "wall-clock nanoseconds per resumption on this host (shim overhead subtracted): mean ± half-width of the 95% confidence interval of the mean (Student's t, n−1 d.f.). Upper outliers (Tukey fences, above Q3 + 1.5·IQR) are removed first, as BenchmarkDotNet's RemoveUpper; ± ∞ when n < 2."},
+				{"Median ns", "median of the same samples (outliers removed)."},
+				{"n", "samples in the figures (after outlier removal)."},
+			},
+			cells: func(rw *row) []string {
+				if rw.Native == nil {
+					return nil
+				}
+				s := nativeStats(rw.Native.Native)
+				ci := "± ∞"
+				if s.N >= 2 {
+					ci = "± " + FormatFloat((s.CI95[1]-s.CI95[0])/2)
+				}
+				return []string{FormatFloat(s.Mean) + " " + ci, FormatFloat(s.Median), fmt.Sprint(s.N)}
+			},
+		},
+		ratio("Ratio (instr)", MetricInstructions, func(rw *row) *Result { return rw.Instr }),
+		ratio("Ratio (cycles)", MetricCycles, func(rw *row) *Result { return rw.Cycles }),
+		ratio("Ratio (native)", MetricNative, func(rw *row) *Result { return rw.Native },
+			[2]string{"Ratio (native)", fmt.Sprintf("ratio of the medians; in brackets a two-sided Mann–Whitney U test over the raw samples at α=%.2f: faster/slower if p < α (direction by the medians), same otherwise; \"too few samples\" below %d samples per side (such a test can never reach α).", Alpha, MinSamplesUTest)}),
+	}
+}
+
+// writeSummary writes the table's summary: the column groups some row has.
+func writeSummary(b *strings.Builder, t *table, cols []summaryColumn, leg legend) {
+	var shown []summaryColumn
+	for _, c := range cols {
+		for _, rw := range t.Rows {
+			if c.has != nil && c.has(rw) || c.has == nil && c.cells(rw) != nil {
+				shown = append(shown, c)
+				break
 			}
-			b.WriteString("Patchpoint helper steps, instructions per resume:\n\n")
-			st.write(&b)
 		}
 	}
-
-	if len(r.Comparisons) > 0 {
-		b.WriteString("## Comparisons\n\n")
-		var ct mdTable
-		for _, h := range []string{"Workload", "Params", "Engine", "Metric", "Baseline", "Candidate"} {
-			ct.col(h, false)
+	var mt mdTable
+	for i, c := range shown {
+		for _, h := range c.heads {
+			mt.col(h, i > 0)
 		}
-		ct.col("Ratio", true)
-		ct.col("p", true)
-		ct.col("n", true)
-		ct.col("Verdict", false)
-		for _, c := range r.Comparisons {
-			p, n := "", ""
-			if c.PValue != nil {
-				p = formatP(*c.PValue)
+		for _, l := range c.legend {
+			leg.add(l[0], l[1])
+		}
+	}
+	for _, rw := range t.Rows {
+		var cells []string
+		for _, c := range shown {
+			cs := c.cells(rw)
+			if cs == nil {
+				cs = dashes(len(c.heads))
 			}
-			if c.BaselineN+c.CandidateN > 0 {
-				n = fmt.Sprintf("%d+%d", c.BaselineN, c.CandidateN)
+			cells = append(cells, cs...)
+		}
+		mt.rows = append(mt.rows, cells)
+	}
+	mt.write(b)
+}
+
+func dashes(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "—"
+	}
+	return out
+}
+
+// writeRegions writes instructions per resume by region, in breakdown
+// order, with the total.
+func writeRegions(b *strings.Builder, r *Report, t *table) {
+	if present := t.keys(byRegion); len(present) > 0 {
+		b.WriteString("Instructions per resume by region:\n\n")
+		writeBreakdown(b, t, regionKeys(r, present), byRegion, true)
+	}
+}
+
+// writeSteps writes one table per region whose steps the table's rows
+// count, steps in the order the region's generator declared them.
+func writeSteps(b *strings.Builder, r *Report, t *table) {
+	for _, g := range stepGroups(r, t.keys(byStep)) {
+		if g.Region.Name == "" {
+			b.WriteString("Steps, instructions per resume:\n\n")
+		} else {
+			fmt.Fprintf(b, "Steps of %s, instructions per resume:\n\n", partDoc(r.Breakdown, g.Region.Name))
+		}
+		writeBreakdown(b, t, g.Keys, byStep, false)
+	}
+}
+
+// writeBreakdown writes instructions per resume under each key of m, a row
+// per strategy with instructions ("—" where m has no breakdown), and the
+// total if asked.
+func writeBreakdown(b *strings.Builder, t *table, keys []string, m func(*Instructions) map[string]uint64, total bool) {
+	var bt mdTable
+	bt.col("Strategy", false)
+	for _, k := range keys {
+		bt.col(mdEscape(k), true)
+	}
+	if total {
+		bt.col("total", true)
+	}
+	for _, rw := range t.Rows {
+		if rw.Instr == nil {
+			continue
+		}
+		in := rw.Instr.Instructions
+		cells := []string{mdEscape(rw.Strategy)}
+		for _, k := range keys {
+			if m(in) == nil {
+				cells = append(cells, "—")
+			} else {
+				cells = append(cells, perOp(rw.Instr, m(in)[k]))
 			}
-			ct.rows = append(ct.rows, []string{mdEscape(c.Workload), ParamsKey(c.Params), c.Engine, c.Metric,
-				mdEscape(c.Baseline), mdEscape(c.Candidate), formatRatio(c.Ratio), p, n, c.Verdict})
 		}
-		ct.write(&b)
+		if total {
+			cells = append(cells, FormatFloat(in.PerResume))
+		}
+		bt.rows = append(bt.rows, cells)
 	}
+	bt.write(b)
+}
 
-	if len(r.Agreement) > 0 {
-		b.WriteString("## Cycle model vs native time\n\n")
-		var at mdTable
-		for _, h := range []string{"Workload", "Params", "Model", "Baseline", "Candidate"} {
-			at.col(h, false)
+// breakdownLegend explains the region and step columns of every table,
+// from what the breakdown says about each.
+func breakdownLegend(r *Report, ts []*table, leg legend) {
+	regions, steps := presentKeys(ts)
+	if len(regions) > 0 {
+		var docs []string
+		for _, k := range regionKeys(r, regions) {
+			docs = append(docs, partDoc(r.Breakdown, k))
 		}
-		for _, h := range []string{"Est. cycles ratio", "Native ratio", "Model error"} {
-			at.col(h, true)
-		}
-		for _, a := range r.Agreement {
-			at.rows = append(at.rows, []string{mdEscape(a.Workload), ParamsKey(a.Params), mdEscape(a.Model), mdEscape(a.Baseline),
-				mdEscape(a.Candidate), formatRatio(a.CyclesRatio), formatRatio(a.NativeRatio), fmt.Sprintf("%+.0f%%", 100*a.Error)})
-		}
-		at.write(&b)
+		leg.add("by region", "instructions per resumption in "+joinAnd(docs)+"; they add up to the total.")
 	}
+	for _, g := range stepGroups(r, steps) {
+		var items []string
+		for _, k := range g.Keys {
+			if d := stepDoc(r, k); d != "" {
+				items = append(items, "`"+k+"` "+d)
+			} else {
+				items = append(items, "`"+k+"`")
+			}
+		}
+		if g.Region.Name == "" {
+			leg.add("steps", "instructions per resumption in each step: "+strings.Join(items, ", ")+".")
+		} else {
+			leg.add(g.Region.Name+" steps", "instructions per resumption in each step of "+partDoc(r.Breakdown, g.Region.Name)+": "+strings.Join(items, "; ")+".")
+		}
+	}
+}
 
-	b.WriteString("## Legend\n\n")
-	leg := func(col, text string) { fmt.Fprintf(&b, "- **%s**: %s\n", col, text) }
+// partDoc is what the breakdown says about region name, else the name.
+func partDoc(parts []Part, name string) string {
+	if i := partIndex(parts, name); i >= 0 && parts[i].Doc != "" {
+		return parts[i].Doc
+	}
+	return "`" + name + "`"
+}
 
-	leg("Strategy", "how tier0 resumes into OSR code: `helper` (forced patchpoint helper transitions), `direct` (tier0 jumps to the OSR entry stored in the continuation), `helper-return` (as direct; the normal helper returns the target address).")
-	if used.instr {
-		leg("Instr/resume", "emulated instructions per resumption (per call for `reentry`). Exact and deterministic under the same libunicorn: compare directly, no statistics needed.")
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
 	}
-	if used.counts {
-		leg("Helper calls (normal/forced)", "total calls of the patchpoint helper from patchpoint counters / forced calls on resumption.")
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// outlierHints notes native rows whose samples had outliers.
+func outlierHints(t *table) []string {
+	var hints []string
+	for _, rw := range t.Rows {
+		if rw.Native == nil {
+			continue
+		}
+		if s := nativeStats(rw.Native.Native); s.Outliers > 0 {
+			hints = append(hints, fmt.Sprintf("%s %s %s: %d outlier(s) detected, %d upper removed (%d samples kept of %d)",
+				t.Workload, paramsLabel(t.Params), rw.Strategy, s.Outliers, s.OutliersRemoved, s.N, nativeSampleCount(rw.Native.Native)))
+		}
 	}
-	if used.osr {
-		leg("OSR entries (helper/jump)", "total entries into OSR code through the helper's transition / by a direct jump.")
+	return hints
+}
+
+// writeComparisons lists every comparison.
+func writeComparisons(b *strings.Builder, r *Report) {
+	if len(r.Comparisons) == 0 {
+		return
 	}
-	if used.cycles {
-		leg("Est. cycles/resume", "the cycle model's estimate per resumption (an estimate from a stated model, not a measurement).")
+	b.WriteString("## Comparisons\n\n")
+	var ct mdTable
+	for _, h := range []string{"Workload", "Params", "Engine", "Metric", "Baseline", "Candidate"} {
+		ct.col(h, false)
 	}
-	if used.native {
-		leg("Native ns/resume ± CI95", "wall-clock nanoseconds per resumption on this host (shim overhead subtracted): mean ± half-width of the 95% confidence interval of the mean (Student's t, n−1 d.f.). Upper outliers (Tukey fences, above Q3 + 1.5·IQR) are removed first, as BenchmarkDotNet's RemoveUpper; ± ∞ when n < 2.")
-		leg("Median ns", "median of the same samples (outliers removed).")
-		leg("n", "samples in the figures (after outlier removal).")
+	ct.col("Ratio", true)
+	ct.col("p", true)
+	ct.col("n", true)
+	ct.col("Verdict", false)
+	for _, c := range r.Comparisons {
+		p, n := "", ""
+		if c.PValue != nil {
+			p = formatP(*c.PValue)
+		}
+		if c.BaselineN+c.CandidateN > 0 {
+			n = fmt.Sprintf("%d+%d", c.BaselineN, c.CandidateN)
+		}
+		ct.rows = append(ct.rows, []string{mdEscape(c.Workload), ParamsKey(c.Params), c.Engine, c.Metric,
+			mdEscape(c.Baseline), mdEscape(c.Candidate), formatRatio(c.Ratio), p, n, c.Verdict})
 	}
-	if used.ratioI || used.ratioC || used.ratioN {
-		leg("Ratio", fmt.Sprintf("baseline / this strategy, baseline `%s`: above 1 means this strategy is that many times cheaper (6.30 = 6.3x fewer), below 1 more expensive.", baseline))
+	ct.write(b)
+}
+
+// writeAgreement sets the cycle model's ratios beside the native ones.
+func writeAgreement(b *strings.Builder, r *Report, leg legend) {
+	if len(r.Agreement) == 0 {
+		return
 	}
-	if used.ratioN {
-		leg("Ratio (native)", fmt.Sprintf("ratio of the medians; in brackets a two-sided Mann–Whitney U test over the raw samples at α=%.2f: faster/slower if p < α (direction by the medians), same otherwise; \"too few samples\" below %d samples per side (such a test can never reach α).", Alpha, MinSamplesUTest))
+	b.WriteString("## Cycle model vs native time\n\n")
+	var at mdTable
+	for _, h := range []string{"Workload", "Params", "Model", "Baseline", "Candidate"} {
+		at.col(h, false)
 	}
-	if used.regions {
-		leg("by region", "instructions per resumption in the tier0 method, the OSR method, the patchpoint helper and the async runtime; they add up to the total.")
+	for _, h := range []string{"Est. cycles ratio", "Native ratio", "Model error"} {
+		at.col(h, true)
 	}
-	if used.steps {
-		leg("helper steps", "instructions per resumption in each step of the patchpoint helper (stub frame, counter, code-range lookup, patchpoint-info lookup, trigger, context capture, virtual unwind, OSR context, restore, worker).")
+	for _, a := range r.Agreement {
+		at.rows = append(at.rows, []string{mdEscape(a.Workload), ParamsKey(a.Params), mdEscape(a.Model), mdEscape(a.Baseline),
+			mdEscape(a.Candidate), formatRatio(a.CyclesRatio), formatRatio(a.NativeRatio), fmt.Sprintf("%+.0f%%", 100*a.Error)})
+	}
+	at.write(b)
+	leg.add("Model error", "estimated-cycle ratio / native-time ratio − 1 for the same comparison (emulated and native runs matched on every parameter but the scale ones: n, awaits, calls, iterations); 0% is perfect agreement, +50% means the model overstates the difference by half.")
+}
+
+// writeList writes a section of bullet points, if there are any.
+func writeList(b *strings.Builder, title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	b.WriteString("## " + title + "\n\n")
+	for _, it := range items {
+		b.WriteString("- " + it + "\n")
 	}
 	b.WriteByte('\n')
-
-	if len(r.Agreement) > 0 {
-		leg("Model error", "estimated-cycle ratio / native-time ratio − 1 for the same comparison (emulated and native runs matched on every parameter but the scale ones: n, awaits, calls, iterations); 0% is perfect agreement, +50% means the model overstates the difference by half.")
-	}
-	if len(hints) > 0 {
-		b.WriteString("## Hints\n\n")
-		for _, h := range hints {
-			b.WriteString("- " + h + "\n")
-		}
-		b.WriteByte('\n')
-	}
-	if len(r.Warnings) > 0 {
-		b.WriteString("## Warnings\n\n")
-		for _, w := range r.Warnings {
-			b.WriteString("- " + w + "\n")
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
 }
 
 func orUnknown(s string) string {

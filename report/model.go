@@ -18,6 +18,19 @@ type Report struct {
 	// ones measured in the same run.
 	Agreement []Agreement `json:"agreement,omitempty"`
 	Warnings  []string    `json:"warnings,omitempty"`
+	// Breakdown describes the keys of instructions.by_region, in the order
+	// reports list them, each with the steps it is broken into (keys of
+	// instructions.by_step) in the order its generator declared them.
+	// Renderers show whatever it describes; keys it does not describe
+	// (reports written before it existed) follow, sorted.
+	Breakdown []Part `json:"breakdown,omitempty"`
+}
+
+// Part is a region of the breakdown or one of its steps.
+type Part struct {
+	Name  string `json:"name"`
+	Doc   string `json:"doc,omitempty"` // for legends: "the patchpoint helper"
+	Steps []Part `json:"steps,omitempty"`
 }
 
 // Env describes where the report was made.
@@ -57,10 +70,11 @@ type Instructions struct {
 	// measure exactly the resumptions (counts are exact and linear).
 	Setup     uint64  `json:"setup"`
 	PerResume float64 `json:"per_resume"`
-	// ByRegion: tier0, osr, helper, runtime (and other).
+	// ByRegion splits the instructions by region (tier0, osr, helper,
+	// runtime, ...; Report.Breakdown lists them); they add up to the total.
 	ByRegion map[string]uint64 `json:"by_region"`
-	// ByStep splits the helper: stub, counter, code_lookup, pp_lookup,
-	// trigger, capture, unwind, osr_context, restore, worker.
+	// ByStep splits regions into their steps (the helper's stub, counter,
+	// code_lookup, ...; Report.Breakdown lists them by region).
 	ByStep map[string]uint64 `json:"by_step,omitempty"`
 	// BySymbol is every symbol's inclusive count.
 	BySymbol map[string]uint64 `json:"by_symbol,omitempty"`

@@ -29,7 +29,7 @@ func TestMarkdown(t *testing.T) {
 		"| Strategy | tier0 | osr | helper | runtime | total |",
 		"| helper | 50.00 | 300.0 | 1,500.0 | 96.20 | 1,946.2 |",
 		"| direct | 50.00 | 208.9 | 0.00 | 50.00 | 308.9 |",
-		"| Strategy | stub | capture | unwind | restore |",
+		"Steps of the patchpoint helper, instructions per resume:\n\n| Strategy | stub | capture | unwind | restore |",
 		"| helper | 10.00 | 40.00 | 90.00 | 30.00 |",
 		"| direct | — | — | — | — |",
 		"| await-loop | awaits=100000,n=20000 | native | native.ns_per_resume | helper | direct | 24.35 | 0.000 | 10+10 | faster |",
@@ -84,8 +84,9 @@ func TestMarkdownMinimal(t *testing.T) {
 	}
 }
 
-func TestCSV(t *testing.T) {
-	r := fixture()
+// csvRecords renders r as CSV and parses it back.
+func csvRecords(t *testing.T, r *Report) [][]string {
+	t.Helper()
 	data, err := CSV(r)
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +95,12 @@ func TestCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return recs
+}
+
+func TestCSV(t *testing.T) {
+	r := fixture()
+	recs := csvRecords(t, r)
 	if len(recs) != len(r.Results)+1 {
 		t.Fatalf("%d records, want header + %d", len(recs), len(r.Results))
 	}
@@ -138,7 +145,8 @@ func TestPlots(t *testing.T) {
 		names = append(names, f.Name)
 		checkImage(t, f.Name, f.Data)
 	}
-	want := []string{"per-resume-await-loop.svg", "per-resume-await-loop.png", "sweep-awaits.svg", "sweep-awaits.png", "native-await-loop.svg", "native-await-loop.png"}
+	want := []string{"per-resume-await-loop.svg", "per-resume-await-loop.png", "steps-helper-await-loop.svg", "steps-helper-await-loop.png",
+		"sweep-awaits.svg", "sweep-awaits.png", "native-await-loop.svg", "native-await-loop.png"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("plots %v, want %v", names, want)
 	}
@@ -211,7 +219,7 @@ func TestWriteDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"native-await-loop.png", "native-await-loop.svg", "per-resume-await-loop.png", "per-resume-await-loop.svg",
-		"report.csv", "report.json", "report.md", "sweep-awaits.png", "sweep-awaits.svg"}
+		"report.csv", "report.json", "report.md", "steps-helper-await-loop.png", "steps-helper-await-loop.svg", "sweep-awaits.png", "sweep-awaits.svg"}
 	if got := dirNames(t, dir); !reflect.DeepEqual(got, want) {
 		t.Errorf("dir has %v, want %v", got, want)
 	}

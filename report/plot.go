@@ -55,9 +55,12 @@ func fileSafe(s string) string {
 // Plots renders the report's charts, each as SVG and PNG:
 //
 //   - per-resume-<workload>: stacked bars of instructions per resume by
-//     region (tier0/osr/helper/runtime, others after), one bar per
-//     strategy; all params groups of the workload when there are at most
-//     4, else the first;
+//     region (in r.Breakdown order, others after), one bar per strategy;
+//     all params groups of the workload when there are at most 4, else the
+//     first;
+//   - steps-<region>-<workload>, for each region whose steps the results
+//     count: the same, by step (steps-<workload> for steps r.Breakdown
+//     does not declare);
 //   - sweep-<key>, for each key of r.Sweeps: instructions per resume
 //     against the swept value, one line per strategy (per workload and
 //     strategy when several workloads sweep the key), the other swept keys
@@ -98,11 +101,14 @@ func Plots(r *Report) ([]File, error) {
 		byWL[t.Workload] = append(byWL[t.Workload], t)
 	}
 	for _, wl := range workloads {
-		if p, n, err := perResumePlot(wl, byWL[wl]); err != nil {
-			return nil, err
-		} else if p != nil {
-			if err := add("per-resume-"+fileSafe(wl), p, plotWidth(n)); err != nil {
+		names, charts := breakdownCharts(r, wl, byWL[wl])
+		for i, c := range charts {
+			if p, n, err := breakdownPlot(wl, byWL[wl], c); err != nil {
 				return nil, err
+			} else if p != nil {
+				if err := add(names[i], p, plotWidth(n)); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -274,27 +280,48 @@ func barWidth(n int) vg.Length {
 	return w
 }
 
-func perResumePlot(wl string, ts []*table) (*plot.Plot, int, error) {
+// breakdownChart is a stacked bar chart of instructions per resume split
+// by the keys of a breakdown (regions, or one region's steps).
+type breakdownChart struct {
+	what string // "by region", "by step of the patchpoint helper"
+	keys []string
+	m    func(*Instructions) map[string]uint64
+}
+
+// breakdownCharts are the charts of a workload's tables: by region (with
+// the total as one bar when no result splits by region), then one chart
+// per region whose steps the results count, with its file name.
+func breakdownCharts(r *Report, wl string, ts []*table) (names []string, charts []breakdownChart) {
+	regions, steps := presentKeys(ts)
+	names = append(names, "per-resume-"+fileSafe(wl))
+	charts = append(charts, breakdownChart{what: "by region", keys: regionKeys(r, regions), m: byRegion})
+	for _, g := range stepGroups(r, steps) {
+		name, what := "steps-"+fileSafe(wl), "by step"
+		if g.Region.Name != "" {
+			name = "steps-" + fileSafe(g.Region.Name) + "-" + fileSafe(wl)
+			what = "by step of " + strings.Trim(partDoc(r.Breakdown, g.Region.Name), "`")
+		}
+		names = append(names, name)
+		charts = append(charts, breakdownChart{what: what, keys: g.Keys, m: byStep})
+	}
+	return names, charts
+}
+
+func breakdownPlot(wl string, ts []*table, c breakdownChart) (*plot.Plot, int, error) {
 	keep := func(rw *row) bool { return rw.Instr != nil }
 	ts = chartGroups(ts, keep)
 	if len(ts) == 0 {
 		return nil, 0, nil
 	}
 	cats := categories(ts, keep)
-	regions := map[string]bool{}
-	for _, c := range cats {
-		for k := range c.row.Instr.Instructions.ByRegion {
-			regions[k] = true
-		}
-	}
-	title := wl + ": instructions per resume by region"
+	title := wl + ": instructions per resume " + c.what
 	if len(ts) == 1 && len(ts[0].Params) > 0 {
 		title += paramsLines(ts[0].Params)
 	} else if common := fixedParams(ts); len(common) > 0 {
 		title += paramsLines(common)
 	}
 	p := newPlot(title, "instructions / resume")
-	keys := orderedKeys(regions, regionOrder)
+	keys := c.keys
 	if len(keys) == 0 {
 		// No breakdown: one bar of the total.
 		keys = []string{"total"}
@@ -305,12 +332,12 @@ func perResumePlot(wl string, ts []*table) (*plot.Plot, int, error) {
 	w := barWidth(len(cats))
 	for i, k := range keys {
 		vals := make(plotter.Values, len(cats))
-		for j, c := range cats {
-			in := c.row.Instr.Instructions
-			if k == "total" && len(in.ByRegion) == 0 {
+		for j, cat := range cats {
+			in := cat.row.Instr.Instructions
+			if len(c.keys) == 0 {
 				vals[j] = in.PerResume
-			} else if d := divisor(c.row.Instr); d > 0 {
-				vals[j] = float64(in.ByRegion[k]) / d
+			} else if d := divisor(cat.row.Instr); d > 0 {
+				vals[j] = float64(c.m(in)[k]) / d
 			}
 			heights[j] += vals[j]
 			top = math.Max(top, heights[j])
@@ -329,8 +356,8 @@ func perResumePlot(wl string, ts []*table) (*plot.Plot, int, error) {
 		p.Legend.Add(k, bc)
 	}
 	labels := make([]string, len(cats))
-	for i, c := range cats {
-		labels[i] = c.label
+	for i, cat := range cats {
+		labels[i] = cat.label
 	}
 	nominal(p, labels)
 	p.Y.Min = 0

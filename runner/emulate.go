@@ -12,55 +12,33 @@ import (
 	"strings"
 
 	"github.com/osrsim/osrsim/continuation"
-	"github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/experiments"
-	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/unicorn"
 	"github.com/osrsim/osrsim/workload"
 )
 
-// Regions of the per-resume breakdown.
-const (
-	RegionTier0   = "tier0"
-	RegionOSR     = "osr"
-	RegionHelper  = "helper"
-	RegionRuntime = "runtime"
-	RegionOther   = "other"
-)
+// RegionOther is the by_region key of code that no symbol assigns a
+// region: reports list it so that regions add up to the total.
+const RegionOther = "other"
 
-// RegionOf classifies a function symbol.
-func RegionOf(fn string) string {
-	switch {
-	case strings.HasSuffix(fn, ".tier0"):
-		return RegionTier0
-	case strings.Contains(fn, ".osr@"):
-		return RegionOSR
-	case strings.HasPrefix(fn, "patchpoint."):
-		return RegionHelper
-	case strings.HasPrefix(fn, "runtime."):
-		return RegionRuntime
+// Breakdown describes the regions and steps of an image's counts for
+// reports: every region with the steps the image declares for it, in
+// declaration order, then RegionOther.
+func Breakdown(im *sim.Image) []report.Part {
+	var parts []report.Part
+	for _, info := range region.All {
+		p := report.Part{Name: string(info.Region), Doc: info.Doc}
+		for _, s := range im.Steps {
+			if s.Region == info.Region {
+				p.Steps = append(p.Steps, report.Part{Name: s.Name, Doc: s.Doc})
+			}
+		}
+		parts = append(parts, p)
 	}
-	return RegionOther
-}
-
-// helperSteps maps a helper step to the symbols (functions or named
-// sub-ranges) whose instructions it counts. The worker's own step is what
-// remains of it outside its named sub-ranges.
-var helperSteps = []struct {
-	step string
-	syms []string
-}{
-	{"stub", []string{patchpoint.SymHelper, patchpoint.SymForced}},
-	{"counter", []string{patchpoint.StepCounter}},
-	{"code_lookup", []string{patchpoint.SymLookupCode}},
-	{"pp_lookup", []string{patchpoint.SymPPLookup}},
-	{"trigger", []string{patchpoint.StepTrigger, patchpoint.SymJITCompile}},
-	{"capture", []string{patchpoint.SymCapture}},
-	{"unwind", []string{patchpoint.StepUnwind, patchpoint.SymVirtualUnwind}},
-	{"osr_context", []string{patchpoint.StepSetup}},
-	{"restore", []string{patchpoint.SymRestore}},
+	return append(parts, report.Part{Name: RegionOther, Doc: "code outside every region"})
 }
 
 // Emulate runs a built workload under Unicorn and checks it against the Go
@@ -197,33 +175,20 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 		}
 		return float64(n) / float64(ops)
 	}
-	ins := &report.Instructions{Total: c.Total, PerResume: per(c.Total),
-		ByRegion: map[string]uint64{}, ByStep: map[string]uint64{}, BySymbol: map[string]uint64{}}
-	for _, s := range b.Object.Section("code").Symbols {
-		n := c.ByRegion[s.Name]
-		if n == 0 {
-			continue
-		}
-		ins.BySymbol[s.Name] = n
-		if s.Kind == emitter.SymFunc {
-			ins.ByRegion[RegionOf(s.Name)] += n
+	ins := &report.Instructions{Total: c.Total, PerResume: per(c.Total), BySymbol: map[string]uint64{}}
+	for _, s := range b.Image.Symbols {
+		if n := c.ByRegion[s.Name]; n > 0 {
+			ins.BySymbol[s.Name] = n
 		}
 	}
-	if n := c.ByRegion[unicorn.OtherRegion]; n > 0 {
-		ins.ByRegion[RegionOther] += n
+	ins.ByRegion = attribute(b.Image.Symbols, c.ByRegion, func(m region.Meta) string { return string(m.Region) })
+	ins.ByStep = attribute(b.Image.Symbols, c.ByRegion, func(m region.Meta) string { return m.Step })
+	attributed := uint64(0)
+	for _, n := range ins.ByRegion {
+		attributed += n
 	}
-	stepped := uint64(0)
-	for _, st := range helperSteps {
-		for _, s := range st.syms {
-			ins.ByStep[st.step] += c.ByRegion[s]
-			stepped += c.ByRegion[s]
-		}
-	}
-	ins.ByStep["worker"] = ins.ByRegion[RegionHelper] - stepped
-	for k, v := range ins.ByStep {
-		if v == 0 {
-			delete(ins.ByStep, k)
-		}
+	if attributed < c.Total {
+		ins.ByRegion[RegionOther] = c.Total - attributed
 	}
 
 	ev := func(prefix string) uint64 {
@@ -250,6 +215,52 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 		Suspensions: ev(workload.EvSuspend), Resumptions: ev(workload.EvResume),
 		FinalState: finalState(r.State),
 	}
+}
+
+// attribute splits inclusive per-symbol counts by a key the symbols' Meta
+// gives (region or step): each instruction counts for the key of the
+// innermost symbol around it that has one. Symbols nest (ranges inside
+// their function), so a keyed symbol's own count is its inclusive count
+// minus that of the keyed symbols directly inside it (uint64 arithmetic
+// wraps, so the order of the symbols does not matter). Keys with no
+// instructions are left out.
+func attribute(syms []sim.Symbol, inclusive map[string]uint64, key func(region.Meta) string) map[string]uint64 {
+	var keyed []sim.Symbol
+	for _, s := range syms {
+		if key(s.Meta) != "" {
+			keyed = append(keyed, s)
+		}
+	}
+	own := map[string]uint64{}
+	for i, s := range keyed {
+		own[key(s.Meta)] += inclusive[s.Name]
+		if p := enclosing(keyed, i); p >= 0 {
+			own[key(keyed[p].Meta)] -= inclusive[s.Name]
+		}
+	}
+	for k, n := range own {
+		if n == 0 {
+			delete(own, k)
+		}
+	}
+	return own
+}
+
+// enclosing is the index of the smallest symbol of syms that contains
+// syms[i] (of two with the same extent, the one listed first contains the
+// other), or -1.
+func enclosing(syms []sim.Symbol, i int) int {
+	s, best := syms[i], -1
+	size := func(s sim.Symbol) uint64 { return s.End - s.Start }
+	for j, o := range syms {
+		if j == i || o.Start > s.Start || o.End < s.End || (size(o) == size(s) && j > i) {
+			continue
+		}
+		if best < 0 || size(o) < size(syms[best]) || (size(o) == size(syms[best]) && j > best) {
+			best = j
+		}
+	}
+	return best
 }
 
 // Verify checks a result against the workload's Go reference computation.

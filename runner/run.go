@@ -52,12 +52,46 @@ type task struct {
 // runs go one at a time, in a child process, after all emulation is done, so
 // they don't share the machine with emulation workers.
 func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
-	var tasks []*task
 	wantEmu, wantNative := false, false
 	for _, en := range e.Engines {
 		wantEmu = wantEmu || en == experiments.Emu
 		wantNative = wantNative || en == experiments.Native
 	}
+	tasks, err := buildTasks(e, wantNative)
+	if err != nil {
+		return nil, err
+	}
+	emulateAll(tasks, e, opt)
+
+	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
+	for _, s := range e.Sweeps {
+		r.Sweeps = append(r.Sweeps, s.Key)
+	}
+	for _, t := range tasks {
+		if t.err != nil {
+			return nil, t.err
+		}
+		r.Breakdown = report.MergeBreakdown(r.Breakdown, Breakdown(t.emu.Image))
+		if wantEmu {
+			addPoint(t.emuRes, t.cell)
+			r.Results = append(r.Results, *t.emuRes)
+		}
+	}
+	if wantNative {
+		res, err := runNative(tasks, e, opt)
+		if err != nil {
+			return nil, err
+		}
+		r.Results = append(r.Results, res...)
+	}
+	report.Compare(r, e.Baseline.String())
+	return r, nil
+}
+
+// buildTasks builds every cell for every strategy, at emulation scale and,
+// for native runs, at native scale, which must be the same code.
+func buildTasks(e *experiments.Experiment, wantNative bool) ([]*task, error) {
+	var tasks []*task
 	for _, c := range e.Cells() {
 		for _, s := range e.Strategies {
 			t := &task{cell: c, strategy: s}
@@ -76,7 +110,12 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 			tasks = append(tasks, t)
 		}
 	}
+	return tasks, nil
+}
 
+// emulateAll emulates every task on a pool of workers, leaving each
+// task's result or error in it.
+func emulateAll(tasks []*task, e *experiments.Experiment, opt Options) {
 	uopt := unicorn.Options{Exact: opt.Exact, Cycles: opt.Cycles, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -107,67 +146,53 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	if opt.Progress != nil {
 		opt.Progress.Finish()
 	}
+}
 
-	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
-	for _, s := range e.Sweeps {
-		r.Sweeps = append(r.Sweeps, s.Key)
+// runNative times every task natively. It spreads each cell's samples over
+// several child processes, interleaved across cells and strategies, so
+// per-process effects (physical page placement, a noisy neighbour for a
+// while) average out instead of biasing one strategy.
+func runNative(tasks []*task, e *experiments.Experiment, opt Options) ([]report.Result, error) {
+	launches := max(1, min(e.Native.Launches, e.Native.Samples))
+	if opt.Progress != nil {
+		opt.Progress.Start(len(tasks)*launches, "native")
 	}
-	for _, t := range tasks {
-		if t.err != nil {
-			return nil, t.err
+	accs := make([]*nativeAcc, len(tasks))
+	for i, t := range tasks {
+		acc, err := newNativeAcc(t.native)
+		if err != nil {
+			return nil, err
 		}
-		if wantEmu {
-			addPoint(t.emuRes, t.cell)
-			r.Results = append(r.Results, *t.emuRes)
-		}
+		accs[i] = acc
 	}
-
-	if wantNative {
-		// Spread each cell's samples over several child processes,
-		// interleaved across cells and strategies, so per-process effects
-		// (physical page placement, a noisy neighbour for a while) average
-		// out instead of biasing one strategy.
-		launches := max(1, min(e.Native.Launches, e.Native.Samples))
-		if opt.Progress != nil {
-			opt.Progress.Start(len(tasks)*launches, "native")
+	for l := 0; l < launches; l++ {
+		n := e.Native.Samples / launches
+		if l < e.Native.Samples%launches {
+			n++
 		}
-		accs := make([]*nativeAcc, len(tasks))
-		for i, t := range tasks {
-			acc, err := newNativeAcc(t.native)
-			if err != nil {
+		nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU()}
+		for i := range tasks {
+			if err := accs[i].launch(nopt); err != nil {
 				return nil, err
 			}
-			accs[i] = acc
-		}
-		for l := 0; l < launches; l++ {
-			n := e.Native.Samples / launches
-			if l < e.Native.Samples%launches {
-				n++
+			if opt.Progress != nil {
+				opt.Progress.Done()
 			}
-			nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU()}
-			for i := range tasks {
-				if err := accs[i].launch(nopt); err != nil {
-					return nil, err
-				}
-				if opt.Progress != nil {
-					opt.Progress.Done()
-				}
-			}
-		}
-		if opt.Progress != nil {
-			opt.Progress.Finish()
-		}
-		for i, t := range tasks {
-			res, err := accs[i].result(e.Native.Warmup, launches)
-			if err != nil {
-				return nil, err
-			}
-			addPoint(res, t.cell)
-			r.Results = append(r.Results, *res)
 		}
 	}
-	report.Compare(r, e.Baseline.String())
-	return r, nil
+	if opt.Progress != nil {
+		opt.Progress.Finish()
+	}
+	var out []report.Result
+	for i, t := range tasks {
+		res, err := accs[i].result(e.Native.Warmup, launches)
+		if err != nil {
+			return nil, err
+		}
+		addPoint(res, t.cell)
+		out = append(out, *res)
+	}
+	return out, nil
 }
 
 // addPoint records sweep coordinates that aren't workload parameters

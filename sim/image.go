@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+
+	"github.com/osrsim/osrsim/region"
 )
 
 // Perm is a region's protection.
@@ -80,12 +82,14 @@ type Region struct {
 func (r *Region) End() uint64 { return r.Base + r.Size }
 
 // Symbol is a named address range [Start, End). Functions and their named
-// sub-ranges (helper steps, prologs) are symbols; counting regions are built
-// from them.
+// sub-ranges (helper steps, suspensions) are symbols; their Meta says which
+// region and step their code counts for (the innermost symbol that names
+// one decides).
 type Symbol struct {
 	Name  string
 	Start uint64
 	End   uint64
+	region.Meta
 }
 
 // Event is an address whose executions are counted (helper entries, OSR
@@ -104,6 +108,8 @@ type Image struct {
 	// [a, a+size) counts as P[a+size]-P[a] instructions.
 	InstStarts []uint64
 	Events     []Event
+	// Steps are the steps symbols may name, in the order reports list them.
+	Steps region.Catalogue
 	// Entry is a SysV function `uint64 entry(uint64 arg)` that switches to
 	// the image stack, runs, switches back and returns.
 	Entry uint64
@@ -183,6 +189,18 @@ func (im *Image) Validate() error {
 	lo, hi := im.CodeRange()
 	if im.Entry < lo || im.Entry >= hi {
 		return fmt.Errorf("entry %#x outside code", im.Entry)
+	}
+	var steps region.Catalogue
+	if err := steps.Add(im.Steps...); err != nil {
+		return err
+	}
+	if len(steps) != len(im.Steps) {
+		return fmt.Errorf("a step is listed twice")
+	}
+	for _, s := range im.Symbols {
+		if err := steps.Check(s.Meta); err != nil {
+			return fmt.Errorf("symbol %s: %w", s.Name, err)
+		}
 	}
 	return nil
 }

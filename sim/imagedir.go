@@ -4,7 +4,8 @@ package sim
 // with standard tools and handed to another process (the native engine's
 // child runs one):
 //
-//	image.json   format, entry, arg, regions, symbols, events, insts
+//	image.json   format, entry, arg, regions, symbols (with their region and
+//	             step), events, steps, insts
 //	code.bin     the Init bytes of region "code"; one <region>.bin per region
 //
 // A region's file holds only its Init bytes; the rest of the region is zero.
@@ -23,6 +24,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/osrsim/osrsim/region"
 )
 
 // ImageJSON is the name of the description file in an image directory.
@@ -58,6 +61,7 @@ type dirImage struct {
 	Regions []dirRegion `json:"regions"`
 	Symbols []dirSymbol `json:"symbols"`
 	Events  []dirEvent  `json:"events"`
+	Steps   []dirStep   `json:"steps,omitempty"`
 	// Last, because it is by far the longest list.
 	Insts []hexAddr `json:"insts"`
 }
@@ -72,9 +76,17 @@ type dirRegion struct {
 }
 
 type dirSymbol struct {
-	Name  string  `json:"name"`
-	Start hexAddr `json:"start"`
-	End   hexAddr `json:"end"`
+	Name   string        `json:"name"`
+	Start  hexAddr       `json:"start"`
+	End    hexAddr       `json:"end"`
+	Region region.Region `json:"region,omitempty"`
+	Step   string        `json:"step,omitempty"`
+}
+
+type dirStep struct {
+	Region region.Region `json:"region"`
+	Name   string        `json:"name"`
+	Doc    string        `json:"doc,omitempty"`
 }
 
 type dirEvent struct {
@@ -114,10 +126,13 @@ func WriteDir(im *Image, dir string) (err error) {
 		})
 	}
 	for _, s := range im.Symbols {
-		d.Symbols = append(d.Symbols, dirSymbol{s.Name, hexAddr(s.Start), hexAddr(s.End)})
+		d.Symbols = append(d.Symbols, dirSymbol{s.Name, hexAddr(s.Start), hexAddr(s.End), s.Region, s.Step})
 	}
 	for _, e := range im.Events {
 		d.Events = append(d.Events, dirEvent{e.Name, hexAddr(e.Addr)})
+	}
+	for _, s := range im.Steps {
+		d.Steps = append(d.Steps, dirStep(s))
 	}
 	for _, a := range im.InstStarts {
 		d.Insts = append(d.Insts, hexAddr(a))
@@ -237,10 +252,13 @@ func ReadDir(dir string) (*Image, error) {
 		})
 	}
 	for _, s := range d.Symbols {
-		im.Symbols = append(im.Symbols, Symbol{s.Name, uint64(s.Start), uint64(s.End)})
+		im.Symbols = append(im.Symbols, Symbol{s.Name, uint64(s.Start), uint64(s.End), region.Meta{Region: s.Region, Step: s.Step}})
 	}
 	for _, e := range d.Events {
 		im.Events = append(im.Events, Event{e.Name, uint64(e.Addr)})
+	}
+	for _, s := range d.Steps {
+		im.Steps = append(im.Steps, region.Step(s))
 	}
 	for _, a := range d.Insts {
 		im.InstStarts = append(im.InstStarts, uint64(a))

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/osrsim/osrsim/region"
 )
 
 func testImage() *Image {
@@ -17,9 +19,13 @@ func testImage() *Image {
 			{Name: RegionData, Base: DataBase, Size: 2 * PageSize, Perm: PermR | PermW, Init: []byte{1, 2, 3}, Compared: true},
 			{Name: RegionHost, Base: HostBase, Size: HostSize, Perm: PermR | PermW},
 		},
-		Symbols:    []Symbol{{"entry", CodeBase, CodeBase + 4}},
+		Symbols: []Symbol{
+			{"entry", CodeBase, CodeBase + 4, region.Meta{Region: region.Runtime, Step: "move"}},
+			{"entry.ret", CodeBase + 3, CodeBase + 4, region.Meta{Region: region.Runtime}},
+		},
 		InstStarts: []uint64{CodeBase, CodeBase + 3},
 		Events:     []Event{{"entry", CodeBase}},
+		Steps:      region.Catalogue{{Region: region.Runtime, Name: "move", Doc: "moves the argument"}},
 		Entry:      CodeBase,
 		Arg:        42,
 	}
@@ -39,7 +45,9 @@ func TestImageDirRoundTrip(t *testing.T) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, im)
 	}
 	js, _ := os.ReadFile(filepath.Join(dir, ImageJSON))
-	for _, want := range []string{`"base": "0x500000000"`, `"perm": "r-x"`, `"file": "code.bin"`, `"arg": "0x2a"`} {
+	for _, want := range []string{`"base": "0x500000000"`, `"perm": "r-x"`, `"file": "code.bin"`, `"arg": "0x2a"`,
+		`"region": "runtime",
+      "step": "move"`, `"doc": "moves the argument"`} {
 		if !strings.Contains(string(js), want) {
 			t.Errorf("image.json lacks %s:\n%s", want, js)
 		}
@@ -165,6 +173,17 @@ func TestImageDirReadErrorsNameTheFile(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "data.bin"), make([]byte, 3*PageSize), 0o644)
 		}},
 		{"format", "format 9", func(dir string) { editJSON(dir, `"format": 1`, `"format": 9`) }},
+		{"undeclared step", `step "mov" is not declared`, func(dir string) { editJSON(dir, `"step": "move"`, `"step": "mov"`) }},
+		{"step of another region", `belongs to region "runtime", not "helper"`, func(dir string) {
+			editJSON(dir, `"region": "runtime",
+      "step"`, `"region": "helper",
+      "step"`)
+		}},
+		{"unknown region", `unknown region "jit"`, func(dir string) {
+			editJSON(dir, `"region": "runtime"
+    }`, `"region": "jit"
+    }`)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "img")

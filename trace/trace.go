@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/osrsim/osrsim/region"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
@@ -20,6 +22,18 @@ type Run struct {
 	End     uint64                 // instructions executed in total
 	Events  map[uint64]string      // event addresses and names
 	Meta    map[string]interface{} // extra metadata (params, strategy)
+	// Symbols say which region and step each symbol's code counts for
+	// (the image's symbols).
+	Symbols []sim.Symbol
+}
+
+// metas indexes what the run's symbols say about their code.
+func (r Run) metas() map[string]region.Meta {
+	m := make(map[string]region.Meta, len(r.Symbols))
+	for _, s := range r.Symbols {
+		m[s.Name] = s.Meta
+	}
+	return m
 }
 
 type chromeEvent struct {
@@ -36,9 +50,11 @@ type chromeEvent struct {
 
 // Chrome writes the run in Chrome trace format: a complete ("X") slice for
 // every stay in a symbol, nested by symbol containment (a helper step
-// inside the worker), and an instant ("i") event at every event address
+// inside the worker), in the category of the symbol's region and with its
+// step as an argument, and an instant ("i") event at every event address
 // (suspensions, resumptions, helper calls, OSR entries).
 func Chrome(w io.Writer, r Run) error {
+	metas := r.metas()
 	evs := []chromeEvent{
 		{Name: "process_name", Ph: "M", Pid: 1, Args: map[string]interface{}{"name": "osrsim " + r.Name}},
 		{Name: "thread_name", Ph: "M", Pid: 1, Tid: 1, Args: map[string]interface{}{"name": "emulated CPU (ts = instructions)"}},
@@ -53,7 +69,12 @@ func Chrome(w io.Writer, r Run) error {
 			o := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			d := at - o.at
-			evs = append(evs, chromeEvent{Name: o.name, Cat: category(o.name), Ph: "X", Ts: o.at, Dur: &d, Pid: 1, Tid: 1})
+			m := metas[o.name]
+			ev := chromeEvent{Name: o.name, Cat: category(m), Ph: "X", Ts: o.at, Dur: &d, Pid: 1, Tid: 1}
+			if m.Step != "" {
+				ev.Args = map[string]interface{}{"step": m.Step}
+			}
+			evs = append(evs, ev)
 		}
 	}
 	for _, rec := range r.Records {
@@ -83,27 +104,39 @@ func Chrome(w io.Writer, r Run) error {
 	return enc.Encode(out)
 }
 
-// category groups slices for Perfetto's colouring.
-func category(sym string) string {
-	for i := 0; i < len(sym); i++ {
-		if sym[i] == '.' {
-			return sym[:i]
-		}
+// category groups slices for Perfetto's colouring: by region.
+func category(m region.Meta) string {
+	if m.Region == region.None {
+		return "other"
 	}
-	return sym
+	return string(m.Region)
 }
 
-// JSONLines writes one JSON object per timeline record.
+// JSONLines writes one JSON object per timeline record, with the region
+// and step its instructions count for (the innermost symbol's that names
+// one).
 func JSONLines(w io.Writer, r Run) error {
+	metas := r.metas()
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for _, rec := range r.Records {
+		var at region.Meta
+		for _, s := range rec.Symbols { // outermost first
+			if m := metas[s]; m.Region != region.None {
+				at.Region = m.Region
+			}
+			if m := metas[s]; m.Step != "" {
+				at.Step = m.Step
+			}
+		}
 		line := struct {
-			At      uint64   `json:"at"`
-			Addr    string   `json:"addr"`
-			Symbols []string `json:"symbols"`
-			Event   string   `json:"event,omitempty"`
-		}{rec.At, fmt.Sprintf("%#x", rec.Addr), rec.Symbols, r.Events[rec.Addr]}
+			At      uint64        `json:"at"`
+			Addr    string        `json:"addr"`
+			Symbols []string      `json:"symbols"`
+			Region  region.Region `json:"region,omitempty"`
+			Step    string        `json:"step,omitempty"`
+			Event   string        `json:"event,omitempty"`
+		}{rec.At, fmt.Sprintf("%#x", rec.Addr), rec.Symbols, at.Region, at.Step, r.Events[rec.Addr]}
 		if err := enc.Encode(line); err != nil {
 			return err
 		}

@@ -3,9 +3,12 @@ package trace
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/osrsim/osrsim/region"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
@@ -22,6 +25,11 @@ func TestChromeNestsAndMarksEvents(t *testing.T) {
 		},
 		End:    30,
 		Events: map[uint64]string{0x200: "helper"},
+		Symbols: []sim.Symbol{
+			{Name: "main", Meta: region.Meta{Region: region.Runtime}},
+			{Name: "patchpoint.worker", Meta: region.Meta{Region: region.Helper, Step: "worker"}},
+			{Name: "helper.unwind", Meta: region.Meta{Region: region.Helper, Step: "unwind"}},
+		},
 	}
 	var buf bytes.Buffer
 	if err := Chrome(&buf, r); err != nil {
@@ -38,6 +46,11 @@ func TestChromeNestsAndMarksEvents(t *testing.T) {
 		switch e.Ph {
 		case "X":
 			slices = append(slices, e.Name+"@"+itoa(e.Ts)+"+"+itoa(*e.Dur))
+			// The category is the region, the step an argument.
+			want := map[string]string{"main": "runtime []", "patchpoint.worker": "helper [worker]", "helper.unwind": "helper [unwind]"}[e.Name]
+			if got := fmt.Sprintf("%s [%s]", e.Cat, stepArg(e.Args)); got != want {
+				t.Errorf("slice %s: %s, want %s", e.Name, got, want)
+			}
 		case "i":
 			instants = append(instants, e.Name+"@"+itoa(e.Ts))
 		}
@@ -53,9 +66,17 @@ func TestChromeNestsAndMarksEvents(t *testing.T) {
 	if err := JSONLines(&lines, r); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(lines.String(), "\n"); n != len(r.Records) || !strings.Contains(lines.String(), `"event":"helper"`) {
+	if n := strings.Count(lines.String(), "\n"); n != len(r.Records) || !strings.Contains(lines.String(), `"event":"helper"`) ||
+		!strings.Contains(lines.String(), `"symbols":["patchpoint.worker","helper.unwind"],"region":"helper","step":"unwind"`) {
 		t.Errorf("json lines:\n%s", lines.String())
 	}
+}
+
+func stepArg(args map[string]interface{}) string {
+	if s, ok := args["step"].(string); ok {
+		return s
+	}
+	return ""
 }
 
 func itoa(v uint64) string {

@@ -2,12 +2,12 @@ package workload
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/osrsim/osrsim/continuation"
 	. "github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/link"
 )
@@ -87,7 +87,7 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 			panic(fmt.Sprintf("BUG: function %s changed size between passes (%d, %d)", f.Name, funcs[i].Size, f.Size))
 		}
 	}
-	im, linked, err := image(obj)
+	im, linked, err := g.image(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,17 @@ type gen struct {
 	frame jit.Frame   // its tier0 frame
 }
 
+// opt is what the compilers generate code for.
+func (g *gen) opt() jit.Options {
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
+	if g.p.Source == nil {
+		// The templates keep osrsim's first resumption dispatch, which
+		// their baselines were recorded with.
+		opt.ResumeDispatch = "compare-chain"
+	}
+	return opt
+}
+
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	prog := NewProgram()
 	code, data := prog.Section(secCode), prog.Section(secData)
@@ -113,12 +124,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// them; it also keeps strategies' layouts comparable (helper-return's
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
-	if g.p.Source == nil {
-		// The templates keep osrsim's first resumption dispatch, which
-		// their baselines were recorded with.
-		opt.ResumeDispatch = "compare-chain"
-	}
+	opt := g.opt()
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize,
 		TaskResult: g.m.Async && g.m.Result}
@@ -199,11 +205,14 @@ func (g *gen) paramFields() []paramField {
 func (g *gen) emitMain(b *Builder) {
 	tier0 := Sym(jit.Tier0Sym(g.m.Name))
 	b.Func(SymMain)
+	// The driver stands for the thread-pool loop that runs continuations:
+	// runtime code, every resumption passes through it.
+	b.SetMeta(region.Meta{Region: region.Runtime})
 	switch g.p.Workload {
 	case AwaitLoop:
 		// Task t = Foo(n, awaits, na); while (!t.IsCompleted) na.Continue();
 		loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
-		b.AllocStack(40)
+		b.AllocStack(CallFrame(0))
 		b.EndProlog()
 		b.Xor(S32, RCX, RCX)
 		b.Mov(S32, RDX, RIPSym(SymParamN))
@@ -223,13 +232,13 @@ func (g *gen) emitMain(b *Builder) {
 		b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
 		b.Bind(done)
 		b.Mov(S32, RAX, RIPSym(StaticValue))
-		b.Add(S64, RSP, Imm(40))
+		b.Add(S64, RSP, Imm(CallFrame(0)))
 		b.Ret()
 	case Reentry:
 		// for (c = 0; c < calls; c++) Bar(iterations);
 		loop, done := b.NewLabel("main.loop"), b.NewLabel("main.done")
 		b.PushNonvol(RBX)
-		b.AllocStack(32)
+		b.AllocStack(CallFrame(1))
 		b.EndProlog()
 		b.Mov(S32, RBX, RIPSym(SymParamCalls))
 		b.Bind(loop)
@@ -241,7 +250,7 @@ func (g *gen) emitMain(b *Builder) {
 		b.Jmp(loop)
 		b.Bind(done)
 		b.Mov(S32, RAX, RIPSym(StaticValue))
-		b.Add(S64, RSP, Imm(32))
+		b.Add(S64, RSP, Imm(CallFrame(1)))
 		b.Pop(RBX)
 		b.Ret()
 	default:
@@ -250,43 +259,54 @@ func (g *gen) emitMain(b *Builder) {
 	b.EndFunc()
 }
 
-// functions lists the code section's functions for the code-range table.
-// Managed code is what the unwind to the first managed frame stops at: the
-// JIT-compiled methods and the (managed, in CoreCLR) async runtime.
+// functions lists the code section's functions for the code-range table,
+// flagging managed code (region.Info.Managed), where the unwind to the
+// first managed frame stops.
 func functions(code *Section) []patchpoint.Func {
+	managed := map[string]bool{}
+	for _, s := range code.Symbols {
+		managed[s.Name] = s.Kind == SymFunc && s.Region.Managed()
+	}
 	var fs []patchpoint.Func
 	for _, u := range code.Unwind {
-		managed := !strings.HasPrefix(u.Name, "patchpoint.") && !strings.HasPrefix(u.Name, "host.")
-		fs = append(fs, patchpoint.Func{Name: u.Name, Size: u.End - u.Start, Unwind: u.Info, Managed: managed})
+		fs = append(fs, patchpoint.Func{Name: u.Name, Size: u.End - u.Start, Unwind: u.Info, Managed: managed[u.Name]})
 	}
 	return fs
 }
 
-// image links the object and adds the counting events.
-func image(obj *Object) (*sim.Image, *Linked, error) {
+// image links the object and adds the counting events: helper entries and
+// transitions, entries into every OSR method, the tier0 resumption's jump,
+// every suspension point and the resume stub.
+func (g *gen) image(obj *Object) (*sim.Image, *Linked, error) {
 	im, l, err := link.Image(obj, link.Layout{Entry: SymEntry, HeapSize: HeapSize, StackSize: StackSize})
 	if err != nil {
 		return nil, nil, err
 	}
-	sec := obj.Section(secCode)
-	ev := func(name, sym string) {
-		if a, ok := l.Symbols[sym]; ok {
-			im.Events = append(im.Events, sim.Event{Name: name, Addr: a})
+	events := map[string]string{ // symbol -> event
+		patchpoint.SymHelper:              EvHelper,
+		patchpoint.SymForced:              EvForced,
+		patchpoint.SymRestore:             EvTransition,
+		jit.ResumeJmpSym(g.m.Name):        EvResumeJump,
+		continuation.ResumeStub(g.m.Name): EvResume,
+	}
+	for _, sym := range g.opt().SuspendSyms(g.m) {
+		events[sym] = EvSuspend + "." + sym
+	}
+	for _, s := range obj.Section(secCode).Symbols {
+		if s.Region == region.OSR && s.Kind == SymFunc {
+			events[s.Name] = EvOSREntry + "." + s.Name
 		}
 	}
-	ev(EvHelper, patchpoint.SymHelper)
-	ev(EvForced, patchpoint.SymForced)
-	ev(EvTransition, patchpoint.SymRestore)
-	for _, s := range sec.Symbols {
-		switch {
-		case strings.Contains(s.Name, ".osr@") && s.Kind == SymFunc:
-			ev(EvOSREntry+"."+s.Name, s.Name)
-		case strings.HasSuffix(s.Name, ".tier0.resume_jmp"):
-			ev(EvResumeJump, s.Name)
-		case strings.Contains(s.Name, ".suspend") && s.Kind == SymRange:
-			ev(EvSuspend+"."+s.Name, s.Name)
-		case strings.HasPrefix(s.Name, "runtime.resume."):
-			ev(EvResume, s.Name)
+	// Helper events first, then the others in address order.
+	for _, sym := range []string{patchpoint.SymHelper, patchpoint.SymForced, patchpoint.SymRestore} {
+		if a, ok := l.Symbols[sym]; ok {
+			im.Events = append(im.Events, sim.Event{Name: events[sym], Addr: a})
+		}
+		delete(events, sym)
+	}
+	for _, s := range obj.Section(secCode).Symbols {
+		if ev, ok := events[s.Name]; ok {
+			im.Events = append(im.Events, sim.Event{Name: ev, Addr: l.Symbols[s.Name]})
 		}
 	}
 	return im, l, nil

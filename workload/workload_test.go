@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/region"
 )
 
 func TestExpect(t *testing.T) {
@@ -63,4 +65,54 @@ func TestBuildDeterministicAndScaleFree(t *testing.T) {
 			t.Errorf("%s: scale should change data only", s)
 		}
 	}
+}
+
+// Every function says which region it belongs to, the code-range table
+// flags the managed ones, and the counting events are found from what the
+// generators said, not from symbol names: one OSR entry per OSR method, one
+// suspension event per suspension point.
+func TestSymbolsCarryTheirRegion(t *testing.T) {
+	for _, s := range patchpoint.Strategies {
+		for _, w := range []string{AwaitLoop, Reentry} {
+			b, err := Build(DefaultParams(w), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sec := b.Object.Section(secCode)
+			count := map[region.Region]int{}
+			for _, sym := range sec.Symbols {
+				if sym.Kind == emitter.SymFunc {
+					if sym.Region == region.None {
+						t.Errorf("%s/%s: function %s has no region", w, s, sym.Name)
+					}
+					count[sym.Region]++
+				}
+			}
+			for _, f := range functions(sec) {
+				if want := sym(sec, f.Name).Region.Managed(); f.Managed != want {
+					t.Errorf("%s/%s: %s managed %v, want %v", w, s, f.Name, f.Managed, want)
+				}
+			}
+			events := map[string]int{}
+			for _, e := range b.Image.Events {
+				events[strings.SplitN(e.Name, ".", 2)[0]]++
+			}
+			suspends := 0
+			if w == AwaitLoop {
+				suspends = 1 + count[region.OSR] // tier0 and every OSR method suspend once
+			}
+			if events[EvOSREntry] != count[region.OSR] || events[EvSuspend] != suspends || events[EvHelper] != 1 {
+				t.Errorf("%s/%s: events %v for %d OSR methods", w, s, events, count[region.OSR])
+			}
+		}
+	}
+}
+
+func sym(sec *emitter.Section, name string) emitter.Symbol {
+	for _, s := range sec.Symbols {
+		if s.Name == name {
+			return s
+		}
+	}
+	return emitter.Symbol{}
 }

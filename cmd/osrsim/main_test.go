@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -161,6 +162,37 @@ func TestImageAndDisasm(t *testing.T) {
 			t.Errorf("listing lacks %s", w)
 		}
 	}
+	// Headers say what each function and step range counts for.
+	for _, re := range []string{`(?m)^; ==== func Foo\.tier0 .* \(region tier0\)`, `(?m)^; ==== func patchpoint\.capture_context .* \(region helper, step capture\)`,
+		`(?m)^; ---- helper\.unwind \[.*\) \(step unwind\)$`} {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("listing lacks %s", re)
+		}
+	}
+	js, err := os.ReadFile(filepath.Join(out, "image.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var im struct {
+		Symbols []struct{ Name, Region, Step string }
+		Steps   []struct{ Region, Name string }
+	}
+	if err := json.Unmarshal(js, &im); err != nil {
+		t.Fatal(err)
+	}
+	meta := map[string]string{}
+	for _, s := range im.Symbols {
+		meta[s.Name] = s.Region + "/" + s.Step
+	}
+	for name, want := range map[string]string{"Foo.tier0": "tier0/", "Foo.osr@0x14": "osr/", "patchpoint.virtual_unwind": "helper/unwind",
+		"helper.counter": "helper/counter", "runtime.dispatch": "runtime/", "host.entry": "host/"} {
+		if meta[name] != want {
+			t.Errorf("image.json: %s is %q, want %q", name, meta[name], want)
+		}
+	}
+	if len(im.Steps) == 0 || im.Steps[0].Name != "stub" || im.Steps[0].Region != "helper" {
+		t.Errorf("image.json steps %+v", im.Steps)
+	}
 	if code, _, _ := osrsim(t, "image"); code != exitBadInput {
 		t.Errorf("image without --out: exit %d", code)
 	}
@@ -180,7 +212,7 @@ func TestTrace(t *testing.T) {
 	}
 	var tr struct {
 		TraceEvents []struct {
-			Name, Ph string
+			Name, Ph, Cat string
 		} `json:"traceEvents"`
 	}
 	if err := json.Unmarshal(b, &tr); err != nil {
@@ -189,6 +221,9 @@ func TestTrace(t *testing.T) {
 	n := map[string]int{}
 	for _, e := range tr.TraceEvents {
 		n[e.Ph+" "+e.Name]++
+		if e.Ph == "X" && e.Name == "helper.unwind" && e.Cat != "helper" {
+			t.Errorf("%s in category %q, want its region", e.Name, e.Cat)
+		}
 	}
 	// 10 helper calls get the method into OSR; each of 3 resumptions calls
 	// the forced helper, which transitions. Slices are stays: the worker's

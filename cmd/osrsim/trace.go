@@ -59,7 +59,7 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 	for _, ev := range b.Image.Events {
 		events[ev.Addr] = ev.Name
 	}
-	run := trace.Run{Name: fmt.Sprintf("%s/%s", b.Params.Workload, b.Strategy), Records: r.Trace, End: r.Counts.Total, Events: events,
+	run := trace.Run{Name: fmt.Sprintf("%s/%s", b.Params.Workload, b.Strategy), Records: r.Trace, End: r.Counts.Total, Events: events, Symbols: b.Image.Symbols,
 		Meta: map[string]interface{}{"workload": b.Params.Workload, "strategy": b.Strategy.String(), "params": experiments.Flatten(b.Params),
 			"time_unit": "1 trace microsecond = 1 executed instruction", "dropped_records": r.TraceDropped}}
 	var chrome, lines bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/sim"
 )
 
@@ -42,6 +43,7 @@ func EmitZero(d *Builder) {
 func Entry(b *Builder, name, main string, stackTop uint64) *Label {
 	saves := []Reg{RBX, RBP, R12, R13, R14, R15}
 	b.Func(name)
+	b.SetMeta(region.Meta{Region: region.Host})
 	for _, r := range saves {
 		b.PushNonvol(r)
 	}
@@ -80,8 +82,8 @@ type Layout struct {
 
 // Image links obj's code and data sections at sim.CodeBase and
 // sim.DataBase and returns the image: code (r-x), data, heap, stack
-// (compared) and host (not compared), every instruction start, and every
-// non-empty code symbol.
+// (compared) and host (not compared), every instruction start, every
+// non-empty code symbol with its metadata, and the declared steps.
 func Image(obj *Object, lay Layout) (*sim.Image, *Linked, error) {
 	l, err := obj.Link(map[string]uint64{Code: sim.CodeBase, Data: sim.DataBase})
 	if err != nil {
@@ -93,7 +95,7 @@ func Image(obj *Object, lay Layout) (*sim.Image, *Linked, error) {
 	}
 	code, data := l.Bytes[Code], l.Bytes[Data]
 	page := func(n uint64) uint64 { return (n + sim.PageSize - 1) &^ (sim.PageSize - 1) }
-	im := &sim.Image{Entry: entry}
+	im := &sim.Image{Entry: entry, Steps: obj.Steps}
 	im.Regions = append(im.Regions,
 		sim.Region{Name: sim.RegionCode, Base: sim.CodeBase, Size: page(uint64(len(code))), Perm: sim.PermR | sim.PermX, Init: code},
 		sim.Region{Name: sim.RegionData, Base: sim.DataBase, Size: page(uint64(len(data))), Perm: sim.PermR | sim.PermW, Init: data, Compared: true})
@@ -109,7 +111,7 @@ func Image(obj *Object, lay Layout) (*sim.Image, *Linked, error) {
 	}
 	for _, s := range sec.Symbols {
 		if s.End > s.Start {
-			im.Symbols = append(im.Symbols, sim.Symbol{Name: s.Name, Start: sim.CodeBase + uint64(s.Start), End: sim.CodeBase + uint64(s.End)})
+			im.Symbols = append(im.Symbols, sim.Symbol{Name: s.Name, Start: sim.CodeBase + uint64(s.Start), End: sim.CodeBase + uint64(s.End), Meta: s.Meta})
 		}
 	}
 	return im, l, im.Validate()

@@ -5,10 +5,13 @@ import (
 	"testing"
 
 	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/native"
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
+
+var sumStep = region.Step{Region: region.Runtime, Name: "sum", Doc: "adds what the entry stub left"}
 
 // main returns arg + RBX + XMM0's low word: the entry stub must pass the
 // argument and clear everything else, whatever the host left there.
@@ -16,7 +19,9 @@ func build(t *testing.T, heap uint64) *sim.Image {
 	p := NewProgram()
 	code, data := p.Section(Code), p.Section(Data)
 	Entry(code, "entry", "main", sim.StackBase+0x10000)
+	code.DeclareSteps(sumStep)
 	code.Func("main")
+	code.SetMeta(region.Meta{Region: region.Runtime, Step: sumStep.Name})
 	code.EndProlog()
 	code.Lea(RAX, M(RDI, 1))
 	code.Add(S64, RAX, RBX)
@@ -71,6 +76,16 @@ func TestEntryAndImage(t *testing.T) {
 	}
 	if _, ok := im.Symbol("main"); !ok || len(im.InstStarts) == 0 {
 		t.Fatal("symbols or instruction starts missing")
+	}
+	// Symbols keep what their generator said about them.
+	if s, _ := im.Symbol("main"); s.Meta != (region.Meta{Region: region.Runtime, Step: "sum"}) {
+		t.Errorf("main: meta %+v", s.Meta)
+	}
+	if s, _ := im.Symbol("entry"); s.Meta != (region.Meta{Region: region.Host}) {
+		t.Errorf("entry: meta %+v", s.Meta)
+	}
+	if len(im.Steps) != 1 || im.Steps[0] != sumStep {
+		t.Errorf("steps %+v", im.Steps)
 	}
 	if _, _, err := Image(&Object{}, Layout{Entry: "nope"}); err == nil {
 		t.Fatal("missing entry accepted")
