@@ -6,8 +6,9 @@ import (
 )
 
 // ErrorMarker tags the image's return value when a run-time error stopped
-// the program: marker | kind<<32 | position code (jit.Pos.Code).
-const ErrorMarker = 0xE000_0000_0000_0000
+// the program: marker | kind<<32 | position code (jit.Pos.Code). Ordinary
+// return values leave its bit clear.
+const ErrorMarker = 1 << 63
 
 // Stopwatch cut points (the value of SymStopwatchCut): a run can end at a
 // mark, so that the instructions and cycles of the measured region are

@@ -98,23 +98,49 @@ func (p Params) args() []int32 {
 }
 
 // expectCache memoizes interpreter runs: every strategy of a cell, and
-// its native and setup runs, share them.
-var expectCache sync.Map // string -> *interp.Result
+// its native and cut runs, share them. It holds its programs, so a key's
+// pointer is never reused for another; it forgets everything past
+// maxCachedPrograms.
+var expectCache = struct {
+	sync.Mutex
+	m map[*csharp.Program]map[string]*interp.Result
+}{m: map[*csharp.Program]map[string]*interp.Result{}}
+
+const maxCachedPrograms = 64
+
+func cachedRun(p Params, cls *jit.Class) (*interp.Result, error) {
+	c := &expectCache
+	key := fmt.Sprint(p.Values)
+	c.Lock()
+	r := c.m[p.Source][key]
+	c.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	r, err := interp.Run(cls, p.args(), InterpBudget)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Source.File, err)
+	}
+	c.Lock()
+	defer c.Unlock()
+	if c.m[p.Source] == nil {
+		if len(c.m) >= maxCachedPrograms {
+			clear(c.m)
+		}
+		c.m[p.Source] = map[string]*interp.Result{}
+	}
+	c.m[p.Source][key] = r
+	return r, nil
+}
 
 func (p Params) sourceExpect() (Expected, error) {
 	cls, err := p.Class()
 	if err != nil {
 		return Expected{}, err
 	}
-	key := fmt.Sprintf("%p %v", p.Source, p.Values)
-	var r *interp.Result
-	if v, ok := expectCache.Load(key); ok {
-		r = v.(*interp.Result)
-	} else {
-		if r, err = interp.Run(cls, p.args(), InterpBudget); err != nil {
-			return Expected{}, fmt.Errorf("%s: %w", p.Source.File, err)
-		}
-		expectCache.Store(key, r)
+	r, err := cachedRun(p, cls)
+	if err != nil {
+		return Expected{}, err
 	}
 	e := Expected{SValue: uint32(sourceResult(cls, r)), Hash: staticsHash(cls, r.Statics), Err: r.Err,
 		Suspensions: r.Awaits, Resumptions: r.Awaits, Ops: r.Awaits, Stopwatch: p.Source.Stopwatch}
@@ -143,7 +169,8 @@ func sourceResult(cls *jit.Class, r *interp.Result) int32 {
 }
 
 // staticsHash is h = h*31 + v over the static fields in declaration
-// order, as the driver computes it.
+// order, as the driver computes it, in 31 bits (the top bit of the return
+// value is continuation.ErrorMarker's).
 func staticsHash(cls *jit.Class, vals map[jit.Static]int32) uint32 {
 	var h uint32
 	for _, f := range cls.Fields {
@@ -151,7 +178,7 @@ func staticsHash(cls *jit.Class, vals map[jit.Static]int32) uint32 {
 			h = h*31 + uint32(vals[f.Sym])
 		}
 	}
-	return h
+	return h & 0x7fff_ffff
 }
 
 func (g *gen) sourceParams() []paramField {
@@ -166,7 +193,8 @@ func (g *gen) sourceParams() []paramField {
 
 // emitSourceMain is a C# program's Main: Task t = Entry(args); while
 // (!t.IsCompleted) na.Continue(); then the return value: the result (or
-// first static) in the low half, the statics' hash in the high half.
+// first static) in the low half, the statics' hash (staticsHash) in the
+// high half.
 func (g *gen) emitSourceMain(b *Builder) {
 	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
 	b.AllocStack(40)
@@ -210,6 +238,7 @@ func (g *gen) emitSourceMain(b *Builder) {
 	if g.m.Result {
 		b.Mov(S32, RAX, RIPSym(continuation.SymTaskResult))
 	}
+	b.And(S32, RDX, Imm(0x7fff_ffff))
 	b.Shl(S64, RDX, 32)
 	b.Or(S64, RAX, RDX)
 	b.Add(S64, RSP, Imm(40))
@@ -219,7 +248,7 @@ func (g *gen) emitSourceMain(b *Builder) {
 // DecodeError turns a return value that carries a run-time error back into
 // it (nil if ret is an ordinary result).
 func DecodeError(ret uint64) *interp.RuntimeError {
-	if ret&0xF000_0000_0000_0000 != continuation.ErrorMarker {
+	if ret&continuation.ErrorMarker == 0 {
 		return nil
 	}
 	return &interp.RuntimeError{Kind: interp.ErrKind(ret >> 32 & 0xff), Pos: jit.PosFromCode(uint32(ret))}
