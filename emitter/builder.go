@@ -24,6 +24,7 @@ type Program struct {
 	externs    []string
 	errs       ErrorList
 	relax      bool
+	eh         *ehFrame // set by EHFrame
 }
 
 // NewProgram returns an empty program with rel8 branch relaxation on.

@@ -9,7 +9,7 @@ import (
 // Object is the result of Program.Finish: laid-out sections whose remaining
 // cross-section and absolute references are relocations resolved by Link.
 type Object struct {
-	Sections []*Section // in creation order
+	Sections []*Section // in creation order, the EHFrame sections last
 	Externs  []string   // symbols declared with Program.Extern
 }
 

@@ -117,6 +117,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// them; it also keeps strategies' layouts comparable (helper-return's
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
+	prog.EHFrame(code, nativeHelper)
 	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
@@ -232,13 +233,19 @@ func (g *gen) emitMain(b *Builder) {
 	b.EndFunc()
 }
 
+// nativeHelper says whether a function is part of the patchpoint helper,
+// C++ and assembly in CoreCLR: it gets .eh_frame records, as coreclr's
+// native code has on Linux.
+func nativeHelper(name string) bool { return strings.HasPrefix(name, "patchpoint.") }
+
 // functions lists the code section's functions for the code-range table.
 // Managed code is what the unwind to the first managed frame stops at: the
-// JIT-compiled methods and the (managed, in CoreCLR) async runtime.
+// JIT-compiled methods and the (managed, in CoreCLR) async runtime; the
+// helper and the host entry are not.
 func functions(code *Section) []patchpoint.Func {
 	var fs []patchpoint.Func
 	for _, u := range code.Unwind {
-		managed := !strings.HasPrefix(u.Name, "patchpoint.") && !strings.HasPrefix(u.Name, "host.")
+		managed := !nativeHelper(u.Name) && !strings.HasPrefix(u.Name, "host.")
 		fs = append(fs, patchpoint.Func{Name: u.Name, Size: u.End - u.Start, Unwind: u.Info, Managed: managed})
 	}
 	return fs
