@@ -176,7 +176,7 @@ func (r Rule) String() string {
 	case RuleValOffset:
 		return fmt.Sprintf("v%+d", r.Offset)
 	case RuleRegister:
-		return r.Reg.String()
+		return regText(r.Reg)
 	case RuleExpression:
 		return "exp"
 	case RuleValExpression:
