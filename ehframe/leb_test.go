@@ -31,4 +31,3 @@ func TestLEB128(t *testing.T) {
 		}
 	}
 }
-
