@@ -179,6 +179,20 @@ const (
 	HdrEntryOffFDE      = 4 // sdata4: FDE address - .eh_frame_hdr start
 )
 
+// Layout of the CIE Writer lays out at the start of .eh_frame (byte
+// offsets): length, id 0, version 1, "zR", code alignment 1, data
+// alignment -8, return-address column 16, augmentation length 1, the FDE
+// encoding, then the initial instructions (def_cfa rsp+8; offset ra at
+// cfa-8) padded with DW_CFA_nop to 24 bytes.
+const (
+	CIEOffLength      = 0
+	CIEOffID          = 4
+	CIEOffVersion     = 8
+	CIEOffFDEEncoding = 16
+	CIEOffInsts       = 17
+	CIESize           = 24
+)
+
 // Layout of an FDE as Writer lays it out (byte offsets from its start).
 const (
 	FDEOffLength  = 0  // u32: bytes after this field

@@ -107,8 +107,12 @@ func TestRecordsLayout(t *testing.T) {
 	frame := mem[1].Data
 	// The CIE as GCC writes it for x86-64: "zR", 1, -8, 16, pcrel|sdata4,
 	// def_cfa rsp+8, offset ra at cfa-8, padded to 24 bytes.
-	if got := hexOf(frame[:24]); got != "1400000000000000017a5200017810011b0c070890010000" {
+	if got := hexOf(frame[:CIESize]); got != "1400000000000000017a5200017810011b0c070890010000" {
 		t.Errorf("CIE %s", got)
+	}
+	if frame[CIEOffVersion] != CIEVersion || frame[CIEOffFDEEncoding] != FDEEncoding || Op(frame[CIEOffInsts]) != CFADefCFA ||
+		binary.LittleEndian.Uint32(frame[CIEOffID:]) != 0 || binary.LittleEndian.Uint32(frame[CIEOffLength:]) != CIESize-4 {
+		t.Errorf("CIE field offsets disagree with %s", hexOf(frame[:CIESize]))
 	}
 	if l := binary.LittleEndian.Uint32(frame[24:]); l != 20 || binary.LittleEndian.Uint32(frame[24+FDEOffCIEPtr:]) != 28 ||
 		binary.LittleEndian.Uint32(frame[24+FDEOffPCRange:]) != 0x20 || frame[24+FDEOffAugLen] != 0 ||
