@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -214,6 +213,16 @@ func compareWithReadelf(t *testing.T, path string, mem ehframe.Memory, addr, siz
 	return len(fdes)
 }
 
+// writeELF writes f to a temporary file.
+func writeELF(t *testing.T, f *simelf.File) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "records.elf")
+	if err := f.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // instPCs lists the instruction starts of im inside each FDE.
 func instPCs(im *sim.Image) func(f *ehframe.FDE) []uint64 {
 	return func(f *ehframe.FDE) []uint64 {
@@ -235,14 +244,7 @@ func TestReadelfOracleImages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := simelf.FromImage(b.Image).Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "image.elf")
-		if err := os.WriteFile(path, raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		path := writeELF(t, simelf.FromImage(b.Image))
 		var mem ehframe.Segments
 		for _, r := range b.Image.Regions {
 			mem = append(mem, ehframe.Segment{Addr: r.Base, Data: r.Init})
@@ -283,14 +285,7 @@ func TestReadelfOracleEmitted(t *testing.T) {
 		f.Sections = append(f.Sections, simelf.Section{Name: s.name, Addr: l.Bases[s.sec], Data: b, Size: uint64(len(b)), Flags: elf.SHF_ALLOC})
 		mem = append(mem, ehframe.Segment{Addr: l.Bases[s.sec], Data: b})
 	}
-	raw, err := f.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "emitted.elf")
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeELF(t, f)
 	code := obj.Section("text")
 	n := compareWithReadelf(t, path, mem, runFrame, uint64(len(l.Bytes[emitter.SecEHFrame])), func(fde *ehframe.FDE) []uint64 {
 		var pcs []uint64
@@ -314,14 +309,7 @@ func TestReadelfOracleAllOps(t *testing.T) {
 		{Name: ".eh_frame_hdr", Addr: testHdr, Data: mem[0].Data, Size: uint64(len(mem[0].Data)), Flags: elf.SHF_ALLOC},
 		{Name: ".eh_frame", Addr: testFrame, Data: mem[1].Data, Size: uint64(len(mem[1].Data)), Flags: elf.SHF_ALLOC},
 	}}
-	raw, err := f.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ops.elf")
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeELF(t, f)
 	compareWithReadelf(t, path, mem, testFrame, uint64(len(mem[1].Data)), func(fde *ehframe.FDE) []uint64 {
 		rows, err := fde.Table()
 		if err != nil {

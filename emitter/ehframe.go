@@ -103,8 +103,9 @@ func (e *ehFrame) fill(code *Section, add func(pos string, kind error, format st
 	}
 	sort.SliceStable(fdes, func(i, j int) bool { return fdes[i].start < fdes[j].start })
 
-	// An address field relative to its own position (pcrel), or, with
-	// base, to the section start: S + addend - P, P the field's address.
+	// A 32-bit field that Link sets to S + addend - P, P its address:
+	// pcrel with addend 0; relative to the start of .eh_frame_hdr
+	// (datarel) with the field's offset in it as addend.
 	rel := func(b *Builder, field int, sym string, addend int) {
 		b.fixups = append(b.fixups, fixup{pos: field, end: field, kind: fixRel32, sym: sym, addend: int64(addend)})
 	}

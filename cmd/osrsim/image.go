@@ -10,7 +10,6 @@ import (
 
 	"github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/experiments"
-	"github.com/osrsim/osrsim/internal/atomicfile"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/elf"
 	"github.com/osrsim/osrsim/workload"
@@ -64,12 +63,6 @@ func cmdImage(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var exe []byte
-	if *elfOut != "" {
-		if exe, err = elfFile(b).Bytes(); err != nil {
-			return err
-		}
-	}
 	if *out != "" {
 		if err := sim.WriteDir(b.Image, *out); err != nil {
 			return err
@@ -82,7 +75,7 @@ func cmdImage(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(filepath.Dir(*elfOut), 0o755); err != nil {
 			return err
 		}
-		if err := atomicfile.Write(*elfOut, exe); err != nil {
+		if err := elfFile(b).WriteFile(*elfOut); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s (%s, %s): try objdump -d, readelf --debug-dump=frames-interp, gdb\n", *elfOut, b.Params.Workload, b.Strategy)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/osrsim/osrsim/internal/atomicfile"
 	"github.com/osrsim/osrsim/sim"
 )
 
@@ -116,6 +117,15 @@ func (t *strtab) add(s string) uint32 {
 	t.b = append(append(t.b, s...), 0)
 	t.off[s] = o
 	return o
+}
+
+// WriteFile writes the file to path atomically.
+func (f *File) WriteFile(path string) error {
+	b, err := f.Bytes()
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, b)
 }
 
 // Bytes lays the file out: ELF header, program headers, each section's data

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	debugelf "debug/elf"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -33,12 +32,8 @@ func images(t *testing.T) map[patchpoint.Strategy]*workload.Built {
 // writeELF writes f to a temporary file.
 func writeELF(t *testing.T, f *elf.File) string {
 	t.Helper()
-	b, err := f.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "image.elf")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := f.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
 	return path
