@@ -117,6 +117,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// them; it also keeps strategies' layouts comparable (helper-return's
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
+	prog.EHFrame(code, nativeHelper)
 	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
@@ -234,6 +235,11 @@ func (g *gen) emitMain(b *Builder) {
 	}
 	b.EndFunc()
 }
+
+// nativeHelper says whether code of region r is native in CoreCLR (the
+// patchpoint helper's C++ and assembly): it gets .eh_frame records, as
+// coreclr's native code has on Linux.
+func nativeHelper(r region.Region) bool { return r == region.Helper }
 
 // functions lists the code section's functions for the code-range table,
 // flagging managed code (region.Info.Managed), where the unwind to the

@@ -98,7 +98,7 @@ usage:
   osrsim run [CONFIG.yaml ...] [--engine emu|native|both] [--strategy S,...] [--set key=value ...] [--out DIR] [--exact]
   osrsim check --baseline FILE [CONFIG.yaml ...] [--tolerance N] [--native-check] [--update]
   osrsim disasm [CONFIG.yaml] [--strategy S] [--set key=value ...] [--no-counts]
-  osrsim image  [CONFIG.yaml] [--strategy S] [--set key=value ...] --out DIR
+  osrsim image  [CONFIG.yaml] [--strategy S] [--set key=value ...] [--out DIR] [--elf FILE]
   osrsim trace  [CONFIG.yaml] [--strategy S] [--set key=value ...] --out FILE
   osrsim calibrate [--out FILE]
   osrsim version

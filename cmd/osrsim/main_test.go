@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -195,6 +196,37 @@ func TestImageAndDisasm(t *testing.T) {
 	}
 	if code, _, _ := osrsim(t, "image"); code != exitBadInput {
 		t.Errorf("image without --out: exit %d", code)
+	}
+}
+
+// image --elf writes the image as an ELF executable, alone or next to the
+// image directory.
+func TestImageELF(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "sub", "img.elf")
+	if code, _, stderr := osrsim(t, "image", "--strategy", "helper", "--elf", exe); code != 0 {
+		t.Fatalf("image --elf: exit %d: %s", code, stderr)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, name := range []string{".text", ".data", ".eh_frame", ".eh_frame_hdr", ".symtab"} {
+		if f.Section(name) == nil {
+			t.Errorf("no section %s", name)
+		}
+	}
+	syms, _ := f.Symbols()
+	kinds := map[string]elf.SymType{}
+	for _, s := range syms {
+		kinds[s.Name] = elf.ST_TYPE(s.Info)
+	}
+	if kinds["patchpoint.worker"] != elf.STT_FUNC || kinds["patchpoint.code_table"] != elf.STT_OBJECT {
+		t.Errorf("symbol types %v", kinds)
+	}
+	if code, _, _ := osrsim(t, "image", "--elf", dir); code != exitBadInput {
+		t.Errorf("--elf DIR: exit %d", code)
 	}
 }
 
