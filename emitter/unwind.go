@@ -220,14 +220,21 @@ func (b *Builder) AllocStack(n int32) {
 		return
 	}
 	b.Sub(S64, RSP, Imm(n))
+	b.record(AllocCode(n))
+}
+
+// AllocCode is the code that describes an allocation of n bytes (a positive
+// multiple of 8): UWOP_ALLOC_SMALL up to 128, else UWOP_ALLOC_LARGE, in its
+// 32-bit form past 0xffff*8. UnwindRecord(AllocCode(n)) records one without
+// an instruction.
+func AllocCode(n int32) (op UnwindOp, info uint8, operand uint32) {
 	switch {
 	case n <= UnwindMaxSmallAlloc:
-		b.record(UwopAllocSmall, uint8((n-8)/8), 0)
+		return UwopAllocSmall, uint8((n - 8) / 8), 0
 	case n <= UnwindMaxLargeAllocU16:
-		b.record(UwopAllocLarge, 0, uint32(n/8))
-	default:
-		b.record(UwopAllocLarge, 1, uint32(n))
+		return UwopAllocLarge, 0, uint32(n / 8)
 	}
+	return UwopAllocLarge, 1, uint32(n)
 }
 
 // SetFramePointer establishes r = rsp + offset with UWOP_SET_FPREG. Offset 0
