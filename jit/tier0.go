@@ -50,11 +50,8 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	b.Func(c.name)
 	b.SetMeta(region.Meta{Region: region.Tier0})
 	b.PushNonvol(RBP)
-	b.SetFramePointer(RBP, 0)
-	for _, r := range Tier0Saves {
-		b.PushNonvol(r)
-	}
 	b.AllocStack(c.f.Alloc)
+	b.Lea(RBP, M(RSP, c.f.Alloc)) // unreported, as the JIT's genEstablishFramePointer without localloc
 	b.EndProlog()
 	args := ArgRegs
 	if m.Async {
@@ -78,9 +75,6 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	}
 	b.Bind(c.epilog)
 	b.Add(S64, RSP, Imm(c.f.Alloc))
-	for i := len(Tier0Saves) - 1; i >= 0; i-- {
-		b.Pop(Tier0Saves[i])
-	}
 	b.Pop(RBP)
 	b.Ret()
 	if m.Async {
