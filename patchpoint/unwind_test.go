@@ -192,6 +192,7 @@ func initialXMM(x int) (v [16]byte) {
 func emitRig(funcs []Func) (*Object, error) {
 	p := NewProgram()
 	code, data := p.Section(link.Code), p.Section(link.Data)
+	code.DeclareSteps(Steps...)
 	link.Entry(code, "rig.entry", rigMain, sim.StackBase+rigStackSize)
 
 	// main: copy the input context (the input page is read-only, so the
