@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim"
 )
 
 // NativeMode says what Compare does with native (wall-clock) results.
@@ -123,7 +124,7 @@ const (
 type Cell struct {
 	Workload string           `json:"workload"`
 	Strategy string           `json:"strategy"`
-	Engine   string           `json:"engine"`
+	Engine   sim.Engine       `json:"engine"`
 	Params   map[string]int64 `json:"params,omitempty"`
 }
 
@@ -135,12 +136,12 @@ func keyOf(r report.Result) Cell {
 func (c Cell) params() string { return report.ParamsKey(c.Params) }
 
 func (c Cell) id() string {
-	return c.Workload + "\x00" + c.Strategy + "\x00" + c.Engine + "\x00" + c.params()
+	return c.Workload + "\x00" + c.Strategy + "\x00" + c.Engine.String() + "\x00" + c.params()
 }
 
 // String is "workload/strategy engine [k=v,...]".
 func (c Cell) String() string {
-	s := c.Workload + "/" + c.Strategy + " " + c.Engine
+	s := c.Workload + "/" + c.Strategy + " " + c.Engine.String()
 	if p := c.params(); p != "" {
 		s += " " + p
 	}
@@ -318,10 +319,10 @@ func Compare(base, cur *report.Report, opt Options) *Verdict {
 		v.warn("the baseline is of experiment %q, this run of %q", base.Experiment, cur.Experiment)
 	}
 
-	use := func(r report.Result) bool { return r.Engine != "native" || opt.Native != NativeOff }
+	use := func(r report.Result) bool { return r.Engine != sim.Native || opt.Native != NativeOff }
 	hasEmu := func(rep *report.Report) bool {
 		for _, r := range rep.Results {
-			if r.Engine != "native" {
+			if r.Engine != sim.Native {
 				return true
 			}
 		}
@@ -354,7 +355,7 @@ func Compare(base, cur *report.Report, opt Options) *Verdict {
 		}
 		matched[k.id()] = true
 		compared++
-		if b.Engine == "native" {
+		if b.Engine == sim.Native {
 			v.native(k, b, c, opt)
 		} else if !mismatch {
 			v.exact(k, b, c, opt)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -17,15 +18,6 @@ var seedYAML []byte
 
 // SeedFile is the File of the embedded default experiment.
 const SeedFile = "<embedded seed.yaml>"
-
-// Engine names.
-const (
-	Emu    = "emu"
-	Native = "native"
-)
-
-// Engines lists the engines in report order.
-var Engines = []string{Emu, Native}
 
 // MaxCells bounds the size of a sweep grid (per workload).
 const MaxCells = 10000
@@ -37,7 +29,7 @@ type Experiment struct {
 	File        string // the path it came from; SeedFile for Default()
 
 	Strategies []patchpoint.Strategy // no duplicates, file order
-	Engines    []string              // "emu", "native"; no duplicates, file order
+	Engines    []sim.Engine          // no duplicates, file order
 	Baseline   patchpoint.Strategy   // one of Strategies
 	Workloads  []Workload            // in file order, one per kind at most
 	Sweeps     []Sweep               // in file order

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -59,7 +60,7 @@ func TestDefaultIsSeed(t *testing.T) {
 	}
 	if d.Name != "seed" || d.Baseline != patchpoint.Helper ||
 		!reflect.DeepEqual(d.Strategies, patchpoint.Strategies) ||
-		!reflect.DeepEqual(d.Engines, []string{Emu, Native}) {
+		!reflect.DeepEqual(d.Engines, []sim.Engine{sim.Emu, sim.Native}) {
 		t.Errorf("seed: %+v", d)
 	}
 	w := d.Workloads[0]
@@ -93,7 +94,7 @@ func TestSweepCells(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(e.Engines, []string{Emu}) {
+		if !reflect.DeepEqual(e.Engines, []sim.Engine{sim.Emu}) {
 			t.Errorf("%s: engines %v", tc.file, e.Engines)
 		}
 		cells := e.Cells()
@@ -188,7 +189,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Experiment{Name: "min", File: "min.yaml", Strategies: patchpoint.Strategies, Engines: []string{Emu}, Baseline: patchpoint.Helper,
+	want := &Experiment{Name: "min", File: "min.yaml", Strategies: patchpoint.Strategies, Engines: []sim.Engine{sim.Emu}, Baseline: patchpoint.Helper,
 		Workloads:  []Workload{{Kind: workload.Reentry, Native: workload.DefaultParams(workload.Reentry), Emu: workload.DefaultParams(workload.Reentry)}},
 		Native:     NativeSettings{Warmup: 1, Samples: 10, Reps: 1, Launches: 3, Timeout: 10 * time.Minute},
 		Emulation:  EmulationSettings{MaxInstructions: 20_000_000_000, Timeout: 5 * time.Minute},
@@ -460,7 +461,7 @@ func TestREADMEExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Workloads) != 2 || len(e.Sweeps) != 2 || !reflect.DeepEqual(e.Engines, []string{Emu, Native}) {
+	if len(e.Workloads) != 2 || len(e.Sweeps) != 2 || !reflect.DeepEqual(e.Engines, []sim.Engine{sim.Emu, sim.Native}) {
 		t.Errorf("%+v", e)
 	}
 	// live_locals × hit_limit for await-loop, hit_limit for reentry.

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -240,7 +241,7 @@ func (p *parser) experiment(root *yaml.Node) *Experiment {
 	e := &Experiment{
 		File:       p.file,
 		Strategies: append([]patchpoint.Strategy(nil), patchpoint.Strategies...),
-		Engines:    []string{Emu},
+		Engines:    []sim.Engine{sim.Emu},
 		Native:     NativeSettings{Warmup: DefaultWarmup, Samples: DefaultSamples, Reps: DefaultReps, Launches: DefaultLaunches, Timeout: DefaultNativeTimeout},
 		Emulation:  EmulationSettings{MaxInstructions: DefaultMaxInstructions, Timeout: DefaultEmuTimeout},
 		CycleModel: DefaultCycleModel,
@@ -306,21 +307,18 @@ func (p *parser) experiment(root *yaml.Node) *Experiment {
 	}
 	if f, ok := sec["engines"]; ok {
 		e.Engines = nil
-		seen := map[string]bool{}
+		seen := map[sim.Engine]bool{}
 		for _, n := range p.list(f.v, "engines", "engines", "engine") {
 			name := p.str(n, "engines")
-			if name != Emu && name != Native {
-				hint := ""
-				if name == "both" {
-					hint = "; list both as [emu, native]"
-				}
-				p.fail(n.Line, "engines", "unknown engine %q (want emu or native%s)", name, hint)
+			en, err := sim.ParseEngine(name)
+			if err != nil {
+				p.fail(n.Line, "engines", "%v", err)
 			}
-			if seen[name] {
+			if seen[en] {
 				p.fail(n.Line, "engines", "duplicate engine %s", name)
 			}
-			seen[name] = true
-			e.Engines = append(e.Engines, name)
+			seen[en] = true
+			e.Engines = append(e.Engines, en)
 		}
 	}
 	if f, ok := sec["native"]; ok {

@@ -11,16 +11,9 @@ import (
 type Options struct {
 	Strategy patchpoint.Strategy
 	Settings patchpoint.Settings
-	// Tier0Patchpoint selects a variant of the tier0 patchpoint sequence,
-	// for experiments on its shape and for regression tests:
-	//   ""        mov eax,[ctr]; dec eax; mov [ctr],eax; cmp dword [ctr],0; jg skip
-	//   "dec-mem" dec dword [ctr]; cmp dword [ctr],0; jg skip
-	//   "jge"     as the default with jge: fires one decrement late
-	Tier0Patchpoint string
+	// Tier0Patchpoint selects the shape of the tier0 patchpoint sequence.
+	Tier0Patchpoint Tier0Variant
 }
-
-// Tier0PatchpointVariants lists the accepted Tier0Patchpoint values.
-var Tier0PatchpointVariants = []string{"", "dec-mem", "jge"}
 
 // zeroUnroll is the largest zero-initialised area cleared with straight-line
 // stores; bigger frames use a loop, as the .NET JIT does.
@@ -197,7 +190,7 @@ func (c *tier0) slotKind() continuation.SlotKind {
 func (c *tier0) patchpoint(il int) {
 	b, ctr := c.b, M(RBP, c.f.Counter)
 	skip := b.NewLabel(c.name + ".pp_skip")
-	if c.opt.Tier0Patchpoint == "dec-mem" {
+	if c.opt.Tier0Patchpoint == Tier0DecMem {
 		b.Dec(S32, ctr)
 	} else {
 		b.Mov(S32, RAX, ctr)
@@ -205,7 +198,7 @@ func (c *tier0) patchpoint(il int) {
 		b.Mov(S32, ctr, RAX)
 	}
 	b.Cmp(S32, ctr, Imm(0))
-	if c.opt.Tier0Patchpoint == "jge" {
+	if c.opt.Tier0Patchpoint == Tier0JGE {
 		b.Jcc(CondGE, skip)
 	} else {
 		b.Jcc(CondG, skip)

@@ -136,7 +136,7 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 	}
 	return &report.Result{
 		CyclesEst: cyc,
-		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
+		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Emu,
 		Params: experiments.Flatten(b.Params), Ops: ops, Instructions: ins,
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
@@ -198,7 +198,7 @@ func Verify(b *workload.Built, res *report.Result) error {
 	if res.FinalState.SValue != want.SValue {
 		errs = append(errs, fmt.Sprintf("s_value %d, want %d", res.FinalState.SValue, want.SValue))
 	}
-	if res.Engine == "emu" {
+	if res.Engine == sim.Emu {
 		if res.Suspensions != want.Suspensions {
 			errs = append(errs, fmt.Sprintf("suspensions %d, want %d", res.Suspensions, want.Suspensions))
 		}

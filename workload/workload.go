@@ -7,7 +7,6 @@ package workload
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/patchpoint"
@@ -36,8 +35,8 @@ type Params struct {
 	Calls, Iterations int
 	Patchpoint        patchpoint.Settings
 	// Tier0Variant selects a variant of the tier0 patchpoint sequence
-	// (jit.Options.Tier0Patchpoint); "" is CoreCLR's shape.
-	Tier0Variant string
+	// (jit.Options.Tier0Patchpoint); the zero value is CoreCLR's shape.
+	Tier0Variant jit.Tier0Variant
 }
 
 // DefaultParams are the defaults of a workload (the PR's benchmark shape
@@ -73,8 +72,8 @@ func (p Params) Validate() error {
 		pos("patchpoint.hit_limit", pp.HitLimit), pos("patchpoint.methods", pp.Methods),
 		nonneg("extra_frame", p.ExtraFrame),
 	}
-	if !slices.Contains(jit.Tier0PatchpointVariants, p.Tier0Variant) {
-		errs = append(errs, fmt.Errorf("unknown tier0 patchpoint variant %q", p.Tier0Variant))
+	if !p.Tier0Variant.Valid() {
+		errs = append(errs, fmt.Errorf("unknown tier0 patchpoint variant %s", p.Tier0Variant))
 	}
 	switch p.Workload {
 	case AwaitLoop:
