@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osrsim/osrsim/internal/bounds"
+	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
@@ -147,7 +148,7 @@ func checkNotEmpty(s string) error {
 func parseConfigEngine(name string) (sim.Engine, error) {
 	e, err := sim.ParseEngine(name)
 	if err != nil && name == sim.AllEngines {
-		err = fmt.Errorf("%v; list every engine as [%s]", err, strings.Join(names(sim.Engines), ", "))
+		err = fmt.Errorf("%v; list every engine as [%s]", err, strings.Join(enum.Names(sim.Engines), ", "))
 	}
 	return e, err
 }
@@ -301,7 +302,7 @@ func stringKey(name, syntax, doc string, check func(string) error, field func(*E
 
 func enumKey[V fmt.Stringer](name, doc string, all []V, parse func(string) (V, error), field func(*Experiment) *V) Key {
 	show := func(e *Experiment) string { return (*field(e)).String() }
-	return Key{Name: name, Doc: doc, Type: Type{Kind: Enum, Names: names(all)}, show: show, run: func(e *Experiment, v raw) error {
+	return Key{Name: name, Doc: doc, Type: Type{Kind: Enum, Names: enum.Names(all)}, show: show, run: func(e *Experiment, v raw) error {
 		s, err := v.str(aString)
 		if err != nil {
 			return err
@@ -315,9 +316,12 @@ func enumKey[V fmt.Stringer](name, doc string, all []V, parse func(string) (V, e
 	}}
 }
 
-func listKey[V comparable](name, doc, one string, all []V, parse func(string) (V, error), field func(*Experiment) *[]V) Key {
-	show := func(e *Experiment) string { return "[" + strings.Join(names(*field(e)), ", ") + "]" }
-	return Key{Name: name, Doc: doc, Type: Type{Kind: List, Names: names(all)}, show: show, run: func(e *Experiment, v raw) error {
+func listKey[V interface {
+	comparable
+	fmt.Stringer
+}](name, doc, one string, all []V, parse func(string) (V, error), field func(*Experiment) *[]V) Key {
+	show := func(e *Experiment) string { return "[" + strings.Join(enum.Names(*field(e)), ", ") + "]" }
+	return Key{Name: name, Doc: doc, Type: Type{Kind: List, Names: enum.Names(all)}, show: show, run: func(e *Experiment, v raw) error {
 		items, err := v.list(name, one)
 		if err != nil {
 			return err
@@ -340,14 +344,6 @@ func listKey[V comparable](name, doc, one string, all []V, parse func(string) (V
 		*field(e) = xs
 		return nil
 	}}
-}
-
-func names[V any](all []V) []string {
-	ns := make([]string, len(all))
-	for i, v := range all {
-		ns[i] = fmt.Sprint(v)
-	}
-	return ns
 }
 
 // paramKey is the key of a workload parameter.

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -27,6 +28,7 @@ func Parse(file string, data []byte) (*Experiment, error) {
 		e = p.experiment(root)
 	}
 	if err := p.errs.Err(); err != nil {
+		slices.SortStableFunc(p.errs, func(a, b *Error) int { return a.Line - b.Line })
 		return nil, err
 	}
 	return e, nil
@@ -254,7 +256,7 @@ func (p *parser) baseline(e *Experiment, t *top) {
 	case !set || t.bad["baseline"]:
 		e.Baseline = e.Strategies[0]
 	case !t.bad["strategies"] && !slices.Contains(e.Strategies, e.Baseline):
-		p.errorf(line, "baseline", "baseline %s is not among the strategies (%s)", e.Baseline, strings.Join(names(e.Strategies), ", "))
+		p.errorf(line, "baseline", "baseline %s is not among the strategies (%s)", e.Baseline, strings.Join(enum.Names(e.Strategies), ", "))
 	}
 }
 

@@ -2,7 +2,8 @@ package jit
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/osrsim/osrsim/internal/enum"
 )
 
 // Tier0Variant selects the shape of the tier0 patchpoint sequence, for
@@ -36,14 +37,7 @@ func (v Tier0Variant) String() string {
 
 // ParseTier0Variant accepts a variant name as printed by String.
 func ParseTier0Variant(name string) (Tier0Variant, error) {
-	names := make([]string, len(Tier0Variants))
-	for i, v := range Tier0Variants {
-		if v.String() == name {
-			return v, nil
-		}
-		names[i] = v.String()
-	}
-	return 0, fmt.Errorf("unknown tier0 patchpoint variant %q (want one of %s)", name, strings.Join(names, ", "))
+	return enum.Parse(Tier0Variants, "tier0 patchpoint variant", name)
 }
 
 // Valid reports whether v is one of Tier0Variants.

@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"strings"
+
+	"github.com/osrsim/osrsim/internal/enum"
 )
 
 // Engine is what runs an image: the emulator (exact counts) or the host CPU
@@ -33,14 +35,7 @@ func (e Engine) String() string {
 }
 
 // ParseEngine accepts an engine name as printed by String.
-func ParseEngine(name string) (Engine, error) {
-	for _, e := range Engines {
-		if e.String() == name {
-			return e, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown engine %q (want %s)", name, engineNames(" or "))
-}
+func ParseEngine(name string) (Engine, error) { return enum.Parse(Engines, "engine", name) }
 
 // ParseEngines accepts an engine name or AllEngines.
 func ParseEngines(name string) ([]Engine, error) {
@@ -49,17 +44,9 @@ func ParseEngines(name string) ([]Engine, error) {
 	}
 	e, err := ParseEngine(name)
 	if err != nil {
-		return nil, fmt.Errorf("unknown engine %q (want %s or %s)", name, engineNames(", "), AllEngines)
+		return nil, fmt.Errorf("unknown engine %q (want one of %s, %s)", name, strings.Join(enum.Names(Engines), ", "), AllEngines)
 	}
 	return []Engine{e}, nil
-}
-
-func engineNames(sep string) string {
-	names := make([]string, len(Engines))
-	for i, e := range Engines {
-		names[i] = e.String()
-	}
-	return strings.Join(names, sep)
 }
 
 // MarshalText writes the engine's name (report.json, baselines).
