@@ -17,11 +17,16 @@
 // come from the tables in package workload (workload.SharedParams,
 // workload.ParamsOf), which also hold their limits.
 //
-// Adding a key: a run setting is one entry of runKeys (intKey,
-// durationKey, stringKey, enumKey or listKey, given a pointer into the
-// Experiment); an integer workload parameter is one entry of a table in
-// workload/params.go (with the Params field it sets). Then run
-// `go generate ./experiments`.
+// Adding a key is one entry, then `go generate ./experiments` for the
+// README:
+//   - a run setting: runKey(name, doc, v) in runKeys, where v is
+//     intValue, durationValue, stringValue, enumValue or listValue of a
+//     field of the Experiment;
+//   - an integer parameter: a workload.Param in workload.SharedParams (every
+//     workload) or in a kind's table in workload/params.go;
+//   - any other parameter of every workload (an enumeration of the image):
+//     sharedKey(name, doc, enumValue(...)) in sharedKeys, over a field of
+//     workload.Params that Validate checks.
 //
 // # Resolution
 //

@@ -166,7 +166,8 @@ func TestKeyTable(t *testing.T) {
 			t.Errorf("%+v", k)
 		}
 		seen[k.Name] = true
-		if (k.Scope == Run) != (k.run != nil) || (k.Scope == Run) == (k.param != nil) || (k.Scope == Run) == (k.field != nil) {
+		if (k.Scope == Run) != (k.run != nil && k.show != nil) || (k.Scope == Run) == (k.param != nil && k.showParam != nil) ||
+			(k.Scope != Run && k.Type.Kind == Int) != (k.field != nil) {
 			t.Errorf("%s: setters do not match scope %d", k.Name, k.Scope)
 		}
 		if k.Scope == Param && len(k.Kinds) == 0 {

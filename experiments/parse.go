@@ -204,20 +204,25 @@ func (p *parser) walk(e *Experiment, n *yaml.Node, section string, t *top) {
 		case isSection(name):
 			p.walk(e, f.v, name, t)
 		default:
-			want := children(section)
-			if section == "" {
-				want = append(want, "workloads", "sweeps")
-			}
-			hint := ""
-			if isParam(f.key) {
-				hint = "; workload parameters go under workloads.<workload>"
-				if section == "emulation" {
-					hint += ".emulation"
-				}
-			}
-			p.errorf(f.k.Line, name, "unknown key (want one of %s%s)", strings.Join(want, ", "), hint)
+			p.unknownKey(section, f)
 		}
 	}
+}
+
+// unknownKey reports a key a section does not have, with the ones it has.
+func (p *parser) unknownKey(section string, f kv) {
+	want := children(section)
+	if section == "" {
+		want = append(want, "workloads", "sweeps")
+	}
+	hint := ""
+	if isParam(f.key) {
+		hint = "; workload parameters go under workloads.<workload>"
+		if section == "emulation" {
+			hint += ".emulation"
+		}
+	}
+	p.errorf(f.k.Line, join(section, f.key), "unknown key (want one of %s%s)", strings.Join(want, ", "), hint)
 }
 
 // read sets a run key, or checks a shared parameter and keeps it.
