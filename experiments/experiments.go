@@ -23,7 +23,7 @@ const MaxCells = 10000
 
 // Experiment is a parsed, validated and fully resolved experiment config.
 type Experiment struct {
-	Name        string // [a-z0-9._-]+, results go to results/<Name>/
+	Name        string // results go to results/<Name>/
 	Description string
 	File        string // the path it came from; SeedFile for Default()
 
@@ -38,7 +38,7 @@ type Experiment struct {
 }
 
 // Workload is one workload of an experiment with its parameters fully
-// resolved: workload.DefaultParams, then the patchpoint section, then the
+// resolved: workload.DefaultParams, then the shared parameters, then the
 // workload's own parameters (Native); Emu is Native with the workload's
 // emulation overrides applied. Both pass workload.Params.Validate.
 type Workload struct {
@@ -49,8 +49,9 @@ type Workload struct {
 
 // Sweep is one sweep dimension. Key is a workload parameter ("live_locals":
 // both scales of every workload that has it), "emulation.<param>" (the
-// emulation scale only) or "patchpoint.<field>" (every workload, both
-// scales). Line is the line of the key in the file (0 if unknown).
+// emulation scale only) or an integer shared parameter
+// ("patchpoint.hit_limit": every workload, both scales). Line is the line
+// of the key in the file (0 if unknown).
 type Sweep struct {
 	Key    string
 	Values []int64
@@ -67,22 +68,23 @@ type Cell struct {
 	Point map[string]int64
 }
 
-// NativeSettings control native (wall-clock) runs.
+// NativeSettings control native (wall-clock) runs. Their keys, limits and
+// defaults are in the key table (native.*).
 type NativeSettings struct {
-	Warmup  int // untimed runs before sampling (≥ 0); default 1
-	Samples int // timed samples (≥ 1); default 10
-	Reps    int // runs of the image per timed sample (≥ 1); default 1
+	Warmup  int // untimed runs before sampling
+	Samples int // timed samples
+	Reps    int // runs of the image per timed sample
 	// Launches spreads the samples over this many child processes,
 	// interleaved across strategies (BenchmarkDotNet's LaunchCount):
 	// per-process effects such as physical page placement then average
-	// out instead of biasing one strategy. Default 3.
+	// out instead of biasing one strategy.
 	Launches int
 	Timeout  time.Duration
 }
 
-// EmulationSettings control emulated runs.
+// EmulationSettings control emulated runs (keys emulation.*).
 type EmulationSettings struct {
-	MaxInstructions uint64 // runaway guard (≥ 1); default 20,000,000,000
+	MaxInstructions uint64 // runaway guard
 	Timeout         time.Duration
 }
 

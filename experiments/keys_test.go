@@ -205,3 +205,31 @@ func TestReferenceUpToDate(t *testing.T) {
 		}
 	}
 }
+
+// A workload.ParamError is reported at the key that set the parameter, with
+// the message alone; a parameter no key set is reported at the workload
+// with its name.
+func TestValidateReportsAtTheKey(t *testing.T) {
+	p := &parser{file: "v.yaml"}
+	srcs := map[string]src{"live_locals": {"workloads.await-loop.live_locals", 7}}
+	at := src{"workloads.await-loop", 3}
+	w := workload.DefaultParams(workload.AwaitLoop)
+	w.LiveLocals = 65
+	p.validate(w, srcs, at)
+	w = workload.DefaultParams(workload.AwaitLoop)
+	w.Awaits = -1
+	p.validate(w, srcs, at)
+	p.validate(workload.DefaultParams(workload.Reentry), srcs, at)
+	want := []string{
+		"v.yaml:7: workloads.await-loop.live_locals: must be at most 64, got 65",
+		"v.yaml:3: workloads.await-loop: awaits: must not be negative, got -1",
+	}
+	if len(p.errs) != len(want) {
+		t.Fatalf("errors %v", p.errs)
+	}
+	for i, e := range p.errs {
+		if e.Error() != want[i] {
+			t.Errorf("%q, want %q", e, want[i])
+		}
+	}
+}
