@@ -269,7 +269,7 @@ func (v *Verdict) Count(k Kind) int {
 // Compare compares the current report with the baseline. Results are
 // matched by cell (workload, strategy, engine, parameters).
 //
-// Emulated results (engine "emu"): instructions.total, .setup,
+// Emulated results (sim.Emu): instructions.total, .setup,
 // .per_resume, each .by_region.* and .by_step.* (a key on one side only
 // counts as 0 on the other), helper_calls.*, osr_entries.*, suspensions,
 // resumptions, and cycles_est.total and cycles_est.mispredicts.* when both
@@ -282,7 +282,7 @@ func (v *Verdict) Count(k Kind) int {
 // If both reports hold emulated results and their Env.Unicorn differ,
 // counts are not compared at all: the status is UnicornMismatch.
 //
-// Native results (engine "native") are ignored with NativeOff. Otherwise
+// Native results (sim.Native) are ignored with NativeOff. Otherwise
 // the median ns_per_resume of each cell is compared: Slower (or Faster)
 // when the Mann–Whitney U test on the raw samples gives p < Alpha and the
 // median moved by more than NativeThreshold; Unchanged otherwise. Slower
