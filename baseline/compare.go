@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim"
 )
 
 // NativeMode says what Compare does with native (wall-clock) results.
@@ -123,7 +124,7 @@ const (
 type Cell struct {
 	Workload string           `json:"workload"`
 	Strategy string           `json:"strategy"`
-	Engine   string           `json:"engine"`
+	Engine   sim.Engine       `json:"engine"`
 	Params   map[string]int64 `json:"params,omitempty"`
 }
 
@@ -135,12 +136,12 @@ func keyOf(r report.Result) Cell {
 func (c Cell) params() string { return report.ParamsKey(c.Params) }
 
 func (c Cell) id() string {
-	return c.Workload + "\x00" + c.Strategy + "\x00" + c.Engine + "\x00" + c.params()
+	return c.Workload + "\x00" + c.Strategy + "\x00" + c.Engine.String() + "\x00" + c.params()
 }
 
 // String is "workload/strategy engine [k=v,...]".
 func (c Cell) String() string {
-	s := c.Workload + "/" + c.Strategy + " " + c.Engine
+	s := c.Workload + "/" + c.Strategy + " " + c.Engine.String()
 	if p := c.params(); p != "" {
 		s += " " + p
 	}
@@ -268,7 +269,7 @@ func (v *Verdict) Count(k Kind) int {
 // Compare compares the current report with the baseline. Results are
 // matched by cell (workload, strategy, engine, parameters).
 //
-// Emulated results (engine "emu"): instructions.total, .setup,
+// Emulated results (sim.Emu): instructions.total, .setup,
 // .per_resume, each .by_region.* and .by_step.* (a key on one side only
 // counts as 0 on the other), helper_calls.*, osr_entries.*, suspensions,
 // resumptions, and cycles_est.total and cycles_est.mispredicts.* when both
@@ -281,7 +282,7 @@ func (v *Verdict) Count(k Kind) int {
 // If both reports hold emulated results and their Env.Unicorn differ,
 // counts are not compared at all: the status is UnicornMismatch.
 //
-// Native results (engine "native") are ignored with NativeOff. Otherwise
+// Native results (sim.Native) are ignored with NativeOff. Otherwise
 // the median ns_per_resume of each cell is compared: Slower (or Faster)
 // when the Mann–Whitney U test on the raw samples gives p < Alpha and the
 // median moved by more than NativeThreshold; Unchanged otherwise. Slower
@@ -318,10 +319,10 @@ func Compare(base, cur *report.Report, opt Options) *Verdict {
 		v.warn("the baseline is of experiment %q, this run of %q", base.Experiment, cur.Experiment)
 	}
 
-	use := func(r report.Result) bool { return r.Engine != "native" || opt.Native != NativeOff }
+	use := func(r report.Result) bool { return r.Engine != sim.Native || opt.Native != NativeOff }
 	hasEmu := func(rep *report.Report) bool {
 		for _, r := range rep.Results {
-			if r.Engine != "native" {
+			if r.Engine != sim.Native {
 				return true
 			}
 		}
@@ -354,7 +355,7 @@ func Compare(base, cur *report.Report, opt Options) *Verdict {
 		}
 		matched[k.id()] = true
 		compared++
-		if b.Engine == "native" {
+		if b.Engine == sim.Native {
 			v.native(k, b, c, opt)
 		} else if !mismatch {
 			v.exact(k, b, c, opt)

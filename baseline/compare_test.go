@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim"
 )
 
 // emuResult is a synthetic emulated result shaped like a real one.
 func emuResult(strategy string, extraFrame int64) report.Result {
 	return report.Result{
-		Workload: "await-loop", Strategy: strategy, Engine: "emu",
+		Workload: "await-loop", Strategy: strategy, Engine: sim.Emu,
 		Params: map[string]int64{"n": 20000, "awaits": 10000, "extra_frame": extraFrame},
 		Ops:    10000,
 		Instructions: &report.Instructions{
@@ -28,7 +29,7 @@ func emuResult(strategy string, extraFrame int64) report.Result {
 
 func nativeResult(strategy string, samples ...float64) report.Result {
 	return report.Result{
-		Workload: "await-loop", Strategy: strategy, Engine: "native",
+		Workload: "await-loop", Strategy: strategy, Engine: sim.Native,
 		Params: map[string]int64{"n": 10000000, "awaits": 1000000},
 		Native: &report.Native{NsPerResume: report.Summarize(samples), SamplesNs: samples},
 	}

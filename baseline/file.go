@@ -104,7 +104,7 @@ func validate(r *report.Report) error {
 	}
 	seen := map[string]int{}
 	for i, res := range r.Results {
-		if res.Workload == "" || res.Strategy == "" || res.Engine == "" {
+		if res.Workload == "" || res.Strategy == "" || res.Engine == 0 {
 			return fmt.Errorf("result %d has no workload, strategy or engine; is it an osrsim report.json?", i)
 		}
 		k := keyOf(res).id()

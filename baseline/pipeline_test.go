@@ -8,16 +8,18 @@ import (
 
 	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
+	"github.com/osrsim/osrsim/sim"
 )
 
-// run runs e on the emulator only, as `osrsim check` does. variant, when
-// not empty, selects a tier0 patchpoint sequence variant in every
-// workload (both scales, so that the code stays the same).
-func run(t *testing.T, e *experiments.Experiment, variant string) *report.Report {
+// run runs e on the emulator only, as `osrsim check` does. variant
+// selects the tier0 patchpoint sequence in every workload (both scales, so
+// that the code stays the same).
+func run(t *testing.T, e *experiments.Experiment, variant jit.Tier0Variant) *report.Report {
 	t.Helper()
-	e.Engines = []string{experiments.Emu}
+	e.Engines = []sim.Engine{sim.Emu}
 	for i := range e.Workloads {
 		e.Workloads[i].Emu.Tier0Variant = variant
 		e.Workloads[i].Native.Tier0Variant = variant
@@ -41,14 +43,14 @@ func run(t *testing.T, e *experiments.Experiment, variant string) *report.Report
 // The done-when test of issue #6: one instruction changed in the tier0
 // patchpoint sequence fails the check with an exact delta table.
 //
-// The "jge" variant changes the sequence's conditional branch from jg to
+// The jge variant (jit.Tier0JGE) changes the sequence's conditional branch from jg to
 // jge (same instruction count per execution, but the patchpoint fires one
 // decrement late, so loop 1 runs more iterations in tier0 code before OSR):
 // the warm-up costs more instructions, which the exact gate catches even
 // though per-resume figures are unchanged.
 func TestTier0PatchpointChangeFailsCheck(t *testing.T) {
-	base := run(t, experiments.Default(), "")
-	cur := run(t, experiments.Default(), "jge")
+	base := run(t, experiments.Default(), jit.Tier0CoreCLR)
+	cur := run(t, experiments.Default(), jit.Tier0JGE)
 	v := Compare(base, cur, DefaultOptions())
 	t.Logf("jg → jge in the tier0 patchpoint sequence:\n%s", v.Table())
 	if v.Status != Regressed || v.ExitCode() != 1 {
@@ -93,8 +95,8 @@ func TestTier0PatchpointChangeFailsCheck(t *testing.T) {
 // helper strategy, because the branch history changes, and that rise
 // fails the exact gate as it should.)
 func TestTier0PatchpointDecMem(t *testing.T) {
-	base := run(t, experiments.Default(), "")
-	decMem := run(t, experiments.Default(), "dec-mem")
+	base := run(t, experiments.Default(), jit.Tier0CoreCLR)
+	decMem := run(t, experiments.Default(), jit.Tier0DecMem)
 	instr := func(v *Verdict, k Kind) []Row {
 		var out []Row
 		for _, r := range rows(v, k) {
@@ -160,7 +162,7 @@ func TestCheckedInBaselines(t *testing.T) {
 			t.Errorf("%s: %d results, want %d (cells × strategies)", f, len(b.Results), n)
 		}
 		for _, r := range b.Results {
-			if r.Engine != experiments.Emu {
+			if r.Engine != sim.Emu {
 				t.Errorf("%s: a %s result; count baselines hold emulated results only", f, r.Engine)
 				break
 			}
@@ -168,7 +170,7 @@ func TestCheckedInBaselines(t *testing.T) {
 		if name != "seed" && name != "reentry" {
 			continue
 		}
-		v := Compare(b, run(t, e, ""), DefaultOptions())
+		v := Compare(b, run(t, e, jit.Tier0CoreCLR), DefaultOptions())
 		if v.Status != OK || v.Count(Unchanged) != len(v.Rows) || len(v.Warnings) > 0 {
 			t.Errorf("%s: the unchanged tree does not pass its baseline (re-record with osrsim check --update if the change is intended):\n%s", f, v.Table())
 		}

@@ -99,7 +99,7 @@ func (v *Verdict) labeller() func(Cell) string {
 	}
 	sort.Strings(varying)
 	return func(c Cell) string {
-		s := c.Workload + "/" + c.Strategy + " " + c.Engine
+		s := c.Workload + "/" + c.Strategy + " " + c.Engine.String()
 		var ps []string
 		for _, k := range varying {
 			if x, ok := c.Params[k]; ok {

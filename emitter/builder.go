@@ -1,8 +1,9 @@
 // Package emitter is osrsim's x64 machine-code emitter: a builder API with
 // Intel operand order, labels and rel32 fixups (optionally relaxed to rel8),
 // RIP-relative and absolute relocations across sections, symbols and named
-// sub-ranges, Windows x64 UNWIND_INFO records, and listings decoded with
-// golang.org/x/arch/x86/x86asm.
+// sub-ranges, Windows x64 UNWIND_INFO records and, from the same prolog
+// description, .eh_frame records of native functions (ehframe.go), and
+// listings decoded with golang.org/x/arch/x86/x86asm.
 //
 // Builder methods never return errors: invalid uses are recorded with the
 // position of the caller and returned together by Program.Finish as an
@@ -27,6 +28,7 @@ type Program struct {
 	steps      region.Catalogue
 	errs       ErrorList
 	relax      bool
+	eh         *ehFrame // set by EHFrame
 }
 
 // NewProgram returns an empty program with rel8 branch relaxation on.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/osrsim/osrsim/internal/errlist"
 )
 
 // Sentinel errors. Every recorded error wraps exactly one of them, so callers
@@ -42,34 +44,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrorList collects every problem of one build, so a single run reports all.
-type ErrorList []*Error
-
-func (l ErrorList) Error() string {
-	switch len(l) {
-	case 0:
-		return "no errors"
-	case 1:
-		return l[0].Error()
-	}
-	return fmt.Sprintf("%s (and %d more errors)", l[0].Error(), len(l)-1)
-}
-
-// Unwrap lets errors.Is and errors.As look at every element.
-func (l ErrorList) Unwrap() []error {
-	out := make([]error, len(l))
-	for i, e := range l {
-		out[i] = e
-	}
-	return out
-}
-
-// Err returns nil for an empty list, else the list itself.
-func (l ErrorList) Err() error {
-	if len(l) == 0 {
-		return nil
-	}
-	return l
-}
+type ErrorList = errlist.List[*Error]
 
 // pkgDir is this package's source directory; frames from it that are not
 // test files belong to the emitter and are skipped when positioning errors.

@@ -75,6 +75,40 @@ func TestInvalidOperands(t *testing.T) {
 			b.EndProlog()
 			b.EndFunc()
 		}},
+		{"push after a MOV save", ErrUnwind, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.AllocStack(32)
+			b.SaveNonvol(RBX, 8)
+			b.PushNonvol(RSI)
+			b.EndFunc()
+		}},
+		{"alloc between SetFramePointer and a save", ErrUnwind, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.PushNonvol(RBP)
+			b.SetFramePointer(RBP, 0)
+			b.AllocStack(32)
+			b.SaveXMM128(X6, 16)
+			b.EndFunc()
+		}},
+		{"frame register saved after SetFramePointer", ErrUnwind, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.AllocStack(32)
+			b.SetFramePointer(RBP, 16)
+			b.SaveNonvol(RBP, 8)
+			b.EndFunc()
+		}},
+		{"frame register pushed after SetFramePointer", ErrUnwind, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.SetFramePointer(RBX, 0)
+			b.PushNonvol(RBX)
+			b.EndFunc()
+		}},
+		{"machine frame not first", ErrUnwind, func(p *Program, b *Builder) {
+			b.Func("f")
+			b.PushNonvol(RBX)
+			b.UnwindRecord(UwopPushMachframe, 0, 0)
+			b.EndFunc()
+		}},
 		{"bad alignment", ErrInvalidAlignment, func(p *Program, b *Builder) { b.NopAlign(3) }},
 		{"meta outside symbols", ErrSymbolMeta, func(p *Program, b *Builder) { b.SetMeta(region.Meta{Region: region.Helper}) }},
 		{"undeclared step", ErrSymbolMeta, func(p *Program, b *Builder) {

@@ -147,7 +147,13 @@ func (p *Program) Finish() (*Object, error) {
 
 	obj := &Object{Externs: append([]string(nil), p.externs...), Steps: append(region.Catalogue(nil), p.steps...)}
 	for _, b := range p.sections {
-		obj.Sections = append(obj.Sections, b.finish(add))
+		if !p.eh.owns(b) {
+			obj.Sections = append(obj.Sections, b.finish(add))
+		}
+	}
+	if p.eh != nil { // its records describe the laid-out code
+		p.eh.fill(obj.Section(p.eh.code.name), add)
+		obj.Sections = append(obj.Sections, p.eh.hdr.finish(add), p.eh.frame.finish(add))
 	}
 	if len(errs) > 0 {
 		return nil, errs

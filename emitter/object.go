@@ -11,7 +11,7 @@ import (
 // Object is the result of Program.Finish: laid-out sections whose remaining
 // cross-section and absolute references are relocations resolved by Link.
 type Object struct {
-	Sections []*Section // in creation order
+	Sections []*Section // in creation order, the EHFrame sections last
 	Externs  []string   // symbols declared with Program.Extern
 	// Steps are the steps declared with Builder.DeclareSteps, in
 	// declaration order; every symbol's step is one of them.

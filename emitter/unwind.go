@@ -146,6 +146,9 @@ type funcRec struct {
 	frameOff  int32
 	hasFrame  bool
 	where     string
+	// For the ordering rules record checks.
+	movSaved     bool // a SAVE_NONVOL or SAVE_XMM128 was recorded
+	movedSinceFP bool // RSP moved after SET_FPREG
 }
 
 // inProlog checks that a prolog operation happens inside an open function's prolog.
@@ -161,8 +164,41 @@ func (b *Builder) inProlog(name string) bool {
 	return true
 }
 
+// record appends a code after checking the ordering rules that make the
+// SAVE codes' offsets mean the same to every unwinder. Windows takes them
+// from the establisher frame: the final RSP, or the frame register minus its
+// offset once SET_FPREG has run. So MOV saves come after every RSP
+// adjustment (as OSRX64EpilogRedesign.md requires of OSR prologs), RSP must
+// not move between SET_FPREG and a save, a machine frame is the first
+// operation (the unwind ends at it), and the frame register is not saved
+// after it holds the frame.
 func (b *Builder) record(op UnwindOp, info uint8, operand uint32) {
-	b.fn.codes = append(b.fn.codes, codeRec{pos: len(b.buf), op: op, info: info, operand: operand, where: callerPos()})
+	fn := b.fn
+	framed := fn.hasFrame && op != UwopSetFPReg && Reg(info) == fn.frameReg
+	switch op {
+	case UwopPushNonvol, UwopAllocSmall, UwopAllocLarge, UwopPushMachframe:
+		switch {
+		case fn.movSaved:
+			b.p.errorf(ErrUnwind, "func %q: %v after a MOV save: saves must follow every RSP adjustment", fn.sym.name, op)
+		case op == UwopPushMachframe && len(fn.codes) > 0:
+			b.p.errorf(ErrUnwind, "func %q: PUSH_MACHFRAME must be the first prolog operation", fn.sym.name)
+		case op == UwopPushNonvol && framed:
+			b.p.errorf(ErrUnwind, "func %q: push of frame register %v after SetFramePointer", fn.sym.name, fn.frameReg)
+		}
+		if fn.hasFrame {
+			fn.movedSinceFP = true
+		}
+	case UwopSaveNonvol, UwopSaveNonvolFar, UwopSaveXMM128, UwopSaveXMM128Far:
+		isGPR := op == UwopSaveNonvol || op == UwopSaveNonvolFar
+		switch {
+		case fn.movedSinceFP:
+			b.p.errorf(ErrUnwind, "func %q: %v after RSP moved past SetFramePointer: the offset would not be from the frame", fn.sym.name, op)
+		case isGPR && framed:
+			b.p.errorf(ErrUnwind, "func %q: save of frame register %v after SetFramePointer", fn.sym.name, fn.frameReg)
+		}
+		fn.movSaved = true
+	}
+	fn.codes = append(fn.codes, codeRec{pos: len(b.buf), op: op, info: info, operand: operand, where: callerPos()})
 }
 
 // PushNonvol is push r with UWOP_PUSH_NONVOL.
@@ -184,14 +220,21 @@ func (b *Builder) AllocStack(n int32) {
 		return
 	}
 	b.Sub(S64, RSP, Imm(n))
+	b.record(AllocCode(n))
+}
+
+// AllocCode is the code that describes an allocation of n bytes (a positive
+// multiple of 8): UWOP_ALLOC_SMALL up to 128, else UWOP_ALLOC_LARGE, in its
+// 32-bit form past 0xffff*8. UnwindRecord(AllocCode(n)) records one without
+// an instruction.
+func AllocCode(n int32) (op UnwindOp, info uint8, operand uint32) {
 	switch {
 	case n <= UnwindMaxSmallAlloc:
-		b.record(UwopAllocSmall, uint8((n-8)/8), 0)
+		return UwopAllocSmall, uint8((n - 8) / 8), 0
 	case n <= UnwindMaxLargeAllocU16:
-		b.record(UwopAllocLarge, 0, uint32(n/8))
-	default:
-		b.record(UwopAllocLarge, 1, uint32(n))
+		return UwopAllocLarge, 0, uint32(n / 8)
 	}
+	return UwopAllocLarge, 1, uint32(n)
 }
 
 // SetFramePointer establishes r = rsp + offset with UWOP_SET_FPREG. Offset 0

@@ -2,66 +2,51 @@
 // and expands them into the grid of cells the runner executes. The default
 // experiment, seed.yaml (the benchmark of dotnet/runtime#123757), is
 // embedded in the binary; see Default. README.md in this directory is the
-// user-facing reference.
+// user-facing reference, with an annotated example and the key reference.
 //
-// # Format
+// # One table of keys
 //
-// A config is one YAML document, a mapping:
+// Every key that holds a value is one entry of a table (Keys): its dotted
+// name, the values it accepts, how it applies and a line of
+// documentation. The YAML parser, Set (--set) and README.md's key
+// reference (Reference, via go generate) all read that table, so a file
+// and the command line accept the same values. Keys come in three scopes:
+// Run keys set the Experiment (native.samples), Shared keys set a
+// parameter of every workload (patchpoint.hit_limit) and Param keys a
+// parameter of the workloads that have it (n, live_locals). Parameters
+// come from the tables in package workload (workload.SharedParams,
+// workload.ParamsOf), which also hold their limits.
 //
-//	name: seed                       # required, [a-z0-9._-]+, used as results/<name>/
-//	description: "free text"         # default ""
-//	strategies: [helper, direct, helper-return]   # default: all three, report order
-//	engines: [emu, native]           # default [emu]; "both" is not a config value
-//	baseline: helper                 # comparisons divide by it; must be in strategies; default: first strategy
-//	workloads:                       # required, at least one: await-loop and/or reentry
-//	  await-loop:                    # parameters at native (full) scale; default workload.DefaultParams
-//	    n: 10000000                  # loop-1 iterations (OSR triggers at iteration 10,000 by default)
-//	    awaits: 1000000              # loop-2 iterations, one await each
-//	    live_locals: 0               # extra locals live across the await (0..64)
-//	    extra_frame: 0               # extra zero-initialised tier0 frame bytes (0..65536)
-//	    emulation:                   # overrides for emulated runs (same keys)
-//	      n: 20000
-//	      awaits: 10000
-//	  reentry:                       # parameters: calls, iterations, extra_frame
-//	    calls: 100
-//	    iterations: 1500
-//	patchpoint:                      # applies to every workload, both scales; defaults patchpoint.Defaults
-//	  initial_counter: 1000
-//	  counter_bump: 1000
-//	  hit_limit: 10
-//	  methods: 20000
-//	sweeps:                          # key: list of values; several sweeps form a grid (file order)
-//	  live_locals: [0, 2, 4, 8]
-//	  patchpoint.hit_limit: [2, 10]
-//	native:
-//	  warmup: 1                      # >= 0, default 1
-//	  samples: 10                    # >= 1, default 10
-//	  reps: 1                        # >= 1, default 1
-//	  timeout: 10m                   # Go duration, default 10m
-//	emulation:
-//	  max_instructions: 20000000000  # runaway guard, default 2e10
-//	  timeout: 5m                    # default 5m
-//	cycle_model: default             # free string for now, default "default"
+// Adding a key is one entry, then `go generate ./experiments` for the
+// README:
+//   - a run setting: runKey(name, doc, v) in runKeys, where v is
+//     intValue, durationValue, stringValue, enumValue or listValue of a
+//     field of the Experiment;
+//   - an integer parameter: a workload.Param in workload.SharedParams (every
+//     workload) or in a kind's table in workload/params.go;
+//   - any other parameter of every workload (an enumeration of the image):
+//     sharedKey(name, doc, enumValue(...)) in sharedKeys, over a field of
+//     workload.Params that Validate checks.
 //
-// A workload's resolved parameters are workload.DefaultParams, then the
-// patchpoint section, then its own keys (Workload.Native); Workload.Emu is
-// that with the workload's emulation overrides applied. Both scales must
-// pass workload.Params.Validate.
+// # Resolution
 //
-// Sweep keys are a workload parameter (both scales of every workload that
-// has it; a key no listed workload has is an error),
-// "emulation.<param>" (the emulation scale only) or "patchpoint.<field>".
-// Cells expands workloads × the cartesian product of the sweeps that apply
-// to each workload.
+// A workload's parameters are its defaults (workload.DefaultParams), then
+// the shared parameters, then its own keys (Workload.Native); Workload.Emu
+// is that with the workload's emulation overrides applied. Both scales must
+// pass workload.Params.Validate. Sweep keys are a workload parameter (both
+// scales of every workload that has it), "emulation.<param>" (the
+// emulation scale only) or a shared parameter; Cells expands workloads ×
+// the cartesian product of the sweeps that apply to each workload.
 //
-// # Strictness
+// # Errors
 //
 // Unknown keys at any level, duplicate keys, wrong types (a quoted number,
 // a float or a scalar where a list belongs), out-of-range values, unknown
 // strategies, engines and workloads, parameters a workload does not have,
 // empty lists, a baseline outside the strategies, YAML syntax errors, an
-// empty file and more than one document are errors. Every error is an
-// *Error carrying the file, the line and the dotted key
-// ("workloads.await-loop.emulation.n"). Anchors and aliases work; merge
-// keys (<<) do not.
+// empty file and more than one document are errors. Each is an *Error
+// carrying the file, the line and the dotted key
+// ("workloads.await-loop.emulation.n"); Parse goes on after an error and
+// returns every one as an ErrorList in line order. Anchors and aliases
+// work; merge keys (<<) do not.
 package experiments

@@ -2,13 +2,13 @@ package experiments
 
 import (
 	_ "embed"
-	"fmt"
 	"os"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -18,26 +18,17 @@ var seedYAML []byte
 // SeedFile is the File of the embedded default experiment.
 const SeedFile = "<embedded seed.yaml>"
 
-// Engine names.
-const (
-	Emu    = "emu"
-	Native = "native"
-)
-
-// Engines lists the engines in report order.
-var Engines = []string{Emu, Native}
-
 // MaxCells bounds the size of a sweep grid (per workload).
 const MaxCells = 10000
 
 // Experiment is a parsed, validated and fully resolved experiment config.
 type Experiment struct {
-	Name        string // [a-z0-9._-]+, results go to results/<Name>/
+	Name        string // results go to results/<Name>/
 	Description string
 	File        string // the path it came from; SeedFile for Default()
 
 	Strategies []patchpoint.Strategy // no duplicates, file order
-	Engines    []string              // "emu", "native"; no duplicates, file order
+	Engines    []sim.Engine          // no duplicates, file order
 	Baseline   patchpoint.Strategy   // one of Strategies
 	Workloads  []Workload            // in file order, one per kind at most
 	Sweeps     []Sweep               // in file order
@@ -47,7 +38,7 @@ type Experiment struct {
 }
 
 // Workload is one workload of an experiment with its parameters fully
-// resolved: workload.DefaultParams, then the patchpoint section, then the
+// resolved: workload.DefaultParams, then the shared parameters, then the
 // workload's own parameters (Native); Emu is Native with the workload's
 // emulation overrides applied. Both pass workload.Params.Validate.
 type Workload struct {
@@ -58,8 +49,9 @@ type Workload struct {
 
 // Sweep is one sweep dimension. Key is a workload parameter ("live_locals":
 // both scales of every workload that has it), "emulation.<param>" (the
-// emulation scale only) or "patchpoint.<field>" (every workload, both
-// scales). Line is the line of the key in the file (0 if unknown).
+// emulation scale only) or an integer shared parameter
+// ("patchpoint.hit_limit": every workload, both scales). Line is the line
+// of the key in the file (0 if unknown).
 type Sweep struct {
 	Key    string
 	Values []int64
@@ -76,22 +68,23 @@ type Cell struct {
 	Point map[string]int64
 }
 
-// NativeSettings control native (wall-clock) runs.
+// NativeSettings control native (wall-clock) runs. Their keys, limits and
+// defaults are in the key table (native.*).
 type NativeSettings struct {
-	Warmup  int // untimed runs before sampling (≥ 0); default 1
-	Samples int // timed samples (≥ 1); default 10
-	Reps    int // runs of the image per timed sample (≥ 1); default 1
+	Warmup  int // untimed runs before sampling
+	Samples int // timed samples
+	Reps    int // runs of the image per timed sample
 	// Launches spreads the samples over this many child processes,
 	// interleaved across strategies (BenchmarkDotNet's LaunchCount):
 	// per-process effects such as physical page placement then average
-	// out instead of biasing one strategy. Default 3.
+	// out instead of biasing one strategy.
 	Launches int
 	Timeout  time.Duration
 }
 
-// EmulationSettings control emulated runs.
+// EmulationSettings control emulated runs (keys emulation.*).
 type EmulationSettings struct {
-	MaxInstructions uint64 // runaway guard (≥ 1); default 20,000,000,000
+	MaxInstructions uint64 // runaway guard
 	Timeout         time.Duration
 }
 
@@ -107,30 +100,16 @@ const (
 	DefaultCycleModel      = "default"
 )
 
-// Error is a config error. Every error Load, Parse and Set return is an
-// *Error.
-type Error struct {
-	File string // the config path; "--set" for Set
-	Line int    // 1-based; 0 when unknown
-	Key  string // dotted path of the offending key ("workloads.await-loop.n"); "" when none
-	Msg  string
-}
-
-// Error formats as "file:line: key: msg", leaving out what is unknown.
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			b.WriteString(":" + strconv.Itoa(e.Line))
-		}
-		b.WriteString(": ")
+// defaults is an experiment with every optional key at its default.
+func defaults(file string) *Experiment {
+	return &Experiment{
+		File:       file,
+		Strategies: slices.Clone(patchpoint.Strategies),
+		Engines:    []sim.Engine{sim.Emu},
+		Native:     NativeSettings{Warmup: DefaultWarmup, Samples: DefaultSamples, Reps: DefaultReps, Launches: DefaultLaunches, Timeout: DefaultNativeTimeout},
+		Emulation:  EmulationSettings{MaxInstructions: DefaultMaxInstructions, Timeout: DefaultEmuTimeout},
+		CycleModel: DefaultCycleModel,
 	}
-	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
 }
 
 // Load reads and parses a config file.
@@ -182,10 +161,10 @@ func (e *Experiment) Cells() []Cell {
 						continue
 					}
 					c.Point[s.Key] = v
-					f, _ := lookupField(name)
-					*f.ptr(&c.Emu) = int(v)
+					k := lookupKey(name)
+					*k.field(&c.Emu) = int(v)
 					if !emuOnly {
-						*f.ptr(&c.Native) = int(v)
+						*k.field(&c.Native) = int(v)
 					}
 				}
 			}
@@ -214,145 +193,10 @@ func splitEmu(key string) (string, bool) {
 	return key, false
 }
 
-// sweepApplies reports whether a sweep (or --set) key names a knob of the
+// sweepApplies reports whether a sweep key names a parameter of the
 // workload kind.
 func sweepApplies(key, kind string) bool {
 	name, _ := splitEmu(key)
-	f, ok := lookupField(name)
-	return ok && f.has(kind)
-}
-
-// Set applies a --set key=value override. Keys:
-//
-//   - a workload parameter (n, awaits, live_locals, extra_frame, calls,
-//     iterations): both scales of every workload that has it;
-//   - emulation.<param>: the emulation scale only;
-//   - patchpoint.<field> (initial_counter, counter_bump, hit_limit,
-//     methods): every workload, both scales;
-//   - native.warmup, native.samples, native.reps, native.timeout,
-//     emulation.max_instructions, emulation.timeout, cycle_model.
-//
-// Values are checked as in a file (integers as in Go source, e.g. 1000,
-// 1_000, 0x3e8; durations as time.ParseDuration). A key no workload of the
-// experiment or setting knows is an error. Setting a swept key fixes that
-// sweep to the single value (a plain param also fixes a sweep over
-// emulation.<param>); setting emulation.<param> while <param> is swept is an
-// error. On error nothing changes.
-func (e *Experiment) Set(key, value string) error {
-	fail := func(format string, args ...any) error {
-		return &Error{File: "--set", Key: key, Msg: fmt.Sprintf(format, args...)}
-	}
-	value = strings.TrimSpace(value)
-	parseInt := func() (int64, error) {
-		v, err := strconv.ParseInt(value, 0, 64)
-		if err != nil {
-			return 0, fail("want an integer, got %q", value)
-		}
-		return v, nil
-	}
-	parseDur := func() (time.Duration, error) {
-		d, err := time.ParseDuration(value)
-		if err != nil || d <= 0 {
-			return 0, fail("want a positive Go duration such as 90s or 10m, got %q", value)
-		}
-		return d, nil
-	}
-	switch key {
-	case "native.warmup", "native.samples", "native.reps", "native.launches":
-		v, err := parseInt()
-		if err != nil {
-			return err
-		}
-		min := int64(1)
-		if key == "native.warmup" {
-			min = 0
-		}
-		if v < min || v > 1<<30 {
-			return fail("must be in [%d, %d], got %d", min, 1<<30, v)
-		}
-		switch key {
-		case "native.warmup":
-			e.Native.Warmup = int(v)
-		case "native.samples":
-			e.Native.Samples = int(v)
-		case "native.launches":
-			e.Native.Launches = int(v)
-		default:
-			e.Native.Reps = int(v)
-		}
-		return nil
-	case "native.timeout", "emulation.timeout":
-		d, err := parseDur()
-		if err != nil {
-			return err
-		}
-		if key == "native.timeout" {
-			e.Native.Timeout = d
-		} else {
-			e.Emulation.Timeout = d
-		}
-		return nil
-	case "emulation.max_instructions":
-		v, err := strconv.ParseUint(value, 0, 64)
-		if err != nil || v == 0 {
-			return fail("want a positive integer, got %q", value)
-		}
-		e.Emulation.MaxInstructions = v
-		return nil
-	case "cycle_model":
-		if value == "" {
-			return fail("must not be empty")
-		}
-		e.CycleModel = value
-		return nil
-	}
-
-	name, emuOnly := splitEmu(key)
-	f, ok := lookupField(name)
-	if !ok || (emuOnly && f.kinds == nil) {
-		return fail("unknown key (want a workload parameter, emulation.<param>, patchpoint.<field>, native.warmup, native.samples, native.reps, native.launches, native.timeout, emulation.max_instructions, emulation.timeout or cycle_model)")
-	}
-	v, err := parseInt()
-	if err != nil {
-		return err
-	}
-	if int64(int(v)) != v {
-		return fail("%d out of range", v)
-	}
-	if emuOnly {
-		for _, s := range e.Sweeps {
-			if s.Key == name {
-				return fail("%s is swept (line %d); --set %s=V fixes the sweep on both scales", name, s.Line, name)
-			}
-		}
-	}
-	ws := append([]Workload(nil), e.Workloads...)
-	applied := false
-	for i := range ws {
-		w := &ws[i]
-		if !f.has(w.Kind) {
-			continue
-		}
-		applied = true
-		*f.ptr(&w.Emu) = int(v)
-		if !emuOnly {
-			*f.ptr(&w.Native) = int(v)
-		}
-		for _, p := range []workload.Params{w.Native, w.Emu} {
-			if err := p.Validate(); err != nil {
-				return fail("%s", trimName(err.Error(), name))
-			}
-		}
-	}
-	if !applied {
-		return fail("no workload of this experiment has parameter %s", name)
-	}
-	copy(e.Workloads, ws)
-	for i := range e.Sweeps {
-		s := &e.Sweeps[i]
-		if s.Key == key || (!emuOnly && s.Key == "emulation."+name) {
-			s.Values = []int64{v}
-		}
-	}
-	return nil
+	k := lookupKey(name)
+	return k != nil && k.has(kind)
 }

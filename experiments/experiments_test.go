@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -59,7 +60,7 @@ func TestDefaultIsSeed(t *testing.T) {
 	}
 	if d.Name != "seed" || d.Baseline != patchpoint.Helper ||
 		!reflect.DeepEqual(d.Strategies, patchpoint.Strategies) ||
-		!reflect.DeepEqual(d.Engines, []string{Emu, Native}) {
+		!reflect.DeepEqual(d.Engines, []sim.Engine{sim.Emu, sim.Native}) {
 		t.Errorf("seed: %+v", d)
 	}
 	w := d.Workloads[0]
@@ -93,7 +94,7 @@ func TestSweepCells(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(e.Engines, []string{Emu}) {
+		if !reflect.DeepEqual(e.Engines, []sim.Engine{sim.Emu}) {
 			t.Errorf("%s: engines %v", tc.file, e.Engines)
 		}
 		cells := e.Cells()
@@ -188,7 +189,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Experiment{Name: "min", File: "min.yaml", Strategies: patchpoint.Strategies, Engines: []string{Emu}, Baseline: patchpoint.Helper,
+	want := &Experiment{Name: "min", File: "min.yaml", Strategies: patchpoint.Strategies, Engines: []sim.Engine{sim.Emu}, Baseline: patchpoint.Helper,
 		Workloads:  []Workload{{Kind: workload.Reentry, Native: workload.DefaultParams(workload.Reentry), Emu: workload.DefaultParams(workload.Reentry)}},
 		Native:     NativeSettings{Warmup: 1, Samples: 10, Reps: 1, Launches: 3, Timeout: 10 * time.Minute},
 		Emulation:  EmulationSettings{MaxInstructions: 20_000_000_000, Timeout: 5 * time.Minute},
@@ -244,7 +245,7 @@ func TestBadConfigs(t *testing.T) {
 		{"negative in emulation", good + "    emulation:\n      n: -1\n", 6, "workloads.await-loop.emulation.n", "must not be negative, got -1"},
 		{"too many live locals", good + "    live_locals: 65\n", 5, "workloads.await-loop.live_locals", "at most 64, got 65"},
 		{"zero patchpoint field", good + "patchpoint:\n  hit_limit: 0\n", 6, "patchpoint.hit_limit", "must be positive"},
-		{"patchpoint out of range", good + "patchpoint:\n  counter_bump: 5\n  methods: 8388608\n", 7, "patchpoint.methods", "out of range"},
+		{"patchpoint out of range", good + "patchpoint:\n  counter_bump: 5\n  methods: 8388608\n", 7, "patchpoint.methods", "must be at most 4194304, got 8388608"},
 		{"unknown patchpoint field", good + "patchpoint:\n  hits: 3\n", 6, "patchpoint.hits", "unknown key"},
 		{"zero samples", good + "native:\n  samples: 0\n", 6, "native.samples", "must be positive"},
 		{"negative warmup", good + "native:\n  warmup: -1\n", 6, "native.warmup", "must not be negative"},
@@ -280,11 +281,83 @@ func TestBadConfigs(t *testing.T) {
 			if e != nil {
 				t.Errorf("experiment returned with error")
 			}
+			// One mistake, one error: nothing cascades.
+			var list ErrorList
+			if !errors.As(err, &list) || len(list) != 1 {
+				t.Errorf("want one error in an ErrorList, got %#v", err)
+			}
 			if ce.File != "bad.yaml" || ce.Line != tc.line || ce.Key != tc.key || !strings.Contains(ce.Msg, tc.msg) {
 				t.Errorf("got file %q line %d key %q msg %q\nwant line %d key %q msg containing %q", ce.File, ce.Line, ce.Key, ce.Msg, tc.line, tc.key, tc.msg)
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// A config with several mistakes reports each at its line, in line order,
+// and what it can still resolve is checked too (the sweep over a workload
+// whose keys have errors).
+func TestManyErrors(t *testing.T) {
+	_, err := Parse("many.yaml", []byte(`name: Bad!
+strategies: [helper, teleport]
+baseline: direct
+workloads:
+  await-loop:
+    awaits: -5
+    live_locals: 65
+    m: 1
+    emulation:
+      n: many
+  spin: {}
+patchpoint:
+  hit_limit: 0
+native:
+  launches: 5000
+  samples: 0
+  runs: 3
+sweeps:
+  extra_frame: [0, 70000]
+  calls: [1]
+cycle_model: ""
+`))
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("Parse = %v", err)
+	}
+	want := []struct {
+		line int
+		key  string
+		msg  string
+	}{
+		{1, "name", "not a valid name"},
+		{2, "strategies", `unknown strategy "teleport"`},
+		{6, "workloads.await-loop.awaits", "must not be negative, got -5"},
+		{7, "workloads.await-loop.live_locals", "must be at most 64, got 65"},
+		{8, "workloads.await-loop.m", "unknown parameter m"},
+		{10, "workloads.await-loop.emulation.n", "want an integer"},
+		{11, "workloads.spin", "unknown workload"},
+		{13, "patchpoint.hit_limit", "must be positive, got 0"},
+		{15, "native.launches", "must be at most 1024, got 5000"},
+		{16, "native.samples", "must be positive, got 0"},
+		{17, "native.runs", "unknown key"},
+		{19, "sweeps.extra_frame", "must be at most 65536, got 70000"},
+		{20, "sweeps.calls", "no workload of this experiment has parameter calls"},
+		{21, "cycle_model", "must not be empty"},
+	}
+	for i, w := range want {
+		if i >= len(list) {
+			t.Errorf("missing %d: %s", w.line, w.key)
+			continue
+		}
+		if e := list[i]; e.File != "many.yaml" || e.Line != w.line || e.Key != w.key || !strings.Contains(e.Msg, w.msg) {
+			t.Errorf("error %d = %v, want %d: %s: ...%s", i, e, w.line, w.key, w.msg)
+		}
+	}
+	if len(list) != len(want) {
+		t.Errorf("%d errors, want %d:\n%v", len(list), len(want), list)
+	}
+	if s := list.Error(); !strings.HasPrefix(s, "many.yaml:1: name:") || !strings.HasSuffix(s, "(and 13 more errors)") {
+		t.Errorf("Error() = %q", s)
 	}
 }
 
@@ -382,9 +455,9 @@ sweeps:
 		{"emulation.n", "-1", "must not be negative"},
 		{"live_locals", "65", "at most 64, got 65"},
 		{"patchpoint.methods", "0", "must be positive"},
-		{"native.samples", "0", "must be in"},
+		{"native.samples", "0", "must be positive, got 0"},
 		{"native.timeout", "soon", "Go duration"},
-		{"emulation.max_instructions", "-5", "positive integer"},
+		{"emulation.max_instructions", "-5", "must be positive, got -5"},
 		{"emulation.live_locals", "2", "live_locals is swept"},
 	} {
 		err := e.Set(tc.key, tc.value)
@@ -460,7 +533,7 @@ func TestREADMEExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Workloads) != 2 || len(e.Sweeps) != 2 || !reflect.DeepEqual(e.Engines, []string{Emu, Native}) {
+	if len(e.Workloads) != 2 || len(e.Sweeps) != 2 || !reflect.DeepEqual(e.Engines, []sim.Engine{sim.Emu, sim.Native}) {
 		t.Errorf("%+v", e)
 	}
 	// live_locals × hit_limit for await-loop, hit_limit for reentry.

@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzParse checks that Parse never panics, returns either an experiment or
-// an *Error, and that what it accepts expands into valid cells.
+// an ErrorList of *Errors in line order, and that what it accepts expands
+// into valid cells.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("*.yaml")
 	for _, name := range files {
@@ -23,9 +24,14 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := Parse("f.yaml", data)
 		if err != nil {
-			var ce *Error
-			if !errors.As(err, &ce) || e != nil {
+			var list ErrorList
+			if !errors.As(err, &list) || len(list) == 0 || e != nil {
 				t.Fatalf("Parse = %v, %v", e, err)
+			}
+			for i, ce := range list {
+				if ce.File != "f.yaml" || ce.Msg == "" || (i > 0 && ce.Line < list[i-1].Line) {
+					t.Fatalf("error %d of %v", i, list)
+				}
 			}
 			return
 		}

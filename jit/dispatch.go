@@ -5,17 +5,7 @@ import (
 	. "github.com/osrsim/osrsim/emitter"
 )
 
-// Resumption dispatch variants (Options.ResumeDispatch):
-//
-//	""              CoreCLR's shapes (CreateResumptionSwitch): one state
-//	                resumes directly, two branch on State != 0, more use a
-//	                switch; each state restores its own live locals
-//	"compare-chain" osrsim's first shape, kept for the built-in templates
-//	                and their baselines: restore one layout shared by every
-//	                await, then compare State with each state in turn
-var ResumeDispatchVariants = []string{"", "compare-chain"}
-
-func (o Options) compareChain() bool { return o.ResumeDispatch == "compare-chain" }
+func (o Options) compareChain() bool { return o.ResumeDispatch == DispatchCompareChain }
 
 // suspension is one await of a method version.
 type suspension struct {

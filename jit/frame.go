@@ -12,19 +12,33 @@ import (
 //	               the continuation argument is homed at [rbp+0x10]
 //	[rbp+8]        return address
 //	[rbp]          caller's RBP
-//	[rbp-0x38..-8] maximal callee-save area: R15 R14 R13 R12 RDI RSI RBX
+//	[rbp-0x38..-8] callee-save area, reserved for the OSR method
 //	below          patchpoint counter, OSR temp, locals, expression temps,
 //	               extra space
 //	[rsp..rsp+32]  outgoing home area
+//
+// A tier0 method with patchpoints reserves the largest integer callee-save
+// area but pushes only the callee saves it uses (OSRX64EpilogRedesign.md):
+// here only RBP, as tier0 keeps every variable in its frame and computes in
+// RAX, RCX and RDX. Its prolog is `push rbp; sub rsp,N; lea rbp,[rsp+N]`
+// (the #126791 listing), described by PUSH_NONVOL and ALLOC codes: the x64
+// JIT reports no SET_FPREG unless the method uses localloc.
 const (
-	ContHome       = 0x10
-	calleeSaveSize = int32(8 * len(Tier0Saves))
-	homeArea       = HomeArea
+	ContHome = 0x10
+	homeArea = HomeArea
 )
 
-// Tier0Saves are the callee-saved registers tier0 pushes after RBP, in push
-// order. OSR epilogs pop them in reverse.
-var Tier0Saves = [...]Reg{R15, R14, R13, R12, RDI, RSI, RBX}
+// CalleeSaves are the callee-saved registers besides RBP (win-x64) in the
+// order of their slots in the callee-save area, from [rbp-8] down: the
+// order in which the x64 JIT pushes them.
+var CalleeSaves = [...]Reg{R15, R14, R13, R12, RDI, RSI, RBX}
+
+// calleeSaveSize is the reserved callee-save area.
+const calleeSaveSize = 8 * int32(len(CalleeSaves))
+
+// calleeSaveSlot is the FP-relative offset of the k-th slot of the
+// callee-save area.
+func calleeSaveSlot(k int) int32 { return -8 * int32(k+1) }
 
 // ArgRegs are the argument registers of the managed convention.
 var ArgRegs = []Reg{RCX, RDX, R8, R9}
@@ -35,7 +49,7 @@ type Frame struct {
 	Temps      []int32         // expression temps (spilled operands, call arguments)
 	Counter    int32           // patchpoint counter slot
 	OSRTemp    int32           // "IL offset / OSR address for tier0 OSR method"
-	Alloc      int32           // bytes subtracted from RSP after the pushes
+	Alloc      int32           // bytes subtracted from RSP after push rbp: SP to FP
 	ZeroStart  int32           // FP-relative start of the zero-initialised area
 	ZeroBytes  int32
 	HasCounter bool
@@ -65,17 +79,14 @@ func Layout(m *Method) Frame {
 	off -= extra
 	f.ZeroStart = off
 	f.ZeroBytes = -calleeSaveSize - off
-	// After the return address, RBP and 7 pushes RSP is 8 mod 16: the
-	// allocation must be too, so RSP is 16-aligned at calls.
-	f.Alloc = -off - calleeSaveSize + homeArea
-	if f.Alloc%16 != 8 {
-		f.Alloc += 8
-	}
+	// After the return address and RBP, RSP is 16-aligned: keep it so at
+	// calls.
+	f.Alloc = (-off + homeArea + 15) &^ 15
 	return f
 }
 
 // SPToFP is the distance from tier0's SP (in its body) up to its FP.
-func (f Frame) SPToFP() int32 { return f.Alloc + calleeSaveSize }
+func (f Frame) SPToFP() int32 { return f.Alloc }
 
 // PatchpointInfo is what the JIT records for OSR methods: where tier0 keeps
 // every variable, and its frame size (SP to FP plus 8 for the pseudo return

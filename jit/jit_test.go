@@ -63,7 +63,7 @@ func TestLivenessPerAwait(t *testing.T) {
 	if n := (Options{}).ContinuationSlots(m); n != 3 {
 		t.Errorf("slots %d, want 3", n)
 	}
-	if n := (Options{ResumeDispatch: "compare-chain"}).ContinuationSlots(m); n != 5 {
+	if n := (Options{ResumeDispatch: DispatchCompareChain}).ContinuationSlots(m); n != 5 {
 		t.Errorf("compare-chain slots %d, want 5 (the union)", n)
 	}
 }
@@ -73,7 +73,7 @@ func TestLayout(t *testing.T) {
 		m := awaitLoop()
 		m.ExtraFrame = extra
 		f := Layout(m)
-		if f.Alloc%16 != 8 {
+		if f.Alloc%16 != 0 { // RSP is 16-aligned after the return address and push rbp
 			t.Errorf("extra %d: alloc %#x leaves RSP misaligned at calls", extra, f.Alloc)
 		}
 		if f.Slots["n"] != 0x18 || f.Slots["awaits"] != 0x20 || f.Slots["na"] != 0x28 {

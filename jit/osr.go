@@ -9,9 +9,9 @@ import (
 )
 
 // osrRegs are the registers the OSR compiler keeps variables in. RAX, RCX
-// and RDX are scratch (runtime.alloc clobbers them). Callee-saved registers
-// are free to use: tier0 saved all of them, and the OSR epilog restores them
-// from tier0's save area.
+// and RDX are scratch (runtime.alloc clobbers them). The callee-saved ones
+// it uses, its prolog saves into tier0's callee-save area and its epilog
+// pops.
 var osrRegs = []Reg{RBX, RSI, RDI, R12, R13, R14, R15, R8, R9, R10, R11}
 
 // osrCalleeSaved are the registers of osrRegs a call preserves: a version
@@ -28,6 +28,7 @@ type osr struct {
 	sus    []suspension
 	next   int
 	t0     int32 // tier0 FP minus OSR FP
+	saves  []Reg // callee saves in tier0's save area, from its top slot down
 }
 
 // CompileOSR emits the OSR version of m for the patchpoint at IL offset il
@@ -94,18 +95,16 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 	c.epilog = b.NewLabel(c.name + ".epilog")
 	c.done = b.NewLabel(c.name + ".done")
 
-	b.Func(c.name)
-	b.SetMeta(region.Meta{Region: region.OSR})
-	if opt.Strategy.OSRPushesSlot() {
-		b.Push(RAX) // the pseudo return address slot (#127074)
-		b.UnwindRecord(UwopAllocSmall, 0, 0)
+	inUse := map[Operand]bool{}
+	for _, op := range c.loc {
+		inUse[op] = true
 	}
-	b.Mov(S64, RAX, M(RBP, 0)) // re-chain RBP with tier0's saved caller RBP
-	b.Push(RAX)
-	b.UnwindRecord(UwopPushNonvol, uint8(RBP), 0)
-	b.AllocStack(frame)
-	b.Lea(RBP, M(RSP, frame))
-	b.EndProlog()
+	for _, r := range CalleeSaves { // tier0 saved none of them
+		if inUse[r] {
+			c.saves = append(c.saves, r)
+		}
+	}
+	c.prolog(frame)
 
 	entry := b.NewLabel(c.name + ".entry")
 	var table []*Label
@@ -131,10 +130,11 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 		b.Xor(S32, RCX, RCX)
 	}
 	b.Bind(c.epilog)
-	// One add over both frames, then tier0's pops: back to tier0's caller.
-	b.Add(S64, RSP, Imm(frame+16+f.Alloc))
-	for i := len(Tier0Saves) - 1; i >= 0; i-- {
-		b.Pop(Tier0Saves[i])
+	// One add over both frames to the lowest save, then pops: back to
+	// tier0's caller with a canonical epilog.
+	b.Add(S64, RSP, Imm(frame+c.t0-8*int32(len(c.saves))))
+	for i := len(c.saves) - 1; i >= 0; i-- {
+		b.Pop(c.saves[i])
 	}
 	b.Pop(RBP)
 	b.Ret()
@@ -142,6 +142,42 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 	b.EndFunc()
 	c.emitJumpTable(table)
 	return nil
+}
+
+// prolog is the OSR prolog (OSRX64EpilogRedesign.md, #127074) on top of the
+// live tier0 frame, with unwind codes that describe both frames, so that a
+// virtual unwind from inside the OSR method yields tier0's caller:
+//
+//	phantom, offset 0:  push rbp; sub rsp, tier0 SP-to-FP (+8 for the
+//	                    slot the helper made before #127074)
+//	[push rax]          the pseudo return address slot (#127074)
+//	mov rax,[rbp]; push rax   re-chains RBP: tier0's saved caller RBP
+//	sub rsp, frame
+//	mov [rsp+k], reg    each callee save it uses, into tier0's save area
+//	lea rbp, [rsp+frame]
+func (c *osr) prolog(frame int32) {
+	b := c.b
+	b.Func(c.name)
+	b.SetMeta(region.Meta{Region: region.OSR})
+	tier0 := c.f.Alloc
+	if !c.opt.Strategy.OSRPushesSlot() {
+		tier0 += 8
+	}
+	b.UnwindRecord(UwopPushNonvol, uint8(RBP), 0)
+	b.UnwindRecord(AllocCode(tier0))
+	if c.opt.Strategy.OSRPushesSlot() {
+		b.Push(RAX)
+		b.UnwindRecord(UwopAllocSmall, 0, 0)
+	}
+	b.Mov(S64, RAX, M(RBP, 0))
+	b.Push(RAX)
+	b.UnwindRecord(UwopPushNonvol, uint8(RBP), 0)
+	b.AllocStack(frame)
+	for k, r := range c.saves { // UWOP_SAVE_NONVOL, offsets from the final RSP
+		b.SaveNonvol(r, frame+c.t0+calleeSaveSlot(k))
+	}
+	b.Lea(RBP, M(RSP, frame))
+	b.EndProlog()
 }
 
 func (c *osr) tier0Slot(v Local) Mem { return M(RBP, c.t0+c.f.Slots[v]) }

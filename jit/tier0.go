@@ -11,18 +11,11 @@ import (
 type Options struct {
 	Strategy patchpoint.Strategy
 	Settings patchpoint.Settings
-	// Tier0Patchpoint selects a variant of the tier0 patchpoint sequence,
-	// for experiments on its shape and for regression tests:
-	//   ""        mov eax,[ctr]; dec eax; mov [ctr],eax; cmp dword [ctr],0; jg skip
-	//   "dec-mem" dec dword [ctr]; cmp dword [ctr],0; jg skip
-	//   "jge"     as the default with jge: fires one decrement late
-	Tier0Patchpoint string
-	// ResumeDispatch selects the resumption dispatch (ResumeDispatchVariants).
-	ResumeDispatch string
+	// Tier0Patchpoint selects the shape of the tier0 patchpoint sequence.
+	Tier0Patchpoint Tier0Variant
+	// ResumeDispatch selects the shape of the resumption dispatch.
+	ResumeDispatch DispatchVariant
 }
-
-// Tier0PatchpointVariants lists the accepted Tier0Patchpoint values.
-var Tier0PatchpointVariants = []string{"", "dec-mem", "jge"}
 
 // zeroUnroll is the largest zero-initialised area cleared with straight-line
 // stores; bigger frames use a loop, as the .NET JIT does.
@@ -50,11 +43,8 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	b.Func(c.name)
 	b.SetMeta(region.Meta{Region: region.Tier0})
 	b.PushNonvol(RBP)
-	b.SetFramePointer(RBP, 0)
-	for _, r := range Tier0Saves {
-		b.PushNonvol(r)
-	}
 	b.AllocStack(c.f.Alloc)
+	b.Lea(RBP, M(RSP, c.f.Alloc)) // unreported, as the JIT's genEstablishFramePointer without localloc
 	b.EndProlog()
 	args := ArgRegs
 	if m.Async {
@@ -82,9 +72,6 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	}
 	b.Bind(c.epilog)
 	b.Add(S64, RSP, Imm(c.f.Alloc))
-	for i := len(Tier0Saves) - 1; i >= 0; i-- {
-		b.Pop(Tier0Saves[i])
-	}
 	b.Pop(RBP)
 	b.Ret()
 	var table []*Label
@@ -175,7 +162,7 @@ func (c *tier0) slotKind() continuation.SlotKind {
 func (c *tier0) patchpoint(il int) {
 	b, ctr := c.b, M(RBP, c.f.Counter)
 	skip := b.NewLabel(c.name + ".pp_skip")
-	if c.opt.Tier0Patchpoint == "dec-mem" {
+	if c.opt.Tier0Patchpoint == Tier0DecMem {
 		b.Dec(S32, ctr)
 	} else {
 		b.Mov(S32, RAX, ctr)
@@ -183,7 +170,7 @@ func (c *tier0) patchpoint(il int) {
 		b.Mov(S32, ctr, RAX)
 	}
 	b.Cmp(S32, ctr, Imm(0))
-	if c.opt.Tier0Patchpoint == "jge" {
+	if c.opt.Tier0Patchpoint == Tier0JGE {
 		b.Jcc(CondGE, skip)
 	} else {
 		b.Jcc(CondG, skip)

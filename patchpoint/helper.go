@@ -376,12 +376,14 @@ func emitCapture(b *Builder) {
 // virtual_unwind(ctx, entry): RtlVirtualUnwind over the emitted UNWIND_INFO.
 // Applies each unwind code whose instruction has executed at ctx.RIP, then
 // pops the return address. Uses RBX as scratch (saved), clobbers RAX, RDX,
-// R8-R11, XMM0.
+// R8-R11, XMM0. winunwind.Unwind is its reference in Go.
 func emitVirtualUnwind(b *Builder) {
 	L := func(n string) *Label { return b.NewLabel("unwind." + n) }
-	loop, done, skip := L("loop"), L("done"), L("skip")
+	loop, done, exit, skip := L("loop"), L("done"), L("exit"), L("skip")
 	push, allocSmall, allocLarge, setFP := L("push"), L("alloc_small"), L("alloc_large"), L("set_fp")
 	saveNV, saveNVFar, saveX, saveXFar := L("save_nonvol"), L("save_nonvol_far"), L("save_xmm"), L("save_xmm_far")
+	save, frameRSP, saveLoad, saveXLoad, saveStep := L("save"), L("frame_rsp"), L("save_load"), L("save_xmm_load"), L("save_step")
+	machFrame := L("machframe")
 	large32, two, three, adv := L("large32"), L("two"), L("three"), L("advance")
 	ctxRSP := M(RCX, OffCtxRSP)
 	operand := M(R11, UnwindCodeSize) // the slot(s) after the code's own
@@ -413,7 +415,8 @@ func emitVirtualUnwind(b *Builder) {
 		op UnwindOp
 		l  *Label
 	}{{UwopPushNonvol, push}, {UwopAllocSmall, allocSmall}, {UwopAllocLarge, allocLarge}, {UwopSetFPReg, setFP},
-		{UwopSaveNonvol, saveNV}, {UwopSaveNonvolFar, saveNVFar}, {UwopSaveXMM128, saveX}, {UwopSaveXMM128Far, saveXFar}} {
+		{UwopSaveNonvol, saveNV}, {UwopSaveNonvolFar, saveNVFar}, {UwopSaveXMM128, saveX}, {UwopSaveXMM128Far, saveXFar},
+		{UwopPushMachframe, machFrame}} {
 		b.Cmp(S32, RDX, Imm(int64(c.op)))
 		b.Jcc(CondE, c.l)
 	}
@@ -455,35 +458,69 @@ func emitVirtualUnwind(b *Builder) {
 	b.Mov(S64, ctxRSP, RDX)
 	step(1)
 
-	b.Bind(saveNV) // reg = [rsp + 8*u16]
+	// The SAVE codes: RBX = the save's offset from the establisher frame,
+	// then one path for all four.
+	b.Bind(saveNV)
 	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 3)
-	b.Add(S64, RBX, ctxRSP)
-	b.Mov(S64, RBX, M(RBX, 0))
-	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
-	step(2)
-	b.Bind(saveNVFar) // reg = [rsp + u32]
+	b.Jmp(save)
+	b.Bind(saveNVFar)
 	b.Mov(S32, RBX, operand)
-	b.Add(S64, RBX, ctxRSP)
-	b.Mov(S64, RBX, M(RBX, 0))
-	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
-	step(3)
-
-	b.Bind(saveX) // xmm = [rsp + 16*u16]
+	b.Jmp(save)
+	b.Bind(saveX)
 	b.MovZX(S32, RBX, S16, operand)
 	b.Shl(S32, RBX, 4)
-	b.Add(S64, RBX, ctxRSP)
-	b.Movdqu(X0, M(RBX, 0))
-	b.Shl(S32, RAX, 4)
-	b.Movdqu(MIdx(RCX, RAX, 1, OffCtxXMM), X0)
-	step(2)
+	b.Jmp(save)
 	b.Bind(saveXFar)
 	b.Mov(S32, RBX, operand)
+	b.Bind(save)
+	// Establisher frame: in the body of a function with a frame register,
+	// that register minus its offset (RSP may have moved since the prolog);
+	// else RSP as restored so far, which in a prolog is the final RSP (the
+	// emitter allows MOV saves only there).
+	b.MovZX(S32, RDX, S8, M(R8, UnwindOffSizeOfProlog))
+	b.Cmp(S64, R9, RDX)
+	b.Jcc(CondB, frameRSP)
+	b.MovZX(S32, RDX, S8, M(R8, UnwindOffFrame))
+	b.And(S32, RDX, Imm(15))
+	b.Jcc(CondE, frameRSP)
+	b.Add(S64, RBX, MIdx(RCX, RDX, 8, OffCtxGPR))
+	b.MovZX(S32, RDX, S8, M(R8, UnwindOffFrame))
+	b.Shr(S32, RDX, 4)
+	b.Shl(S32, RDX, 4)
+	b.Sub(S64, RBX, RDX)
+	b.Jmp(saveLoad)
+	b.Bind(frameRSP)
 	b.Add(S64, RBX, ctxRSP)
+	b.Bind(saveLoad)
+	b.MovZX(S32, RDX, S8, M(R11, 1)) // the operation again
+	b.And(S32, RDX, Imm(15))
+	b.Cmp(S32, RDX, Imm(UwopSaveXMM128))
+	b.Jcc(CondAE, saveXLoad)
+	b.Mov(S64, RBX, M(RBX, 0)) // reg = [frame + offset]
+	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
+	b.Jmp(saveStep)
+	b.Bind(saveXLoad) // xmm = [frame + offset]
 	b.Movdqu(X0, M(RBX, 0))
 	b.Shl(S32, RAX, 4)
 	b.Movdqu(MIdx(RCX, RAX, 1, OffCtxXMM), X0)
-	step(3)
+	b.Bind(saveStep) // 2 slots, 3 for the FAR forms (the odd operations)
+	b.And(S32, RDX, Imm(1))
+	b.Add(S32, RDX, Imm(2))
+	b.Sub(S32, R10, RDX)
+	b.Lea(R11, MIdx(R11, RDX, 2, 0))
+	b.Jmp(loop)
+
+	b.Bind(machFrame) // rip = [rsp + 8*info]; rsp = [rsp + 8*info + 24]
+	b.Mov(S64, RBX, ctxRSP)
+	b.Lea(RBX, MIdx(RBX, RAX, 8, 0))
+	b.Mov(S64, RAX, M(RBX, 0))
+	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
+	b.Mov(S64, RAX, M(RBX, 24))
+	b.Mov(S64, ctxRSP, RAX)
+	// The machine frame is the first prolog operation (the emitter checks
+	// it), so its code is the last: no return address to pop.
+	b.Jmp(exit)
 
 	b.Bind(skip) // advance over a code whose instruction has not run
 	b.Mov(S32, RBX, Imm(1))
@@ -513,6 +550,7 @@ func emitVirtualUnwind(b *Builder) {
 	b.Mov(S64, RAX, M(RBX, 0))
 	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
 	b.Add(S64, ctxRSP, Imm(8))
+	b.Bind(exit)
 	b.Pop(RBX)
 	b.Ret()
 	b.EndFunc()

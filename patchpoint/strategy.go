@@ -7,7 +7,8 @@ package patchpoint
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/osrsim/osrsim/internal/enum"
 )
 
 // Strategy is how execution gets into an OSR method.
@@ -46,18 +47,7 @@ func (s Strategy) String() string {
 }
 
 // ParseStrategy accepts a strategy name as printed by String.
-func ParseStrategy(name string) (Strategy, error) {
-	for _, s := range Strategies {
-		if s.String() == name {
-			return s, nil
-		}
-	}
-	names := make([]string, len(Strategies))
-	for i, s := range Strategies {
-		names[i] = s.String()
-	}
-	return 0, fmt.Errorf("unknown strategy %q (want one of %s)", name, strings.Join(names, ", "))
-}
+func ParseStrategy(name string) (Strategy, error) { return enum.Parse(Strategies, "strategy", name) }
 
 // OSRPushesSlot reports whether the OSR prolog pushes the pseudo return
 // address slot itself (after #127074) instead of the helper making it.

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/osrsim/osrsim/sim"
 )
 
 // breakdownReport has runtime steps beside the helper's, a helper step no
@@ -22,9 +24,9 @@ func breakdownReport() *Report {
 			{Name: "helper", Doc: "the patchpoint helper", Steps: []Part{{Name: "xstate", Doc: "XSTATE capture"}, {Name: "stub", Doc: "stub frame"}}},
 		},
 		Results: []Result{
-			{Workload: "w", Strategy: "helper", Engine: "emu", Ops: 10,
+			{Workload: "w", Strategy: "helper", Engine: sim.Emu, Ops: 10,
 				Instructions: ins(5, 3, map[string]uint64{"stub": 20, "xstate": 30, "alloc": 10, "dispatch": 20})},
-			{Workload: "w", Strategy: "direct", Engine: "emu", Ops: 10,
+			{Workload: "w", Strategy: "direct", Engine: sim.Emu, Ops: 10,
 				Instructions: ins(0, 3, map[string]uint64{"alloc": 10, "dispatch": 20})},
 		},
 	}

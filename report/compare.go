@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/osrsim/osrsim/sim"
 )
 
 // Metric names used in Comparison.Metric.
@@ -28,7 +30,7 @@ const (
 type group struct {
 	Workload string
 	Params   map[string]int64
-	Engine   string
+	Engine   sim.Engine
 	Results  []*Result // in report order, one per strategy (first wins)
 }
 
@@ -59,7 +61,7 @@ func groups(r *Report) []*group {
 	idx := map[string]*group{}
 	for i := range r.Results {
 		res := &r.Results[i]
-		k := res.Workload + "\x00" + ParamsKey(res.Params) + "\x00" + res.Engine
+		k := res.Workload + "\x00" + ParamsKey(res.Params) + "\x00" + res.Engine.String()
 		g := idx[k]
 		if g == nil {
 			g = &group{Workload: res.Workload, Params: res.Params, Engine: res.Engine}

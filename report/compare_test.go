@@ -4,9 +4,11 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/osrsim/osrsim/sim"
 )
 
-func findCmp(t *testing.T, r *Report, awaits int64, engine, metric, cand string) Comparison {
+func findCmp(t *testing.T, r *Report, awaits int64, engine sim.Engine, metric, cand string) Comparison {
 	t.Helper()
 	for _, c := range r.Comparisons {
 		if c.Params["awaits"] == awaits && c.Engine == engine && c.Metric == metric && c.Candidate == cand {
@@ -27,21 +29,21 @@ func TestCompare(t *testing.T) {
 	if len(r.Comparisons) != 14 {
 		t.Errorf("%d comparisons, want 14", len(r.Comparisons))
 	}
-	c := findCmp(t, r, 100000, "emu", MetricInstructions, "direct")
+	c := findCmp(t, r, 100000, sim.Emu, MetricInstructions, "direct")
 	if c.Baseline != "helper" || c.Workload != "await-loop" || !near(c.Ratio, 1946.2/308.9, 1e-12) {
 		t.Errorf("instructions direct: %+v, want ratio %v", c, 1946.2/308.9)
 	}
 	if c.PValue != nil || c.Verdict != "" {
 		t.Errorf("exact metric has statistics: %+v", c)
 	}
-	c = findCmp(t, r, 1000, "emu", MetricCycles, "helper-return")
+	c = findCmp(t, r, 1000, sim.Emu, MetricCycles, "helper-return")
 	if !near(c.Ratio, 4000.0/910, 1e-12) {
 		t.Errorf("cycles helper-return ratio %v, want %v", c.Ratio, 4000.0/910)
 	}
 	// Native: ratio of medians (helper median 1948 of the 9 kept samples:
 	// 2600 is an upper outlier; direct median 80), fully separated samples:
 	// p = 2/C(20,10).
-	c = findCmp(t, r, 100000, "native", MetricNative, "direct")
+	c = findCmp(t, r, 100000, sim.Native, MetricNative, "direct")
 	if !near(c.Ratio, 1948.0/80, 1e-12) {
 		t.Errorf("native ratio %v, want %v", c.Ratio, 1948.0/80)
 	}
@@ -51,7 +53,7 @@ func TestCompare(t *testing.T) {
 	if c.BaselineN != 10 || c.CandidateN != 10 {
 		t.Errorf("n %d+%d", c.BaselineN, c.CandidateN)
 	}
-	c = findCmp(t, r, 100000, "native", MetricNative, "helper-return")
+	c = findCmp(t, r, 100000, sim.Native, MetricNative, "helper-return")
 	if c.Verdict != VerdictTooFew || c.PValue != nil {
 		t.Errorf("helper-return with 3 samples: %+v", c)
 	}
@@ -65,11 +67,11 @@ func TestCompare(t *testing.T) {
 	}
 	// Other baseline: direct vs helper reads as a ratio below 1.
 	Compare(r, "direct")
-	c = findCmp(t, r, 100000, "emu", MetricInstructions, "helper")
+	c = findCmp(t, r, 100000, sim.Emu, MetricInstructions, "helper")
 	if !near(c.Ratio, 308.9/1946.2, 1e-12) {
 		t.Errorf("reverse ratio %v", c.Ratio)
 	}
-	c = findCmp(t, r, 100000, "native", MetricNative, "helper")
+	c = findCmp(t, r, 100000, sim.Native, MetricNative, "helper")
 	if c.Verdict != VerdictSlower {
 		t.Errorf("helper vs direct verdict %q, want slower", c.Verdict)
 	}
@@ -77,12 +79,12 @@ func TestCompare(t *testing.T) {
 
 func TestCompareSameAndMissingBaseline(t *testing.T) {
 	mk := func(s string, xs []float64) Result {
-		return Result{Workload: "w", Strategy: s, Engine: "native", Params: map[string]int64{"x": 1}, Native: &Native{SamplesNs: xs}}
+		return Result{Workload: "w", Strategy: s, Engine: sim.Native, Params: map[string]int64{"x": 1}, Native: &Native{SamplesNs: xs}}
 	}
 	r := &Report{Results: []Result{
 		mk("helper", []float64{10, 12, 11, 13, 10.5}),
 		mk("direct", []float64{11, 10.2, 12.5, 11.5, 13.1}),
-		{Workload: "v", Strategy: "direct", Engine: "emu", Instructions: &Instructions{PerResume: 3}},
+		{Workload: "v", Strategy: "direct", Engine: sim.Emu, Instructions: &Instructions{PerResume: 3}},
 	}}
 	Compare(r, "helper")
 	if len(r.Comparisons) != 1 {
@@ -99,8 +101,8 @@ func TestCompareSameAndMissingBaseline(t *testing.T) {
 	}
 	// Zero candidate: no ratio, no Inf in JSON.
 	r = &Report{Results: []Result{
-		{Workload: "w", Strategy: "helper", Engine: "emu", Instructions: &Instructions{PerResume: 3}},
-		{Workload: "w", Strategy: "direct", Engine: "emu", Instructions: &Instructions{PerResume: 0}},
+		{Workload: "w", Strategy: "helper", Engine: sim.Emu, Instructions: &Instructions{PerResume: 3}},
+		{Workload: "w", Strategy: "direct", Engine: sim.Emu, Instructions: &Instructions{PerResume: 0}},
 	}}
 	Compare(r, "helper")
 	for _, c := range r.Comparisons {
@@ -112,11 +114,11 @@ func TestCompareSameAndMissingBaseline(t *testing.T) {
 
 func TestAgreementPairsCyclesWithNative(t *testing.T) {
 	emu := func(s string, cyc float64) Result {
-		return Result{Workload: "await-loop", Strategy: s, Engine: "emu", Params: map[string]int64{"awaits": 100, "live_locals": 2},
+		return Result{Workload: "await-loop", Strategy: s, Engine: sim.Emu, Params: map[string]int64{"awaits": 100, "live_locals": 2},
 			CyclesEst: &Cycles{PerResume: cyc, Model: "default"}}
 	}
 	nat := func(s string, ns ...float64) Result {
-		return Result{Workload: "await-loop", Strategy: s, Engine: "native", Params: map[string]int64{"awaits": 1000000, "live_locals": 2},
+		return Result{Workload: "await-loop", Strategy: s, Engine: sim.Native, Params: map[string]int64{"awaits": 1000000, "live_locals": 2},
 			Native: &Native{SamplesNs: ns, NsPerResume: Summarize(ns)}}
 	}
 	r := &Report{Results: []Result{emu("helper", 1200), emu("direct", 100), nat("helper", 300, 300, 300, 300), nat("direct", 100, 100, 100, 100)}}

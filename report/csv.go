@@ -74,7 +74,7 @@ func CSV(r *Report) ([]byte, error) {
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		row := []string{res.Workload, res.Strategy, res.Engine}
+		row := []string{res.Workload, res.Strategy, res.Engine.String()}
 		for _, k := range params {
 			if v, ok := res.Params[k]; ok {
 				row = append(row, strconv.FormatInt(v, 10))

@@ -1,5 +1,7 @@
 package report
 
+import "github.com/osrsim/osrsim/sim"
+
 // fixture builds a report by hand: await-loop at awaits=100000, n=20000
 // for three strategies under emulation, plus native samples, plus a
 // sweep over awaits.
@@ -22,7 +24,7 @@ func fixture() *Report {
 	emu := func(strategy string, awaits int64, tier0, osr, helper, runtime uint64, steps map[string]uint64, forced, viaHelper, viaJump uint64, cycles uint64) Result {
 		total := tier0 + osr + helper + runtime
 		res := Result{
-			Workload: "await-loop", Strategy: strategy, Engine: "emu",
+			Workload: "await-loop", Strategy: strategy, Engine: sim.Emu,
 			Params: map[string]int64{"awaits": awaits, "n": 20000},
 			Ops:    uint64(awaits),
 			Instructions: &Instructions{Total: total, PerResume: float64(total) / float64(awaits),
@@ -52,7 +54,7 @@ func fixture() *Report {
 		)
 	}
 	native := func(strategy string, samples []float64) Result {
-		return Result{Workload: "await-loop", Strategy: strategy, Engine: "native",
+		return Result{Workload: "await-loop", Strategy: strategy, Engine: sim.Native,
 			Params: map[string]int64{"awaits": 100000, "n": 20000}, Ops: 100000,
 			Suspensions: 100000, Resumptions: 100000,
 			Native:     &Native{NsPerResume: Summarize(samples), SamplesNs: samples, BaselineNs: 1.5, Warmup: 2},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/osrsim/osrsim/sim"
 )
 
 // row is one strategy of a (workload, params) table, merged over engines.
@@ -48,7 +50,7 @@ func tables(r *Report) []*table {
 			rw.Instr = res
 		}
 		if res.HelperCalls != nil || res.OSREntries != nil {
-			if rw.Counts == nil || (rw.Counts.Engine != "emu" && res.Engine == "emu") {
+			if rw.Counts == nil || (rw.Counts.Engine != sim.Emu && res.Engine == sim.Emu) {
 				rw.Counts = res
 			}
 		}
@@ -566,7 +568,7 @@ func writeComparisons(b *strings.Builder, r *Report) {
 		if c.BaselineN+c.CandidateN > 0 {
 			n = fmt.Sprintf("%d+%d", c.BaselineN, c.CandidateN)
 		}
-		ct.rows = append(ct.rows, []string{mdEscape(c.Workload), ParamsKey(c.Params), c.Engine, c.Metric,
+		ct.rows = append(ct.rows, []string{mdEscape(c.Workload), ParamsKey(c.Params), c.Engine.String(), c.Metric,
 			mdEscape(c.Baseline), mdEscape(c.Candidate), formatRatio(c.Ratio), p, n, c.Verdict})
 	}
 	ct.write(b)

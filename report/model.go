@@ -2,6 +2,8 @@
 // report.md (BenchmarkDotNet-style), report.csv and plots.
 package report
 
+import "github.com/osrsim/osrsim/sim"
+
 // Report is the stable core of report.json.
 type Report struct {
 	Experiment  string       `json:"experiment"`
@@ -46,7 +48,7 @@ type Env struct {
 type Result struct {
 	Workload string           `json:"workload"`
 	Strategy string           `json:"strategy"`
-	Engine   string           `json:"engine"` // "emu" or "native"
+	Engine   sim.Engine       `json:"engine"`
 	Params   map[string]int64 `json:"params"`
 	// Ops is what per-resume figures divide by: resumptions for
 	// await-loop, calls for reentry.
@@ -144,7 +146,7 @@ type FinalState struct {
 type Comparison struct {
 	Workload  string           `json:"workload"`
 	Params    map[string]int64 `json:"params,omitempty"`
-	Engine    string           `json:"engine"`
+	Engine    sim.Engine       `json:"engine"`
 	Metric    string           `json:"metric"` // e.g. instructions.per_resume
 	Baseline  string           `json:"baseline"`
 	Candidate string           `json:"candidate"`

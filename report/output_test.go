@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/osrsim/osrsim/sim"
 )
 
 func TestMarkdown(t *testing.T) {
@@ -69,7 +71,7 @@ func TestMarkdown(t *testing.T) {
 func TestMarkdownMinimal(t *testing.T) {
 	// No comparisons, no native, no env: no ratio or native columns, no
 	// legend entries for them, "unknown" environment.
-	r := &Report{Results: []Result{{Workload: "reentry", Strategy: "direct", Engine: "emu", Ops: 4,
+	r := &Report{Results: []Result{{Workload: "reentry", Strategy: "direct", Engine: sim.Emu, Ops: 4,
 		Instructions: &Instructions{Total: 10, PerResume: 2.5}}}}
 	md := Markdown(r)
 	for _, want := range []string{"osrsim unknown, Go unknown, libunicorn unknown", "## reentry\n\n", "| Strategy | Instr/resume |\n", "| direct | 2.50 |\n"} {
@@ -156,7 +158,7 @@ func TestPlots(t *testing.T) {
 	for _, a := range []int64{1, 2, 3} {
 		for _, b := range []int64{10, 20} {
 			for _, s := range []string{"helper", "direct"} {
-				r.Results = append(r.Results, Result{Workload: "my/work load", Strategy: s, Engine: "emu",
+				r.Results = append(r.Results, Result{Workload: "my/work load", Strategy: s, Engine: sim.Emu,
 					Params: map[string]int64{"a": a, "b": b}, Ops: 10,
 					Instructions: &Instructions{Total: uint64(100 * a * b), PerResume: float64(10 * a * b)}})
 			}

@@ -208,7 +208,7 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 	}
 	return &report.Result{
 		CyclesEst: cyc,
-		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
+		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Emu,
 		Params: experiments.Flatten(b.Params), Ops: ops, Instructions: ins,
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
@@ -279,7 +279,7 @@ func Verify(b *workload.Built, res *report.Result) error {
 	case uint32(res.FinalState.Ret>>32) != want.Hash:
 		errs = append(errs, fmt.Sprintf("statics hash %#x, want %#x", uint32(res.FinalState.Ret>>32), want.Hash))
 	}
-	if res.Engine == "emu" {
+	if res.Engine == sim.Emu {
 		if res.Suspensions != want.Suspensions {
 			errs = append(errs, fmt.Sprintf("suspensions %d, want %d", res.Suspensions, want.Suspensions))
 		}

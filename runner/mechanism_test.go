@@ -259,7 +259,7 @@ func TestTier0PatchpointVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Tier0Variant = "dec-mem"
+	p.Tier0Variant = jit.Tier0DecMem
 	dm, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestTier0PatchpointVariants(t *testing.T) {
 	if d := base.Instructions.Setup - dm.Instructions.Setup; d != 2*10000 || dm.Instructions.PerResume != base.Instructions.PerResume {
 		t.Errorf("dec-mem saves %d setup instructions, want 20,000 (2 per tier0 loop-head execution)", d)
 	}
-	p.Tier0Variant = "jge"
+	p.Tier0Variant = jit.Tier0JGE
 	jge, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -48,15 +49,11 @@ type task struct {
 
 // Run runs every cell of the experiment on its engines. Every image is
 // emulated first (that is the safety gate for native runs, DESIGN principle
-// 5); emulated results are reported when "emu" is among the engines. Native
+// 5); emulated results are reported when sim.Emu is among the engines. Native
 // runs go one at a time, in a child process, after all emulation is done, so
 // they don't share the machine with emulation workers.
 func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
-	wantEmu, wantNative := false, false
-	for _, en := range e.Engines {
-		wantEmu = wantEmu || en == experiments.Emu
-		wantNative = wantNative || en == experiments.Native
-	}
+	wantEmu, wantNative := slices.Contains(e.Engines, sim.Emu), slices.Contains(e.Engines, sim.Native)
 	tasks, err := buildTasks(e, wantNative)
 	if err != nil {
 		return nil, err
@@ -155,7 +152,7 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options) {
 func runNative(tasks []*task, e *experiments.Experiment, opt Options) ([]report.Result, error) {
 	launches := max(1, min(e.Native.Launches, e.Native.Samples))
 	if opt.Progress != nil {
-		opt.Progress.Start(len(tasks)*launches, "native")
+		opt.Progress.Start(len(tasks)*launches, sim.Native.String())
 	}
 	accs := make([]*nativeAcc, len(tasks))
 	for i, t := range tasks {
@@ -262,7 +259,7 @@ func (a *nativeAcc) result(warmup, launches int) (*report.Result, error) {
 		per[i] = (s - setupNs) / ops
 	}
 	res := &report.Result{
-		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "native",
+		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Native,
 		Params: experiments.Flatten(b.Params), Ops: b.Expect.Ops,
 		Native: &report.Native{NsPerResume: report.Summarize(per), SamplesNs: per, BaselineNs: report.Summarize(a.baseline).Median,
 			SetupNs: setupNs, Warmup: warmup, Launches: launches, Scale: scale(b.Params)},

@@ -53,6 +53,11 @@ const (
 	// in the host page.
 	HostTSCStart = HostBase + 0x100
 	HostTSCStop  = HostBase + 0x108
+	// EHFrameHdrBase and EHFrameBase hold the DWARF call-frame records of
+	// the native functions (.eh_frame_hdr, .eh_frame): read-only, between
+	// the code and the data.
+	EHFrameHdrBase uint64 = 0x5_0f00_0000
+	EHFrameBase    uint64 = 0x5_0f10_0000
 )
 
 // Region names used by the image builder.
@@ -62,6 +67,9 @@ const (
 	RegionHeap  = "heap"
 	RegionStack = "stack"
 	RegionHost  = "host"
+	// The .eh_frame records (not compared: read-only).
+	RegionEHFrameHdr = "eh_frame_hdr"
+	RegionEHFrame    = "eh_frame"
 )
 
 // PageSize is the granularity of every region.

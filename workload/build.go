@@ -112,7 +112,7 @@ func (g *gen) opt() jit.Options {
 	if g.p.Source == nil {
 		// The templates keep osrsim's first resumption dispatch, which
 		// their baselines were recorded with.
-		opt.ResumeDispatch = "compare-chain"
+		opt.ResumeDispatch = jit.DispatchCompareChain
 	}
 	return opt
 }
@@ -124,6 +124,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// them; it also keeps strategies' layouts comparable (helper-return's
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
+	prog.EHFrame(code, nativeHelper)
 	opt := g.opt()
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize,
@@ -258,6 +259,11 @@ func (g *gen) emitMain(b *Builder) {
 	}
 	b.EndFunc()
 }
+
+// nativeHelper says whether code of region r is native in CoreCLR (the
+// patchpoint helper's C++ and assembly): it gets .eh_frame records, as
+// coreclr's native code has on Linux.
+func nativeHelper(r region.Region) bool { return r == region.Helper }
 
 // functions lists the code section's functions for the code-range table,
 // flagging managed code (region.Info.Managed), where the unwind to the

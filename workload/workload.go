@@ -7,7 +7,6 @@ package workload
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/osrsim/osrsim/csharp"
 	"github.com/osrsim/osrsim/jit"
@@ -38,8 +37,8 @@ type Params struct {
 	Calls, Iterations int
 	Patchpoint        patchpoint.Settings
 	// Tier0Variant selects a variant of the tier0 patchpoint sequence
-	// (jit.Options.Tier0Patchpoint); "" is CoreCLR's shape.
-	Tier0Variant string
+	// (jit.Options.Tier0Patchpoint); the zero value is CoreCLR's shape.
+	Tier0Variant jit.Tier0Variant
 
 	// Source is a workload written in C#; Workload then names it and
 	// Values holds one value per Source.Params.
@@ -62,59 +61,6 @@ func DefaultParams(kind string) Params {
 		p.Calls, p.Iterations = 100, 1500
 	}
 	return p
-}
-
-// Validate checks the parameters.
-func (p Params) Validate() error {
-	pos := func(name string, v int) error {
-		if v <= 0 {
-			return fmt.Errorf("%s must be positive, got %d", name, v)
-		}
-		return nil
-	}
-	nonneg := func(name string, v int) error {
-		if v < 0 {
-			return fmt.Errorf("%s must not be negative, got %d", name, v)
-		}
-		return nil
-	}
-	pp := p.Patchpoint
-	errs := []error{
-		pos("patchpoint.initial_counter", pp.InitialCounter), pos("patchpoint.counter_bump", pp.CounterBump),
-		pos("patchpoint.hit_limit", pp.HitLimit), pos("patchpoint.methods", pp.Methods),
-		nonneg("extra_frame", p.ExtraFrame),
-	}
-	if !slices.Contains(jit.Tier0PatchpointVariants, p.Tier0Variant) {
-		errs = append(errs, fmt.Errorf("unknown tier0 patchpoint variant %q", p.Tier0Variant))
-	}
-	if p.Source != nil {
-		errs = append(errs, p.validateSource())
-		p.Workload = ""
-	}
-	switch p.Workload {
-	case "":
-	case AwaitLoop:
-		errs = append(errs, nonneg("n", p.N), nonneg("awaits", p.Awaits), nonneg("live_locals", p.LiveLocals))
-		if p.LiveLocals > 64 {
-			errs = append(errs, fmt.Errorf("live_locals at most 64, got %d", p.LiveLocals))
-		}
-	case Reentry:
-		errs = append(errs, nonneg("calls", p.Calls), nonneg("iterations", p.Iterations))
-	default:
-		return fmt.Errorf("unknown workload %q (want %s or %s)", p.Workload, AwaitLoop, Reentry)
-	}
-	if p.ExtraFrame > 1<<16 {
-		errs = append(errs, fmt.Errorf("extra_frame at most 65536, got %d", p.ExtraFrame))
-	}
-	if pp.InitialCounter > 1<<30 || pp.CounterBump > 1<<30 || pp.HitLimit > 1<<30 || pp.Methods > 1<<22 {
-		errs = append(errs, fmt.Errorf("patchpoint settings out of range"))
-	}
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // The IL offsets of the templates' loop heads (0x14 is the seed program's

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -28,19 +29,64 @@ func TestExpect(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for _, c := range []struct {
-		mut  func(*Params)
-		want string
+		mut   func(*Params)
+		param string // the *ParamError's parameter; "" for another error
+		want  string
 	}{
-		{func(p *Params) { p.Awaits = -1 }, "awaits"},
-		{func(p *Params) { p.Patchpoint.HitLimit = 0 }, "hit_limit"},
-		{func(p *Params) { p.LiveLocals = 65 }, "live_locals"},
-		{func(p *Params) { p.Workload = "spin" }, "unknown workload"},
+		{func(p *Params) { p.Awaits = -1 }, "awaits", "awaits: must not be negative, got -1"},
+		{func(p *Params) { p.Patchpoint.HitLimit = 0 }, "patchpoint.hit_limit", "must be positive, got 0"},
+		{func(p *Params) { p.Patchpoint.Methods = 1<<22 + 1 }, "patchpoint.methods", "must be at most 4194304"},
+		{func(p *Params) { p.LiveLocals = 65 }, "live_locals", "live_locals: must be at most 64, got 65"},
+		{func(p *Params) { p.N = 1 << 31 }, "n", "must be at most 2147483647"},
+		{func(p *Params) { p.Workload = "spin" }, "", "unknown workload"},
+		{func(p *Params) { p.Tier0Variant = 9 }, "", "unknown tier0 patchpoint variant"},
 	} {
 		p := DefaultParams(AwaitLoop)
 		c.mut(&p)
-		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+		err := p.Validate()
+		var pe *ParamError
+		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("want %q, got %v", c.want, err)
+		} else if got := errors.As(err, &pe); got != (c.param != "") || (got && pe.Param != c.param) {
+			t.Errorf("%v: ParamError %v, want parameter %q", err, pe, c.param)
 		}
+	}
+}
+
+// Every kind has a parameter table, its defaults pass, and each entry
+// names its own field.
+func TestParamTables(t *testing.T) {
+	for _, kind := range Kinds {
+		own := ParamsOf(kind)
+		if len(own) == 0 {
+			t.Errorf("%s: no parameters", kind)
+		}
+		def := DefaultParams(kind)
+		if err := def.Validate(); err != nil {
+			t.Errorf("%s defaults: %v", kind, err)
+		}
+		seen := map[*int]string{}
+		for _, q := range append(append([]Param(nil), SharedParams...), own...) {
+			f := q.Field(&def)
+			if prev, dup := seen[f]; dup {
+				t.Errorf("%s: %s and %s share a field", kind, prev, q.Name)
+			}
+			seen[f] = q.Name
+			if q.Doc == "" || q.Range.Min > q.Range.Max {
+				t.Errorf("%s: %+v", kind, q)
+			}
+			for _, v := range []int64{q.Range.Min - 1, q.Range.Max + 1} {
+				p := def
+				*q.Field(&p) = int(v)
+				var pe *ParamError
+				if err := p.Validate(); !errors.As(err, &pe) || pe.Param != q.Name {
+					t.Errorf("%s: %s=%d: %v", kind, q.Name, v, err)
+				}
+			}
+		}
+	}
+	if ParamsOf("spin") != nil {
+		t.Error("unknown kind has parameters")
 	}
 }
 

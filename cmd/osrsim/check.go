@@ -12,6 +12,7 @@ import (
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
+	"github.com/osrsim/osrsim/sim"
 )
 
 // cmdCheck runs experiments and compares them with a stored baseline:
@@ -90,9 +91,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 func runChecked(exps []*experiments.Experiment, withNative bool) (*report.Report, error) {
 	var reports []*report.Report
 	for _, e := range exps {
-		e.Engines = []string{experiments.Emu}
+		e.Engines = []sim.Engine{sim.Emu}
 		if withNative {
-			e.Engines = append(e.Engines, experiments.Native)
+			e.Engines = append(e.Engines, sim.Native)
 		}
 		m, err := cycleModel(e)
 		if err != nil {

@@ -18,6 +18,9 @@ import (
 // version is set by the Makefile from git describe.
 var version = "dev"
 
+// maxConfigErrors is how many errors of one config are printed.
+const maxConfigErrors = 10
+
 // Exit codes.
 const (
 	exitOK         = 0
@@ -71,6 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	var cfgs experiments.ErrorList
 	var cfg *experiments.Error
 	var bad badInput
 	var reg regression
@@ -78,6 +82,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &reg):
 		fmt.Fprintln(stderr, "osrsim:", err)
 		return exitRegression
+	case errors.As(err, &cfgs):
+		for i, e := range cfgs {
+			if i == maxConfigErrors {
+				fmt.Fprintf(stderr, "osrsim: (and %d more errors)\n", len(cfgs)-i)
+				break
+			}
+			fmt.Fprintln(stderr, "osrsim:", e)
+		}
+		return exitBadInput
 	case errors.As(err, &cfg), errors.As(err, &bad):
 		fmt.Fprintln(stderr, "osrsim:", err)
 		return exitBadInput
@@ -98,7 +111,7 @@ usage:
   osrsim run [CONFIG.yaml ...] [--engine emu|native|both] [--strategy S,...] [--set key=value ...] [--out DIR] [--exact]
   osrsim check --baseline FILE [CONFIG.yaml ...] [--tolerance N] [--native-check] [--update]
   osrsim disasm [CONFIG.yaml] [--strategy S] [--set key=value ...] [--no-counts]
-  osrsim image  [CONFIG.yaml] [--strategy S] [--set key=value ...] --out DIR
+  osrsim image  [CONFIG.yaml] [--strategy S] [--set key=value ...] [--out DIR] [--elf FILE]
   osrsim trace  [CONFIG.yaml] [--strategy S] [--set key=value ...] --out FILE
   osrsim calibrate [--out FILE]
   osrsim version

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,6 +66,10 @@ func TestBadInput(t *testing.T) {
 		{"unreadable file", []string{filepath.Join(dir, "missing.yaml")}, []string{"missing.yaml"}},
 		{"conflicting flags", []string{"--engine", "native", "--exact"}, []string{"conflicts"}},
 		{"set unknown key", []string{"--set", "colour=blue"}, []string{"colour"}},
+		{"set out of range as in a file", []string{"--set", "native.launches=5000"}, []string{"--set: native.launches: must be at most 1024, got 5000"}},
+		{"file out of range", []string{cfg("launches.yaml", okConfig+"native:\n  launches: 5000\n")}, []string{"launches.yaml:8: native.launches: must be at most 1024, got 5000"}},
+		{"every mistake", []string{cfg("two.yaml", strings.Replace(okConfig, "awaits: 50", "awaits: -5", 1)+"native:\n  samples: 0\n")},
+			[]string{"two.yaml:6: workloads.await-loop.awaits: must not be negative", "two.yaml:8: native.samples: must be positive"}},
 		{"set bad value", []string{"--set", "awaits=-1"}, []string{"awaits"}},
 		{"set without =", []string{"--set", "awaits"}, []string{"key=value"}},
 		{"unknown flag", []string{"--fast"}, []string{"--fast"}},
@@ -108,6 +114,27 @@ func containsFlag(args []string, f string) bool {
 		}
 	}
 	return false
+}
+
+// A config with more mistakes than the cap: the first maxConfigErrors, one
+// per line in line order, then how many more.
+func TestConfigErrorCap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: t\nworkloads:\n  await-loop:\n    n: 20000\n")
+	for i := 0; i < maxConfigErrors+3; i++ {
+		fmt.Fprintf(&b, "bogus%d: 1\n", i)
+	}
+	p := writeFile(t, t.TempDir(), "many.yaml", b.String())
+	code, _, stderr := osrsim(t, "run", p, "--out", filepath.Join(t.TempDir(), "out"))
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != exitBadInput || len(lines) != maxConfigErrors+1 || lines[maxConfigErrors] != "osrsim: (and 3 more errors)" {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for i, l := range lines[:maxConfigErrors] {
+		if want := fmt.Sprintf("osrsim: %s:%d: bogus%d: unknown key", p, 5+i, i); !strings.HasPrefix(l, want) {
+			t.Errorf("line %d: %q, want %q...", i, l, want)
+		}
+	}
 }
 
 func TestUnknownCommand(t *testing.T) {
@@ -195,6 +222,37 @@ func TestImageAndDisasm(t *testing.T) {
 	}
 	if code, _, _ := osrsim(t, "image"); code != exitBadInput {
 		t.Errorf("image without --out: exit %d", code)
+	}
+}
+
+// image --elf writes the image as an ELF executable, alone or next to the
+// image directory.
+func TestImageELF(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "sub", "img.elf")
+	if code, _, stderr := osrsim(t, "image", "--strategy", "helper", "--elf", exe); code != 0 {
+		t.Fatalf("image --elf: exit %d: %s", code, stderr)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, name := range []string{".text", ".data", ".eh_frame", ".eh_frame_hdr", ".symtab"} {
+		if f.Section(name) == nil {
+			t.Errorf("no section %s", name)
+		}
+	}
+	syms, _ := f.Symbols()
+	kinds := map[string]elf.SymType{}
+	for _, s := range syms {
+		kinds[s.Name] = elf.ST_TYPE(s.Info)
+	}
+	if kinds["patchpoint.worker"] != elf.STT_FUNC || kinds["patchpoint.code_table"] != elf.STT_OBJECT {
+		t.Errorf("symbol types %v", kinds)
+	}
+	if code, _, _ := osrsim(t, "image", "--elf", dir); code != exitBadInput {
+		t.Errorf("--elf DIR: exit %d", code)
 	}
 }
 

@@ -6,11 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
-	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
+	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
@@ -18,7 +19,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var sel selection
 	sel.register(fs)
-	engine := fs.String("engine", "", "emu, native or both (default: the config's engines)")
+	engine := fs.String("engine", "", fmt.Sprintf("%s, %s or %s (default: the config's engines)", sim.Emu, sim.Native, sim.AllEngines))
 	out := fs.String("out", "", "output directory (default results/<experiment>/)")
 	exact := fs.Bool("exact", false, "count with a per-instruction hook (verification mode)")
 	workers := fs.Int("workers", 0, "parallel emulation workers (default: one per core)")
@@ -27,19 +28,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var engines []string
-	switch *engine {
-	case "":
-	case "emu":
-		engines = []string{experiments.Emu}
-	case "native":
-		engines = []string{experiments.Native}
-	case "both":
-		engines = []string{experiments.Emu, experiments.Native}
-	default:
-		return badf("--engine %q: want emu, native or both", *engine)
+	var engines []sim.Engine
+	if *engine != "" {
+		if engines, err = sim.ParseEngines(*engine); err != nil {
+			return badf("--engine: %v", err)
+		}
 	}
-	if *exact && *engine == "native" {
+	if *exact && engines != nil && !slices.Contains(engines, sim.Emu) {
 		return badf("--exact counts emulated instructions; it conflicts with --engine native")
 	}
 	if *workers < 0 {

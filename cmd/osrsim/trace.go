@@ -13,6 +13,7 @@ import (
 	"github.com/osrsim/osrsim/internal/atomicfile"
 	"github.com/osrsim/osrsim/sim/unicorn"
 	"github.com/osrsim/osrsim/trace"
+	"github.com/osrsim/osrsim/workload"
 )
 
 // traceAwaits is the emulated await count trace uses unless --set chooses
@@ -101,7 +102,7 @@ func setsAny(sets []string, keys ...string) bool {
 
 func limitAwaits(e *experiments.Experiment) error {
 	for _, w := range e.Workloads {
-		if w.Kind == "await-loop" && w.Emu.Awaits > traceAwaits {
+		if w.Kind == workload.AwaitLoop && w.Emu.Awaits > traceAwaits {
 			return e.Set("emulation.awaits", fmt.Sprint(traceAwaits))
 		}
 	}

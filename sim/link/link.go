@@ -80,12 +80,29 @@ type Layout struct {
 	StackSize uint64
 }
 
+// ehFrameRegions places the sections of Program.EHFrame, when obj has them.
+var ehFrameRegions = []struct {
+	section, region string
+	base            uint64
+}{
+	{SecEHFrameHdr, sim.RegionEHFrameHdr, sim.EHFrameHdrBase},
+	{SecEHFrame, sim.RegionEHFrame, sim.EHFrameBase},
+}
+
 // Image links obj's code and data sections at sim.CodeBase and
 // sim.DataBase and returns the image: code (r-x), data, heap, stack
 // (compared) and host (not compared), every instruction start, every
-// non-empty code symbol with its metadata, and the declared steps.
+// non-empty code symbol with its metadata, and the declared steps. The
+// .eh_frame sections, if the program has them, become read-only regions at
+// sim.EHFrameHdrBase and sim.EHFrameBase.
 func Image(obj *Object, lay Layout) (*sim.Image, *Linked, error) {
-	l, err := obj.Link(map[string]uint64{Code: sim.CodeBase, Data: sim.DataBase})
+	bases := map[string]uint64{Code: sim.CodeBase, Data: sim.DataBase}
+	for _, e := range ehFrameRegions {
+		if obj.Section(e.section) != nil {
+			bases[e.section] = e.base
+		}
+	}
+	l, err := obj.Link(bases)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,6 +122,11 @@ func Image(obj *Object, lay Layout) (*sim.Image, *Linked, error) {
 	im.Regions = append(im.Regions,
 		sim.Region{Name: sim.RegionStack, Base: sim.StackBase, Size: lay.StackSize, Perm: sim.PermR | sim.PermW, Compared: true},
 		sim.Region{Name: sim.RegionHost, Base: sim.HostBase, Size: sim.HostSize, Perm: sim.PermR | sim.PermW})
+	for _, e := range ehFrameRegions {
+		if b, ok := l.Bytes[e.section]; ok {
+			im.Regions = append(im.Regions, sim.Region{Name: e.region, Base: e.base, Size: page(uint64(len(b))), Perm: sim.PermR, Init: b})
+		}
+	}
 	sec := obj.Section(Code)
 	for _, in := range sec.Insts {
 		im.InstStarts = append(im.InstStarts, sim.CodeBase+uint64(in.Off))

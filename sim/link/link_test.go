@@ -15,9 +15,15 @@ var sumStep = region.Step{Region: region.Runtime, Name: "sum", Doc: "adds what t
 
 // main returns arg + RBX + XMM0's low word: the entry stub must pass the
 // argument and clear everything else, whatever the host left there.
-func build(t *testing.T, heap uint64) *sim.Image {
+func build(t *testing.T, heap uint64) *sim.Image { return buildEH(t, heap, false) }
+
+// buildEH is build, with .eh_frame records of every function if eh is set.
+func buildEH(t *testing.T, heap uint64, eh bool) *sim.Image {
 	p := NewProgram()
 	code, data := p.Section(Code), p.Section(Data)
+	if eh {
+		p.EHFrame(code, func(region.Region) bool { return true })
+	}
 	Entry(code, "entry", "main", sim.StackBase+0x10000)
 	code.DeclareSteps(sumStep)
 	code.Func("main")
@@ -42,9 +48,26 @@ func build(t *testing.T, heap uint64) *sim.Image {
 }
 
 func TestEntryAndImage(t *testing.T) {
-	im := build(t, 0)
+	for _, eh := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "eh_frame"}[eh], func(t *testing.T) { testEntryAndImage(t, eh) })
+	}
+}
+
+// testEntryAndImage runs the image in both engines; the .eh_frame records,
+// when there are any, are two read-only regions outside the compared state.
+func testEntryAndImage(t *testing.T, eh bool) {
+	im := buildEH(t, 0, eh)
 	if im.Region(sim.RegionHeap) != nil || im.Region(sim.RegionStack) == nil || im.Region(sim.RegionHost).Compared {
 		t.Fatalf("regions %+v", im.Regions)
+	}
+	for _, c := range []struct {
+		name string
+		base uint64
+	}{{sim.RegionEHFrameHdr, sim.EHFrameHdrBase}, {sim.RegionEHFrame, sim.EHFrameBase}} {
+		r := im.Region(c.name)
+		if (r != nil) != eh || (r != nil && (r.Base != c.base || r.Perm != sim.PermR || r.Compared || len(r.Init) == 0)) {
+			t.Fatalf("region %s: %+v", c.name, r)
+		}
 	}
 	if build(t, 0x2000).Region(sim.RegionHeap) == nil {
 		t.Fatal("no heap region")

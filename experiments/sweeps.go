@@ -1,0 +1,122 @@
+package experiments
+
+import (
+	"fmt"
+
+	"github.com/osrsim/osrsim/workload"
+)
+
+// sweeps parses the sweeps section.
+func (p *parser) sweeps(e *Experiment, f kv) []Sweep {
+	entries, _ := p.mapping(f.v, "sweeps", true)
+	var out []Sweep
+	for _, g := range entries {
+		if s, ok := p.sweep(e, g); ok {
+			out = append(out, s)
+		}
+	}
+	p.grid(e, out)
+	return out
+}
+
+// sweepKey resolves a sweep key: an integer parameter, or
+// emulation.<param> for a workload's own parameter.
+func sweepKey(key string) (k *Key, emuOnly bool) {
+	name, emuOnly := splitEmu(key)
+	k = lookupKey(name)
+	if k == nil || k.field == nil || (emuOnly && k.Scope != Param) {
+		return nil, emuOnly
+	}
+	return k, emuOnly
+}
+
+// sweep parses one sweep.
+func (p *parser) sweep(e *Experiment, g kv) (Sweep, bool) {
+	key := join("sweeps", g.key)
+	k, emuOnly := sweepKey(g.key)
+	if k == nil {
+		p.errorf(g.k.Line, key, "unknown sweep key %s (want a workload parameter, emulation.<param> or patchpoint.<field>)", g.key)
+		return Sweep{}, false
+	}
+	var targets []Workload
+	for _, w := range e.Workloads {
+		if k.has(w.Kind) {
+			targets = append(targets, w)
+		}
+	}
+	if len(targets) == 0 {
+		p.errorf(g.k.Line, key, "no workload of this experiment has parameter %s", k.Name)
+		return Sweep{}, false
+	}
+	items, err := node{g.v}.list("integers", "value")
+	if err != nil {
+		p.fail(g.v.Line, key, err)
+		return Sweep{}, false
+	}
+	values, ok := p.sweepValues(key, k, emuOnly, items, targets)
+	return Sweep{Key: g.key, Values: values, Line: g.k.Line}, ok
+}
+
+// sweepValues reads a sweep's values, checking each on every scale of
+// every workload it applies to; ok is false if any fails.
+func (p *parser) sweepValues(key string, k *Key, emuOnly bool, items []raw, targets []Workload) (values []int64, ok bool) {
+	seen := map[int64]int{}
+	ok = true
+	for _, it := range items {
+		v, err := it.integer()
+		if err == nil {
+			if first, dup := seen[v]; dup {
+				err = fmt.Errorf("duplicate value %d (first at line %d)", v, first)
+			}
+			seen[v] = it.line()
+		}
+		for _, w := range targets {
+			if err != nil {
+				break
+			}
+			err = setScales(k, it, &w, emuOnly) // w is a copy
+		}
+		if err != nil {
+			p.fail(it.line(), key, err)
+			ok = false
+			continue
+		}
+		values = append(values, v)
+	}
+	return values, ok
+}
+
+// setScales sets parameter k to v on the scales of w that a sweep or
+// --set changes (the emulation scale only for emulation.<param>) and
+// validates them.
+func setScales(k *Key, v raw, w *Workload, emuOnly bool) error {
+	scales := []*workload.Params{&w.Emu}
+	if !emuOnly {
+		scales = append(scales, &w.Native)
+	}
+	for _, q := range scales {
+		if err := k.param(q, v); err != nil {
+			return err
+		}
+		if err := q.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// grid checks the size of every workload's grid.
+func (p *parser) grid(e *Experiment, sweeps []Sweep) {
+	for _, w := range e.Workloads {
+		total := 1
+		for _, s := range sweeps {
+			if !sweepApplies(s.Key, w.Kind) {
+				continue
+			}
+			if total *= len(s.Values); total > MaxCells {
+				p.errorf(s.Line, join("sweeps", s.Key), "the grid of %s has more than %d cells", w.Kind, MaxCells)
+				break
+			}
+		}
+	}
+}
