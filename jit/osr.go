@@ -96,7 +96,7 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 	c.done = b.NewLabel(c.name + ".done")
 
 	inUse := map[Operand]bool{}
-	for _, op := range c.loc {
+	for _, op := range c.locs {
 		inUse[op] = true
 	}
 	for _, r := range CalleeSaves { // tier0 saved none of them

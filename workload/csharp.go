@@ -2,13 +2,14 @@ package workload
 
 import (
 	"fmt"
-	"math"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/csharp"
 	. "github.com/osrsim/osrsim/emitter"
+	"github.com/osrsim/osrsim/internal/bounds"
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/jit/interp"
 )
@@ -38,15 +39,28 @@ func (p Params) validateSource() error {
 	if len(p.Values) != len(p.Source.Params) {
 		return fmt.Errorf("%s: %d parameter values for %d parameters", p.Workload, len(p.Values), len(p.Source.Params))
 	}
-	for i, q := range p.Source.Params {
-		if v := p.Values[i]; v < math.MinInt32 || v > math.MaxInt32 {
-			return fmt.Errorf("%s must be an int, got %d", q.Name, v)
-		}
-	}
 	if p.ExtraFrame != 0 || p.LiveLocals != 0 {
 		return fmt.Errorf("extra_frame and live_locals are parameters of the built-in templates")
 	}
 	return nil
+}
+
+// sourceParams describes a C# workload's parameters. Their Field copies
+// Values before handing out a pointer: copies of Params share the slice,
+// and setting one cell's value must not change another's.
+func (p Params) sourceParams() []Param {
+	var out []Param
+	for i, q := range p.Source.Params {
+		doc := fmt.Sprintf("argument %s of the entry method (Main passes %d)", q.Name, q.Value)
+		if q.Const {
+			doc = fmt.Sprintf("const int %s (declared as %d)", q.Name, q.Value)
+		}
+		out = append(out, Param{Name: q.Name, Doc: doc, Range: bounds.AnyInt32, Field: func(p *Params) *int {
+			p.Values = slices.Clone(p.Values)
+			return &p.Values[i]
+		}})
+	}
+	return out
 }
 
 // Value returns the value of the C# parameter called name.
