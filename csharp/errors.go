@@ -17,7 +17,8 @@ const (
 	KindRuntime     = "run-time error"
 )
 
-// Error is a problem in a C# source file, at a 1-based line and column.
+// Error is a problem in a C# source file, at a 1-based line and column
+// (Line 0: the file as a whole, e.g. unreadable).
 type Error struct {
 	File      string
 	Line, Col int
@@ -26,6 +27,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
 	s := fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, e.Col, e.Kind, e.Msg)
 	if e.Kind == KindUnsupported {
 		s += " (see " + Doc + ")"

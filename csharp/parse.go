@@ -53,7 +53,7 @@ func Load(path string) (*Program, error) {
 		if pe, ok := err.(*os.PathError); ok {
 			msg = pe.Err.Error()
 		}
-		return nil, fmt.Errorf("%s: cannot read C# source: %s", path, msg)
+		return nil, &Error{File: path, Msg: "cannot read C# source: " + msg}
 	}
 	return Parse(path, src)
 }

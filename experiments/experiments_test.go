@@ -139,7 +139,7 @@ func TestSweepCells(t *testing.T) {
 		}
 		cells := e.Cells()
 		if len(cells) != 1 || cells[0].Point == nil || len(cells[0].Point) != 0 ||
-			cells[0].Emu != e.Workloads[0].Emu || cells[0].Native != e.Workloads[0].Native {
+			!reflect.DeepEqual(cells[0].Emu, e.Workloads[0].Emu) || !reflect.DeepEqual(cells[0].Native, e.Workloads[0].Native) {
 			t.Errorf("%s: cells %+v", f, cells)
 		}
 	}

@@ -81,7 +81,11 @@ func (s *selection) load(paths []string) ([]*experiments.Experiment, error) {
 		exps = append(exps, experiments.Default())
 	}
 	for _, p := range paths {
-		e, err := experiments.Load(p)
+		load := experiments.Load
+		if experiments.IsSource(p) {
+			load = experiments.FromSource // osrsim run bench.cs
+		}
+		e, err := load(p)
 		if err != nil {
 			return nil, err
 		}

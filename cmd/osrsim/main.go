@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/osrsim/osrsim/csharp"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/sim/native"
 	"github.com/osrsim/osrsim/sim/unicorn"
@@ -77,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var cfgs experiments.ErrorList
 	var cfg *experiments.Error
 	var bad badInput
+	var src *csharp.Error
 	var reg regression
 	switch {
 	case errors.As(err, &reg):
@@ -91,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "osrsim:", e)
 		}
 		return exitBadInput
-	case errors.As(err, &cfg), errors.As(err, &bad):
+	case errors.As(err, &cfg), errors.As(err, &bad), errors.As(err, &src):
 		fmt.Fprintln(stderr, "osrsim:", err)
 		return exitBadInput
 	}
