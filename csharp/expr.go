@@ -272,6 +272,12 @@ func (l *lowerer) call(n *sitter.Node) (jit.Call, typ) {
 	if len(args) != len(d.params) {
 		l.p.errorf(n, "%s takes %d arguments, got %d", name, len(d.params), len(args))
 	}
+	if l.p.calls[l.d.name] == nil {
+		l.p.calls[l.d.name] = map[string]*sitter.Node{}
+	}
+	if l.p.calls[l.d.name][name] == nil {
+		l.p.calls[l.d.name][name] = n
+	}
 	c := jit.Call{Method: name}
 	for i, a := range args {
 		if a.Type() != "argument" || len(children(a)) != 1 {

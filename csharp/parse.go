@@ -100,6 +100,8 @@ type parser struct {
 	main    *sitter.Node
 	// stopwatch: the entry method marks a measured region.
 	stopwatch bool
+	// calls holds each method's first call of each callee.
+	calls map[string]map[string]*sitter.Node
 }
 
 type field struct {
@@ -350,9 +352,11 @@ func (p *parser) lowerClass(c *sitter.Node) *Program {
 		d := p.methods[name]
 		d.m = &jit.Method{Name: name, Async: d.async, Result: d.result}
 	}
+	p.calls = map[string]map[string]*sitter.Node{}
 	for _, name := range p.mOrder {
 		p.lowerMethod(p.methods[name], name == entry.name)
 	}
+	p.checkRecursion()
 	// The entry method first, then what it calls.
 	seen := map[string]bool{}
 	var add func(name string)
@@ -373,6 +377,35 @@ func (p *parser) lowerClass(c *sitter.Node) *Program {
 		p.errorf(c, "%v", err)
 	}
 	return prog
+}
+
+// checkRecursion rejects call cycles at the call that closes one: the
+// subset's methods have fixed frames and the image a fixed stack.
+func (p *parser) checkRecursion() {
+	state := map[string]int{} // 1 on the path, 2 done
+	var path []string
+	var visit func(m string)
+	visit = func(m string) {
+		state[m] = 1
+		path = append(path, m)
+		for _, callee := range p.mOrder {
+			n := p.calls[m][callee]
+			switch {
+			case n == nil:
+			case state[callee] == 1:
+				p.unsupported(n, "recursive calls (%s → %s)", strings.Join(path, " → "), callee)
+			case state[callee] == 0:
+				visit(callee)
+			}
+		}
+		path = path[:len(path)-1]
+		state[m] = 2
+	}
+	for _, m := range p.mOrder {
+		if state[m] == 0 {
+			visit(m)
+		}
+	}
 }
 
 // checkAwaiter accepts a nested class as the awaiter: one that never

@@ -137,4 +137,3 @@ func sourceBody(n *yaml.Node) *yaml.Node {
 	}
 	return nil
 }
-
