@@ -19,7 +19,7 @@ func TestCheckedInConfigsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "seed.yaml"}
+	want := []string{"csharp.yaml", "frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "seed.yaml"}
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("configs = %v, want %v", files, want)
 	}
