@@ -19,10 +19,14 @@ const (
 	CutStop  = 2
 )
 
-// Services are the runtime pieces every C# workload may use; they clobber
+// Services are the runtime pieces a C# workload may use; they clobber
 // only RAX, RCX and RDX, like runtime.alloc, so OSR code keeps its
-// variables in every other register across them.
+// variables in every other register across them. An image holds only the
+// ones its program uses: each is a function of the code-range table the
+// patchpoint helper searches, whose path depends on the table's contents.
 type Services struct {
+	Throw     bool // the run-time error stub (the program divides)
+	Stopwatch bool // the stopwatch marks
 	// Exit is the host entry stub's exit path: it returns RAX to the host
 	// from any stack depth.
 	Exit *Label
@@ -33,20 +37,34 @@ type Services struct {
 
 // EmitData lays out the services' statics; cut is the run's stopwatch
 // cut point (CutNone, CutStart or CutStop).
-func (Services) EmitData(d *Builder, cut int) {
+func (s Services) EmitData(d *Builder, cut int) {
 	d.Align(8, 0)
-	d.DefineSymbol(SymErrorInfo)
-	d.U64(0)
-	d.EndSymbol(SymErrorInfo)
-	d.DefineSymbol(SymStopwatchCut)
-	d.U32(uint32(cut))
-	d.EndSymbol(SymStopwatchCut)
+	if s.Throw {
+		d.DefineSymbol(SymErrorInfo)
+		d.U64(0)
+		d.EndSymbol(SymErrorInfo)
+	}
+	if s.Stopwatch {
+		d.DefineSymbol(SymStopwatchCut)
+		d.U32(uint32(cut))
+		d.EndSymbol(SymStopwatchCut)
+	}
 }
 
-// EmitCode generates the error stub and the stopwatch marks.
+// EmitCode generates the error stub and the stopwatch marks it has.
 func (s Services) EmitCode(b *Builder) {
-	// runtime.throw(kind, pos): the exception a program does not catch.
-	// Records it and ends the run with ErrorMarker|kind<<32|pos.
+	if s.Throw {
+		s.emitThrow(b)
+	}
+	if s.Stopwatch {
+		s.mark(b, SymStopwatchStart, s.TSCStart, CutStart)
+		s.mark(b, SymStopwatchStop, s.TSCStop, CutStop)
+	}
+}
+
+// emitThrow is runtime.throw(kind, pos): the exception a program does not
+// catch. It records it and ends the run with ErrorMarker|kind<<32|pos.
+func (s Services) emitThrow(b *Builder) {
 	b.Func(SymThrow)
 	b.SetMeta(region.Meta{Region: region.Runtime})
 	b.EndProlog()
@@ -57,9 +75,6 @@ func (s Services) EmitCode(b *Builder) {
 	b.Or(S64, RAX, RCX)
 	b.Jmp(s.Exit)
 	b.EndFunc()
-
-	s.mark(b, SymStopwatchStart, s.TSCStart, CutStart)
-	s.mark(b, SymStopwatchStop, s.TSCStop, CutStop)
 }
 
 // mark stores the time stamp counter (Stopwatch's clock) and, in a cut

@@ -129,7 +129,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize,
 		TaskResult: g.m.Async && g.m.Result}
-	svc := continuation.Services{TSCStart: sim.HostTSCStart, TSCStop: sim.HostTSCStop}
+	svc := g.services()
 
 	svc.Exit = link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
 	g.emitMain(code)

@@ -12,6 +12,7 @@ import (
 	"github.com/osrsim/osrsim/internal/bounds"
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/jit/interp"
+	"github.com/osrsim/osrsim/sim"
 )
 
 // C# workloads: a csharp.Program with one value per parameter. The image
@@ -193,6 +194,28 @@ func staticsHash(cls *jit.Class, vals map[jit.Static]int32) uint32 {
 		}
 	}
 	return h & 0x7fff_ffff
+}
+
+// services are the runtime services the program uses.
+func (g *gen) services() continuation.Services {
+	s := continuation.Services{TSCStart: sim.HostTSCStart, TSCStop: sim.HostTSCStop}
+	if g.p.Source == nil {
+		return s
+	}
+	s.Stopwatch = g.p.Source.Stopwatch
+	for _, m := range g.cls.Methods {
+		jit.Walk(m.Body, func(st jit.Stmt) {
+			if a, ok := st.(jit.Assign); ok && (a.Op == jit.OpDiv || a.Op == jit.OpRem) {
+				s.Throw = true
+			}
+			jit.WalkExprs(st, func(e jit.Expr) {
+				if b, ok := e.(jit.Binary); ok && (b.Op == jit.OpDiv || b.Op == jit.OpRem) {
+					s.Throw = true
+				}
+			})
+		})
+	}
+	return s
 }
 
 func (g *gen) sourceParams() []paramField {
