@@ -1,10 +1,8 @@
 package runner
 
 import (
-	"errors"
 	"math"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/osrsim/osrsim/jit/interp"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/report"
-	"github.com/osrsim/osrsim/sim/native"
 	"github.com/osrsim/osrsim/sim/unicorn"
 	"github.com/osrsim/osrsim/workload"
 )
@@ -61,10 +58,9 @@ var csharpChecks = map[string]func(t *testing.T, s patchpoint.Strategy, b *workl
 
 func innerLoop(m *jit.Method) int { return m.Loops()[1] }
 
-// Every test program, under every strategy: emulation agrees with the
-// interpreter (final statics, result, suspensions, resumptions, run-time
-// errors), keeps RSP aligned at every call, counts the same in block and
-// exact mode, and native runs end in the same state as emulation.
+// Every test program, under every strategy, passes checkEngines: emulation
+// agrees with the interpreter (final statics, result, suspensions,
+// resumptions, run-time errors), and native runs with emulation.
 func TestCSharpPrograms(t *testing.T) {
 	files, _ := filepath.Glob("testdata/csharp/*.cs")
 	if len(files) < 20 {
@@ -78,37 +74,9 @@ func TestCSharpPrograms(t *testing.T) {
 		for _, s := range patchpoint.Strategies {
 			t.Run(filepath.Base(f)+"/"+s.String(), func(t *testing.T) {
 				b := build(t, workload.FromSource(filepath.Base(f), prog), s)
-				exact, er, err := Emulate(b, unicorn.Options{CheckAlignment: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if er.Counts.MisalignedCalls != 0 || er.Counts.Calls == 0 {
-					t.Fatalf("calls %d, misaligned %d at %#x", er.Counts.Calls, er.Counts.MisalignedCalls, er.Counts.MisalignedAt)
-				}
-				fast, fr, err := Emulate(b, unicorn.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(exact, fast) {
-					t.Fatalf("block counting differs from exact counting:\nexact %+v\nblock %+v", exact.Instructions, fast.Instructions)
-				}
+				r := checkEngines(t, b)
 				if check := csharpChecks[filepath.Base(f)]; check != nil {
-					check(t, s, b, fast)
-				}
-				l, err := native.Load(b.Image)
-				if errors.Is(err, native.ErrUnsupported) {
-					t.Skip(err)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer l.Close()
-				nr, err := l.Run(native.Options{Samples: 1})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := fr.State.Diff(nr.State); err != nil {
-					t.Fatalf("native and emulated final states differ: %v", err)
+					check(t, s, b, r)
 				}
 			})
 		}

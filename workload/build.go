@@ -212,29 +212,9 @@ func (g *gen) emitMain(b *Builder) {
 	switch g.p.Workload {
 	case AwaitLoop:
 		// Task t = Foo(n, awaits, na); while (!t.IsCompleted) na.Continue();
-		loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
-		b.AllocStack(CallFrame(0))
-		b.EndProlog()
-		b.Xor(S32, RCX, RCX)
-		b.Mov(S32, RDX, RIPSym(SymParamN))
-		b.Mov(S32, R8, RIPSym(SymParamAwaits))
-		b.Lea(R9, RIPSym(continuation.SymAwaiter))
-		b.Call(tier0)
-		b.Test(S64, RCX, RCX)
-		b.Jcc(CondE, completed)
-		b.Call(Sym(continuation.SymOnSuspended))
-		b.Bind(loop)
-		b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
-		b.Jcc(CondNE, done)
-		b.Lea(RCX, RIPSym(continuation.SymAwaiter))
-		b.Call(Sym(continuation.SymAwaiterCont))
-		b.Jmp(loop)
-		b.Bind(completed)
-		b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
-		b.Bind(done)
-		b.Mov(S32, RAX, RIPSym(StaticValue))
-		b.Add(S64, RSP, Imm(CallFrame(0)))
-		b.Ret()
+		g.emitAsyncMain(b, []string{SymParamN, SymParamAwaits, ""}, func() {
+			b.Mov(S32, RAX, RIPSym(StaticValue))
+		})
 	case Reentry:
 		// for (c = 0; c < calls; c++) Bar(iterations);
 		loop, done := b.NewLabel("main.loop"), b.NewLabel("main.done")
@@ -258,6 +238,40 @@ func (g *gen) emitMain(b *Builder) {
 		g.emitSourceMain(b)
 	}
 	b.EndFunc()
+}
+
+// emitAsyncMain is the PR's Main: Task t = Entry(args); while
+// (!t.IsCompleted) na.Continue(). args names the data field of each
+// argument ("" for the awaiter); result leaves the return value in RAX.
+func (g *gen) emitAsyncMain(b *Builder, args []string, result func()) {
+	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
+	b.AllocStack(CallFrame(0))
+	b.EndProlog()
+	b.Xor(S32, RCX, RCX) // no continuation: a first call
+	for i, sym := range args {
+		r := jit.ArgRegs[i+1]
+		if sym == "" {
+			b.Lea(r, RIPSym(continuation.SymAwaiter))
+		} else {
+			b.Mov(S32, r, RIPSym(sym))
+		}
+	}
+	b.Call(Sym(jit.Tier0Sym(g.m.Name)))
+	b.Test(S64, RCX, RCX)
+	b.Jcc(CondE, completed)
+	b.Call(Sym(continuation.SymOnSuspended))
+	b.Bind(loop)
+	b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
+	b.Jcc(CondNE, done)
+	b.Lea(RCX, RIPSym(continuation.SymAwaiter))
+	b.Call(Sym(continuation.SymAwaiterCont))
+	b.Jmp(loop)
+	b.Bind(completed)
+	b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
+	b.Bind(done)
+	result()
+	b.Add(S64, RSP, Imm(CallFrame(0)))
+	b.Ret()
 }
 
 // nativeHelper says whether code of region r is native in CoreCLR (the

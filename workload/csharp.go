@@ -228,58 +228,40 @@ func (g *gen) sourceParams() []paramField {
 	return out
 }
 
-// emitSourceMain is a C# program's Main: Task t = Entry(args); while
-// (!t.IsCompleted) na.Continue(); then the return value: the result (or
-// first static) in the low half, the statics' hash (staticsHash) in the
-// high half.
+// emitSourceMain is a C# program's Main (emitAsyncMain), returning the
+// result (or first static) in the low half of RAX and the statics' hash
+// (staticsHash) in the high half.
 func (g *gen) emitSourceMain(b *Builder) {
-	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
-	b.AllocStack(40)
-	b.EndProlog()
-	b.Xor(S32, RCX, RCX)
-	for i, k := range g.p.Source.EntryArgs {
-		r := jit.ArgRegs[i+1]
-		if k < 0 {
-			b.Lea(r, RIPSym(continuation.SymAwaiter))
-		} else {
-			b.Mov(S32, r, RIPSym(string(g.p.Source.Params[k].Sym)))
+	var args []string
+	for _, k := range g.p.Source.EntryArgs {
+		sym := ""
+		if k >= 0 {
+			sym = string(g.p.Source.Params[k].Sym)
 		}
+		args = append(args, sym)
 	}
-	b.Call(Sym(jit.Tier0Sym(g.m.Name)))
-	b.Test(S64, RCX, RCX)
-	b.Jcc(CondE, completed)
-	b.Call(Sym(continuation.SymOnSuspended))
-	b.Bind(loop)
-	b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
-	b.Jcc(CondNE, done)
-	b.Lea(RCX, RIPSym(continuation.SymAwaiter))
-	b.Call(Sym(continuation.SymAwaiterCont))
-	b.Jmp(loop)
-	b.Bind(completed)
-	b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
-	b.Bind(done)
-	first := true
-	b.Xor(S32, RAX, RAX)
-	b.Xor(S32, RDX, RDX)
-	for _, f := range g.cls.Fields {
-		if f.Const {
-			continue
+	g.emitAsyncMain(b, args, func() {
+		first := true
+		b.Xor(S32, RAX, RAX)
+		b.Xor(S32, RDX, RDX)
+		for _, f := range g.cls.Fields {
+			if f.Const {
+				continue
+			}
+			if first && !g.m.Result {
+				b.Mov(S32, RAX, RIPSym(string(f.Sym)))
+			}
+			first = false
+			b.ImulImm(S32, RDX, RDX, 31)
+			b.Add(S32, RDX, RIPSym(string(f.Sym)))
 		}
-		if first && !g.m.Result {
-			b.Mov(S32, RAX, RIPSym(string(f.Sym)))
+		if g.m.Result {
+			b.Mov(S32, RAX, RIPSym(continuation.SymTaskResult))
 		}
-		first = false
-		b.ImulImm(S32, RDX, RDX, 31)
-		b.Add(S32, RDX, RIPSym(string(f.Sym)))
-	}
-	if g.m.Result {
-		b.Mov(S32, RAX, RIPSym(continuation.SymTaskResult))
-	}
-	b.And(S32, RDX, Imm(0x7fff_ffff))
-	b.Shl(S64, RDX, 32)
-	b.Or(S64, RAX, RDX)
-	b.Add(S64, RSP, Imm(40))
-	b.Ret()
+		b.And(S32, RDX, Imm(0x7fff_ffff))
+		b.Shl(S64, RDX, 32)
+		b.Or(S64, RAX, RDX)
+	})
 }
 
 // DecodeError turns a return value that carries a run-time error back into
