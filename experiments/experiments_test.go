@@ -533,11 +533,12 @@ func TestREADMEExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Workloads) != 2 || len(e.Sweeps) != 2 || !reflect.DeepEqual(e.Engines, []sim.Engine{sim.Emu, sim.Native}) {
+	if len(e.Workloads) != 3 || e.Workloads[2].Native.Source == nil || len(e.Sweeps) != 2 || !reflect.DeepEqual(e.Engines, []sim.Engine{sim.Emu, sim.Native}) {
 		t.Errorf("%+v", e)
 	}
-	// live_locals × hit_limit for await-loop, hit_limit for reentry.
-	if n := len(e.Cells()); n != 4*2+2 {
+	// live_locals × hit_limit for await-loop, hit_limit for reentry and
+	// for the C# workload.
+	if n := len(e.Cells()); n != 4*2+2+2 {
 		t.Errorf("%d cells", n)
 	}
 }
