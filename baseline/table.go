@@ -7,7 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/osrsim/osrsim/internal/texttable"
 )
 
 // groups are the sections of Table and Markdown, in order.
@@ -206,7 +207,7 @@ func (v *Verdict) Table() string {
 			o, n, d, p := r.cells()
 			lines = append(lines, []string{label(r.Cell), r.Metric, o, n, d, p, r.note()})
 		}
-		align(&b, lines, "llrrrrl")
+		texttable.Write(&b, "  ", lines, "llrrrrl")
 	}
 	if len(v.Warnings) > 0 {
 		fmt.Fprintf(&b, "\nWarnings (%d):\n", len(v.Warnings))
@@ -273,32 +274,4 @@ func (v *Verdict) Markdown() string {
 
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
-
-// align writes rows as columns two spaces apart, indented by two spaces;
-// how[i] is 'l' or 'r' for column i. Trailing blanks are trimmed.
-func align(b *strings.Builder, rows [][]string, how string) {
-	w := make([]int, len(how))
-	for _, r := range rows {
-		for i, c := range r {
-			w[i] = max(w[i], utf8.RuneCountInString(c))
-		}
-	}
-	for _, r := range rows {
-		var line strings.Builder
-		line.WriteString("  ")
-		for i, c := range r {
-			pad := strings.Repeat(" ", w[i]-utf8.RuneCountInString(c))
-			if i > 0 {
-				line.WriteString("  ")
-			}
-			if how[i] == 'r' {
-				line.WriteString(pad + c)
-			} else {
-				line.WriteString(c + pad)
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteByte('\n')
-	}
 }

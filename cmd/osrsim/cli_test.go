@@ -1,10 +1,15 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/osrsim/osrsim/internal/texttable"
+	"github.com/osrsim/osrsim/report"
 )
 
 // Every command answers --help and -h on stdout with exit 0: its usage,
@@ -122,5 +127,37 @@ func TestInputKinds(t *testing.T) {
 	code, _, stderr := osrsim(t, "disasm", p, "--no-counts")
 	if code != exitBadInput || !strings.Contains(stderr, "t.conf: cannot tell what the file holds from its name (want .yaml, .yml)\n") {
 		t.Errorf(".conf: exit %d: %q", code, stderr)
+	}
+}
+
+// run prints a summary of the default experiment (both engines, at small
+// scales that differ) that fits a terminal: one table for the point, the scales
+// of both engines in its heading, then where the full report went.
+func TestRunSummaryWidth(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "seed")
+	code, stdout, stderr := osrsim(t, "run", "--set", "awaits=2000", "--set", "n=12000", "--set", "emulation.n=20000",
+		"--set", "native.samples=4", "--set", "native.launches=1", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	last := lines[len(lines)-1]
+	if want := "Full report: " + filepath.Join(out, "report.md") + "; beside it report.bench, report.csv, report.json and 3 plots (SVG, PNG)."; !strings.HasPrefix(last, "seed: 6 results in ") || !strings.Contains(last, want) {
+		t.Errorf("last line %q lacks %q", last, want)
+	}
+	summary := strings.Join(lines[:len(lines)-1], "\n")
+	for _, want := range []string{"\n           emu: n=20000; native: n=12000\nStrategy  ", "Instr  Ratio  Est. cycles  Ratio", "Native ns", "\nhelper-return "} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if w := texttable.Width(summary); w > report.ConsoleWidth || strings.Contains(summary, "|") || strings.Count(summary, "Strategy ") != 1 {
+		t.Errorf("summary %d wide (limit %d), want one plain table:\n%s", w, report.ConsoleWidth, summary)
+	}
+	t.Logf("summary, %d columns wide:\n%s", texttable.Width(summary), summary)
+	// --markdown prints the whole report.md instead.
+	code, stdout, _ = osrsim(t, "run", "--engine", "emu", "--markdown", "--out", out)
+	if md, err := os.ReadFile(filepath.Join(out, "report.md")); code != exitOK || err != nil || !strings.HasPrefix(stdout, string(md)) {
+		t.Errorf("--markdown: exit %d (%v), stdout is not report.md:\n%s", code, err, stdout)
 	}
 }

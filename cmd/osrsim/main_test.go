@@ -152,7 +152,7 @@ func TestRunWritesReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "| direct |") {
+	if !regexp.MustCompile(`(?m)^direct +157\.1 +8\.62 +`).MatchString(stdout) {
 		t.Errorf("summary lacks the direct row:\n%s", stdout)
 	}
 	r, err := report.ReadJSON(filepath.Join(out, "report.json"))

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ type runFlags struct {
 	sel          selection
 	engine, out  string
 	exact, quiet bool
+	markdown     bool
 	workers      int
 }
 
@@ -49,6 +51,7 @@ and estimated cycles; native ones wall-clock samples.`,
 	fs.BoolVar(&f.exact, "exact", false, "count with a per-instruction hook (verification mode)")
 	fs.IntVar(&f.workers, "workers", 0, "emulate on `N` workers in parallel (default: one per core)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only where the report went")
+	fs.BoolVar(&f.markdown, "markdown", false, "print the whole report.md instead of the summary")
 	completeValues(cmd, "engine", append(enum.Names(sim.Engines), sim.AllEngines))
 	return cmd
 }
@@ -112,17 +115,35 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if !f.quiet {
+		switch {
+		case f.markdown:
 			fmt.Fprintln(stdout, report.Markdown(r))
+		case !f.quiet:
+			fmt.Fprintln(stdout, report.Console(r))
 		}
-		fmt.Fprintf(stdout, "%s: %d results in %.1fs; wrote %s/ (", e.Name, len(r.Results), time.Since(start).Seconds(), dirs[i])
-		for j, f := range files {
-			if j > 0 {
-				fmt.Fprint(stdout, ", ")
-			}
-			fmt.Fprint(stdout, filepath.Base(f))
-		}
-		fmt.Fprintln(stdout, ")")
+		fmt.Fprintf(stdout, "%s: %d results in %.1fs. %s\n", e.Name, len(r.Results), time.Since(start).Seconds(), whereWritten(dirs[i], files))
 	}
 	return nil
+}
+
+// whereWritten says where a report's files went: report.md first, then
+// the other files, plots counted.
+func whereWritten(dir string, files []string) string {
+	var others []string
+	plots := map[string]bool{}
+	for _, f := range files {
+		name := filepath.Base(f)
+		switch ext := filepath.Ext(name); {
+		case name == "report.md":
+		case ext == ".svg" || ext == ".png":
+			plots[strings.TrimSuffix(name, ext)] = true
+		default:
+			others = append(others, name)
+		}
+	}
+	if len(plots) > 0 {
+		others = append(others, fmt.Sprintf("%d plots (SVG, PNG)", len(plots)))
+	}
+	last := len(others) - 1
+	return fmt.Sprintf("Full report: %s; beside it %s and %s.", filepath.Join(dir, "report.md"), strings.Join(others[:last], ", "), others[last])
 }
