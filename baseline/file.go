@@ -35,22 +35,35 @@ import (
 // engine). Unknown fields are ignored, as report.ReadJSON does.
 func Load(path string) (*report.Report, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, notExist{path, err}
+	}
+	return decode(path, "baseline", data, err)
+}
+
+// ReadReport reads a report.json to compare (osrsim compare), checked as
+// Load checks a baseline; errors call it a report.
+func ReadReport(path string) (*report.Report, error) {
+	data, err := os.ReadFile(path)
+	return decode(path, "report", data, err)
+}
+
+// decode decodes and validates a report read from path (what: "baseline"
+// or "report", for errors), or wraps the error that reading it gave.
+func decode(path, what string, data []byte, err error) (*report.Report, error) {
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, notExist{path, err}
-		}
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	var r report.Report
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("baseline %s is not a valid report.json: %w", path, err)
+		return nil, fmt.Errorf("%s %s is not a valid report.json: %w", what, path, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("baseline %s is not a valid report.json: data after the report", path)
+		return nil, fmt.Errorf("%s %s is not a valid report.json: data after the report", what, path)
 	}
 	if err := validate(&r); err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return &r, nil
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/osrsim/osrsim/internal/texttable"
 	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim"
 )
 
 // Every command answers --help and -h on stdout with exit 0: its usage,
@@ -159,5 +162,71 @@ func TestRunSummaryWidth(t *testing.T) {
 	code, stdout, _ = osrsim(t, "run", "--engine", "emu", "--markdown", "--out", out)
 	if md, err := os.ReadFile(filepath.Join(out, "report.md")); code != exitOK || err != nil || !strings.HasPrefix(stdout, string(md)) {
 		t.Errorf("--markdown: exit %d (%v), stdout is not report.md:\n%s", code, err, stdout)
+	}
+}
+
+// compare: an A/B of two reports with known differences (counts edited,
+// native samples made up): exact deltas, a native row with its U test and
+// intervals, a verdict per row, exit 0; bad inputs exit 2.
+func TestCompare(t *testing.T) {
+	dir := t.TempDir()
+	oldDir := filepath.Join(dir, "old")
+	if code, _, stderr := osrsim(t, "run", writeFile(t, dir, "t.yaml", okConfig), "--strategy", "helper,direct", "--out", oldDir, "--quiet"); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	old, err := report.ReadJSON(filepath.Join(oldDir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := func(r *report.Report, samples ...float64) {
+		r.Results = append(r.Results, report.Result{Workload: "await-loop", Strategy: "direct", Engine: sim.Native, Params: r.Results[1].Params,
+			Native: &report.Native{NsPerResume: report.Summarize(samples), SamplesNs: samples}})
+	}
+	native(old, 10, 10.2, 9.9, 10.1, 10, 10.3, 9.8, 10.1)
+	cur, _ := report.ReadJSON(filepath.Join(oldDir, "report.json"))
+	native(cur, 12, 12.2, 11.9, 12.1, 12, 12.3, 11.8, 12.1)
+	direct := cur.Results[1].Instructions
+	direct.Total += 120
+	direct.ByRegion["runtime"] += 120
+	cur.Results[0].Instructions.ByStep["unwind"] -= 50
+	write := func(name string, r *report.Report) string {
+		data, err := report.JSON(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, dir, name, string(data))
+	}
+	oldFile, newFile := write("old.json", old), write("new.json", cur)
+
+	code, stdout, stderr := osrsim(t, "compare", oldFile, newFile)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	oldTotal := old.Results[1].Instructions.Total
+	for _, re := range []string{
+		`(?m)^Slower \(3\):$`,
+		fmt.Sprintf(`(?m)^  await-loop/direct emu +instructions\.total +%d +%d +\+120 +\+[0-9.]+%%$`, oldTotal, oldTotal+120),
+		`(?m)^  await-loop/direct emu +instructions\.by_region\.runtime .* \+120 `,
+		`(?m)^  await-loop/direct native +native\.ns_per_resume +10\.0500 +12\.0500 +\+2\.0000 +\+19\.90% +p=0\.00[0-9], CI95 of the mean \[9\.9[0-9], 10\.1[0-9]\] → \[11\.9[0-9], 12\.1[0-9]\]$`,
+		`(?m)^Faster \(1\):$`,
+		`(?m)^  await-loop/helper emu +instructions\.by_step\.unwind .* -50 `,
+		`(?m)^[0-9]+ unchanged, 1 faster, 3 slower$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("compare output lacks %s:\n%s", re, stdout)
+		}
+	}
+	if strings.Contains(stdout, "FAIL") || strings.Contains(stdout, "REGRESSION") {
+		t.Errorf("compare gates:\n%s", stdout)
+	}
+	// A result directory reads its report.json; --markdown for CI.
+	code, stdout, _ = osrsim(t, "compare", oldDir, newFile, "--markdown")
+	if code != exitOK || !strings.HasPrefix(stdout, "### osrsim compare\n") || !strings.Contains(stdout, "| await-loop/direct emu | instructions.total |") {
+		t.Errorf("--markdown: exit %d:\n%s", code, stdout)
+	}
+	for _, args := range [][]string{{oldFile}, {oldFile, filepath.Join(dir, "none.json")}, {oldFile, writeFile(t, dir, "bad.json", "{")}, {oldFile, dir}} {
+		if code, _, stderr := osrsim(t, append([]string{"compare"}, args...)...); code != exitBadInput || !strings.HasSuffix(stderr, "\n") {
+			t.Errorf("compare %q: exit %d: %q", args, code, stderr)
+		}
 	}
 }

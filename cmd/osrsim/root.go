@@ -17,6 +17,7 @@ import (
 var commands = []func() *cobra.Command{
 	runCommand,
 	checkCommand,
+	compareCommand,
 	disasmCommand,
 	traceCommand,
 	imageCommand,
