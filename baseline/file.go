@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"github.com/osrsim/osrsim/internal/atomicfile"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/osrsim/osrsim/report"
@@ -84,8 +85,9 @@ func (e notExist) Unwrap() error { return e.err }
 // Merge combines the reports of several experiments checked against one
 // baseline (osrsim check --baseline FILE A.yaml B.yaml) into one: results
 // in order, Experiment the names joined with "+", Env, Baseline and
-// Description of the first, comparisons, sweeps and warnings concatenated.
-// Two results of the same cell are an error. One report is returned as is.
+// Description of the first, comparisons, sweeps and warnings concatenated,
+// and the distinct configs as one YAML stream (Configs splits it). Two
+// results of the same cell are an error. One report is returned as is.
 func Merge(reports ...*report.Report) (*report.Report, error) {
 	switch len(reports) {
 	case 0:
@@ -101,6 +103,12 @@ func Merge(reports ...*report.Report) (*report.Report, error) {
 		m.Comparisons = append(m.Comparisons, r.Comparisons...)
 		m.Sweeps = append(m.Sweeps, r.Sweeps...)
 		m.Warnings = append(m.Warnings, r.Warnings...)
+		if r.Config != "" && !slices.Contains(Configs(m), r.Config) {
+			if m.Config != "" {
+				m.Config += configSeparator
+			}
+			m.Config += r.Config
+		}
 	}
 	m.Experiment = strings.Join(names, "+")
 	if err := validate(m); err != nil {
@@ -153,4 +161,22 @@ func Save(path string, r *report.Report) (err error) {
 		return fmt.Errorf("baseline %s: cannot write: %w", path, err)
 	}
 	return nil
+}
+
+// configSeparator starts each config after the first in a merged
+// report's Config (a YAML document separator).
+const configSeparator = "---\n"
+
+// Configs splits a report's Config into the configs of its experiments:
+// one for a report of one experiment, none for a report written before
+// reports recorded their config.
+func Configs(r *report.Report) []string {
+	if r.Config == "" {
+		return nil
+	}
+	parts := strings.Split(r.Config, "\n"+configSeparator)
+	for i := range parts[:len(parts)-1] {
+		parts[i] += "\n" // each config ends its last line
+	}
+	return parts
 }
