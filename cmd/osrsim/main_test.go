@@ -369,3 +369,28 @@ func TestCheckRecordedConfig(t *testing.T) {
 		t.Fatalf("old baseline: exit %d: %s", code, stderr)
 	}
 }
+
+// The checked-in baselines record their configs: check needs no config.
+func TestCheckCheckedInBaseline(t *testing.T) {
+	code, stdout, stderr := osrsim(t, "check", "--baseline", filepath.Join("..", "..", "results", "baselines", "reentry.json"))
+	if code != 0 || !strings.Contains(stdout, "0 slower: ok") {
+		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
+	}
+}
+
+// A first run in an empty directory creates results/<experiment>/.
+func TestRunCreatesResultsDir(t *testing.T) {
+	dir := t.TempDir()
+	c := writeFile(t, dir, "t.yaml", okConfig)
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	if code, _, stderr := osrsim(t, "run", c, "--quiet"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results", "t", "report.md")); err != nil {
+		t.Fatal(err)
+	}
+}
