@@ -34,13 +34,14 @@ func checkCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check --baseline FILE [CONFIG.yaml ...]",
 		Short: "Re-run experiments and compare them with a stored baseline (the CI gate)",
-		Long: `Re-run the experiments and compare the results with a baseline report.json.
+		Long: `Re-run the experiment the baseline records (or the CONFIGs named, which must
+be of the baseline's experiment) and compare the results with the baseline.
 Emulated counts are compared exactly: a rise beyond --tolerance fails (exit
 1), falls are listed as faster. Native time is compared only with --native
-warn|enforce (Mann–Whitney U test, --native-threshold). A baseline recorded
-under another libunicorn version exits 1 as such. Only --update writes a
-baseline.`,
-		Example: `  osrsim check --baseline results/baselines/seed.json experiments/seed.yaml
+report|warn|enforce (Mann–Whitney U test, --native-threshold). A baseline
+recorded under another libunicorn version exits 1 as such. Only --update
+writes a baseline.`,
+		Example: `  osrsim check --baseline results/baselines/seed.json
   osrsim check --baseline results/baselines/live-locals.json experiments/live-locals.yaml --markdown
   osrsim check --update --baseline results/baselines/frame-size.json experiments/frame-size.yaml`,
 		ValidArgsFunction: completeInputs,
@@ -53,7 +54,7 @@ baseline.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.base, "baseline", "", "the baseline, a report.json `FILE` (required)")
 	fs.StringVar(&f.tol, "tolerance", "0", "let exact counts rise by this `FRACTION` (0.01 or 1%)")
-	fs.StringVar(&f.nativeMode, "native", "off", "compare native time too: `off|warn|enforce`")
+	fs.StringVar(&f.nativeMode, "native", "off", "compare native time too: `off|report|warn|enforce`")
 	fs.StringVar(&f.threshold, "native-threshold", "5%", "a native median must move by this `FRACTION` to count")
 	fs.BoolVar(&f.update, "update", false, "rewrite the baseline from this run (the only way a baseline is written)")
 	fs.BoolVar(&f.markdown, "markdown", false, "print the delta table as Markdown (for CI summaries)")

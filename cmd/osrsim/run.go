@@ -121,14 +121,14 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 		case !f.quiet:
 			fmt.Fprintln(stdout, report.Console(r))
 		}
-		fmt.Fprintf(stdout, "%s: %d results in %.1fs. %s\n", e.Name, len(r.Results), time.Since(start).Seconds(), whereWritten(dirs[i], files))
+		fmt.Fprintf(stdout, "%s: %d results in %.1fs. Full report: %s\n%s\n", e.Name, len(r.Results), time.Since(start).Seconds(),
+			filepath.Join(dirs[i], "report.md"), alsoWritten(dirs[i], files))
 	}
 	return nil
 }
 
-// whereWritten says where a report's files went: report.md first, then
-// the other files, plots counted.
-func whereWritten(dir string, files []string) string {
+// alsoWritten lists the report's other files, plots counted.
+func alsoWritten(dir string, files []string) string {
 	var others []string
 	plots := map[string]bool{}
 	for _, f := range files {
@@ -144,6 +144,5 @@ func whereWritten(dir string, files []string) string {
 	if len(plots) > 0 {
 		others = append(others, fmt.Sprintf("%d plots (SVG, PNG)", len(plots)))
 	}
-	last := len(others) - 1
-	return fmt.Sprintf("Full report: %s; beside it %s and %s.", filepath.Join(dir, "report.md"), strings.Join(others[:last], ", "), others[last])
+	return fmt.Sprintf("Also in %s: %s", filepath.Clean(dir)+string(filepath.Separator), strings.Join(others, ", "))
 }
