@@ -34,8 +34,28 @@ func Console(r *Report) string {
 	writeWrapped(&b, title, "", "")
 	e := r.Env
 	writeWrapped(&b, fmt.Sprintf("osrsim %s, Go %s, libunicorn %s; %s", orUnknown(e.Osrsim), orUnknown(e.Go), orUnknown(e.Unicorn), orUnknown(e.CPU)), "", "")
+	shown := writeConsoleTables(&b, r)
+	b.WriteByte('\n')
+	writeWrapped(&b, consoleLegend(r, shown), "", "")
+	if len(r.Warnings) > 0 {
+		b.WriteByte('\n')
+	}
+	for i, w := range r.Warnings {
+		if i == maxConsoleWarnings {
+			fmt.Fprintf(&b, "(and %d more warnings in report.md)\n", len(r.Warnings)-i)
+			break
+		}
+		writeWrapped(&b, w, "warning: ", "  ")
+	}
+	return b.String()
+}
+
+// writeConsoleTables writes a table per parameter point, each under its
+// heading; a workload with several points first gets a line of the
+// parameters they share. It returns the heads of the figures shown.
+func writeConsoleTables(b *strings.Builder, r *Report) (shown map[string]bool) {
 	pts := points(r)
-	shown := map[string]bool{}
+	shown = map[string]bool{}
 	var common map[string]int64 // the parameters every point of this workload shares
 	for i, t := range pts {
 		if i == 0 || pts[i-1].Workload != t.Workload {
@@ -45,15 +65,19 @@ func Console(r *Report) string {
 			}
 			if len(common) > 0 {
 				b.WriteByte('\n')
-				writeParams(&b, t.Workload+", every point:", common, nil)
+				writeParams(b, t.Workload+", every point:", common, nil)
 			}
 		}
 		h := pointHeading(t)
 		b.WriteByte('\n')
-		writeParams(&b, t.Workload, without(h.params, common), h.scales)
-		texttable.Write(&b, "", consoleTable(r, t, shown), "lrrrrrr")
+		writeParams(b, t.Workload, without(h.params, common), h.scales)
+		texttable.Write(b, "", consoleTable(r, t, shown), "lrrrrrr")
 	}
-	b.WriteByte('\n')
+	return shown
+}
+
+// consoleLegend explains the figures shown and the ratios.
+func consoleLegend(r *Report, shown map[string]bool) string {
 	legend := "Per resumption (per call for reentry)."
 	for _, c := range consoleColumns {
 		if shown[c.head] {
@@ -67,18 +91,7 @@ func Console(r *Report) string {
 		}
 		legend += "."
 	}
-	writeWrapped(&b, legend, "", "")
-	if len(r.Warnings) > 0 {
-		b.WriteByte('\n')
-	}
-	for i, w := range r.Warnings {
-		if i == maxConsoleWarnings {
-			fmt.Fprintf(&b, "(and %d more warnings in report.md)\n", len(r.Warnings)-i)
-			break
-		}
-		writeWrapped(&b, w, "warning: ", "  ")
-	}
-	return b.String()
+	return legend
 }
 
 // heading is what names a point: its parameters, and the scale
