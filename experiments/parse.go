@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,6 +24,13 @@ var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // Experiment.File. The error, if any, is an ErrorList of every problem.
 func Parse(file string, data []byte) (*Experiment, error) {
 	p := &parser{file: file}
+	if file != SeedFile {
+		p.dir = filepath.Dir(file)
+	}
+	return parse(p, data)
+}
+
+func parse(p *parser, data []byte) (*Experiment, error) {
 	var e *Experiment
 	if root := p.document(data); root != nil {
 		e = p.experiment(root)
@@ -38,6 +46,7 @@ func Parse(file string, data []byte) (*Experiment, error) {
 // undefined.
 type parser struct {
 	file string
+	dir  string // what a workload's relative source path is relative to
 	errs ErrorList
 }
 

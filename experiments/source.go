@@ -54,6 +54,15 @@ func ownKeyFor(p workload.Params, name string) *Key {
 	return nil
 }
 
+// ownKeys are the keys of a workload's own parameters, in report order.
+func ownKeys(p workload.Params) []*Key {
+	var out []*Key
+	for _, q := range p.Own() {
+		out = append(out, ownKeyFor(p, q.Name))
+	}
+	return out
+}
+
 // paramNames lists a workload's own parameters.
 func paramNames(p workload.Params) []string {
 	var names []string
@@ -76,8 +85,8 @@ func (p *parser) sourceWorkload(g kv, path string, src *yaml.Node) (workload.Par
 		p.fail(src.Line, join(path, sourceKey), err)
 		return workload.Params{}, false
 	}
-	if !filepath.IsAbs(file) && p.file != SeedFile {
-		file = filepath.Join(filepath.Dir(p.file), file)
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(p.dir, file)
 	}
 	prog, err := csharp.Load(file)
 	if err != nil {
@@ -85,6 +94,13 @@ func (p *parser) sourceWorkload(g kv, path string, src *yaml.Node) (workload.Par
 		return workload.Params{}, false
 	}
 	return workload.FromSource(name, prog), true
+}
+
+// ParseRecorded parses a config recorded in a report or baseline
+// (Experiment.Resolved): its C# sources are paths as they were loaded,
+// relative to the working directory rather than to the record.
+func ParseRecorded(name string, data []byte) (*Experiment, error) {
+	return parse(&parser{file: name}, data)
 }
 
 // FromSource is the experiment `osrsim run bench.cs` runs: the default
@@ -120,9 +136,6 @@ func SourceName(path string) string {
 	}
 	return name
 }
-
-// IsSource reports whether a command-line argument names a C# file.
-func IsSource(arg string) bool { return strings.EqualFold(filepath.Ext(arg), ".cs") }
 
 // sourceBody returns the source entry of a workload's body, if any.
 func sourceBody(n *yaml.Node) *yaml.Node {

@@ -60,7 +60,7 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	}
 	emulateAll(tasks, e, opt)
 
-	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
+	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version), Config: string(e.Resolved())}
 	for _, s := range e.Sweeps {
 		r.Sweeps = append(r.Sweeps, s.Key)
 	}
