@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/osrsim/osrsim/cycles"
+	"github.com/osrsim/osrsim/cycles/emu"
 	"github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
@@ -62,17 +64,19 @@ var helperSteps = []struct {
 	{"restore", []string{patchpoint.SymRestore}},
 }
 
-// Emulate runs a built workload under Unicorn and checks it against the Go
-// reference: final s_value, suspensions and resumptions.
+// Emulate runs a built workload under Unicorn, with the cycle model m
+// unless it is nil, and checks it against the Go reference: final
+// s_value, suspensions and resumptions.
 //
 // Per-op figures and breakdowns count what the operations add: the run
 // minus the same run without operations (Params.Setup), emulated too.
-func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
-	r, err := unicorn.Run(b.Image, opt)
+func Emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*report.Result, *unicorn.Result, error) {
+	r, cc, err := emu.Run(b.Image, opt, m, false)
 	if err != nil {
 		return nil, r, fmt.Errorf("%s/%s: %w", b.Params.Workload, b.Strategy, err)
 	}
 	res := FromCounts(b, r)
+	res.CyclesEst = cyclesOf(cc, b.Expect.Ops)
 	if err := Verify(b, res); err != nil {
 		return res, r, err
 	}
@@ -80,11 +84,12 @@ func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.R
 	if err != nil {
 		return nil, r, err
 	}
-	sr, err := unicorn.Run(sb.Image, opt)
+	sr, scc, err := emu.Run(sb.Image, opt, m, false)
 	if err != nil {
 		return nil, r, fmt.Errorf("%s/%s setup run: %w", b.Params.Workload, b.Strategy, err)
 	}
 	setup := FromCounts(sb, sr)
+	setup.CyclesEst = cyclesOf(scc, sb.Expect.Ops)
 	if err := Verify(sb, setup); err != nil {
 		return nil, r, err
 	}
@@ -164,20 +169,28 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 		return n
 	}
 	osrEntries, jumps := ev(workload.EvOSREntry), ev(workload.EvResumeJump)
-	var cyc *report.Cycles
-	if cc := c.Cycles; cc != nil {
-		cyc = &report.Cycles{Total: uint64(math.Round(cc.Estimated)), PerResume: per(uint64(math.Round(cc.Estimated))), Model: cc.Model,
-			Mispredicts: report.Mispredicts{Branch: cc.BranchMispredicts, Indirect: cc.IndirectMispredicts, Return: cc.ReturnMispredicts}}
-	}
 	return &report.Result{
-		CyclesEst: cyc,
-		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
+		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: "emu",
 		Params: experiments.Flatten(b.Params), Ops: ops, Instructions: ins,
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
 		Suspensions: ev(workload.EvSuspend), Resumptions: ev(workload.EvResume),
 		FinalState: finalState(r.State),
 	}
+}
+
+// cyclesOf is the report's view of a run's cycle estimate (nil: none).
+func cyclesOf(cc *cycles.Counts, ops uint64) *report.Cycles {
+	if cc == nil {
+		return nil
+	}
+	total := uint64(math.Round(cc.Estimated))
+	perResume := 0.0
+	if ops > 0 {
+		perResume = float64(total) / float64(ops)
+	}
+	return &report.Cycles{Total: total, PerResume: perResume, Model: cc.Model,
+		Mispredicts: report.Mispredicts{Branch: cc.BranchMispredicts, Indirect: cc.IndirectMispredicts, Return: cc.ReturnMispredicts}}
 }
 
 // Verify checks a result against the workload's Go reference computation.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/report"
@@ -23,7 +24,7 @@ type Options struct {
 	Version string // osrsim's version, for the report's environment
 	Exact   bool   // count with a per-instruction hook (verification mode)
 	// Cycles is the cycle model for estimated cycles (nil: none).
-	Cycles  *unicorn.CycleModel
+	Cycles  *cycles.Model
 	Workers int // parallel emulation workers; 0 = GOMAXPROCS
 	// Progress receives progress updates (nil: none).
 	Progress Progress
@@ -77,7 +78,7 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 		}
 	}
 
-	uopt := unicorn.Options{Exact: opt.Exact, Cycles: opt.Cycles, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
+	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -92,7 +93,7 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 		go func() {
 			defer wg.Done()
 			for t := range ch {
-				t.emuRes, _, t.err = Emulate(t.emu, uopt)
+				t.emuRes, _, t.err = Emulate(t.emu, uopt, opt.Cycles)
 				if opt.Progress != nil {
 					opt.Progress.Done()
 				}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/osrsim/osrsim/cycles"
+	"github.com/osrsim/osrsim/cycles/calibrate"
 )
 
 // cmdCalibrate fits the cycle model's per-class costs and penalties to this
@@ -32,7 +33,7 @@ func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := checkWritableDir(filepath.Dir(*out)); err != nil {
 		return err
 	}
-	f, err := cycles.Calibrate(cycles.CalibrateOptions{Name: *name, Iterations: *iters, Samples: *samples, Log: stderr})
+	f, err := calibrate.Run(calibrate.Options{Name: *name, Iterations: *iters, Samples: *samples, Log: stderr})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
-	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // multi is a repeatable string flag.
@@ -170,7 +169,7 @@ func oneExperiment(s *selection, pos []string) (*experiments.Experiment, error) 
 
 // cycleModel resolves an experiment's cycle_model: a built-in name, a
 // calibration file relative to the config, or "none".
-func cycleModel(e *experiments.Experiment) (*unicorn.CycleModel, error) {
+func cycleModel(e *experiments.Experiment) (*cycles.Model, error) {
 	if e.CycleModel == "none" {
 		return nil, nil
 	}

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
-	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
@@ -71,7 +71,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	models := make([]*unicorn.CycleModel, len(exps))
+	models := make([]*cycles.Model, len(exps))
 	for i, e := range exps {
 		if models[i], err = cycleModel(e); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package unicorn
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../observe
 #cgo LDFLAGS: -lunicorn
 #cgo noescape uc_mem_read
 #cgo nocallback uc_mem_read

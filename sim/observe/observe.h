@@ -1,0 +1,24 @@
+// The C side of package observe: what an emulator's hooks call as code
+// runs. Observers (the cycle model, traces, per-instruction counts) are C
+// functions that never call back into Go.
+#ifndef OSR_OBSERVE_H
+#define OSR_OBSERVE_H
+
+#include <stdint.h>
+
+// osr_observer sees code as offsets into the machine's code range and as
+// instruction numbers: instruction i starts at observe.Code.Addrs[i].
+typedef struct osr_observer {
+	void *ctx; // passed to every callback
+	// Code at offsets [a, e), instructions [i0, i1), is about to run: a
+	// translation block, or one instruction in exact mode. Required.
+	void (*block)(void *ctx, uint64_t a, uint64_t e, uint32_t i0, uint32_t i1);
+	// The running block reads or writes memory at addr. NULL: the machine
+	// installs no memory hook for this observer (memory hooks are costly).
+	void (*mem)(void *ctx, uint64_t addr);
+	// Before every run, and after a run that completed. Either may be NULL.
+	void (*reset)(void *ctx);
+	void (*end)(void *ctx);
+} osr_observer;
+
+#endif
