@@ -568,7 +568,7 @@ func (f flow) addressString() string {
 		s = f.base.String()
 	}
 	if f.index != regNone {
-		s += "+" + f.index.String() + "*s"
+		s += "+idx:" + f.index.String()
 	}
 	if f.disp != 0 {
 		s += fmt.Sprintf("%+#x", f.disp)

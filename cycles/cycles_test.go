@@ -459,3 +459,16 @@ l:
 		t.Fatalf("alias %+v\nno alias %+v", *a, *n)
 	}
 }
+
+// Generated code always decodes; an instruction start that does not (data
+// a hand-written image lists as code) is a bug the model refuses to guess
+// about.
+func TestUndecodedInstructionIsABug(t *testing.T) {
+	im := simtest.Assemble(t, "main:\n\tret\n\t.p2align 2\ntable:\n\t.long 0xffffdcff\n", nil)
+	defer func() {
+		if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "BUG: ") {
+			t.Fatalf("recovered %v, want a BUG panic", r)
+		}
+	}()
+	emu.Run(im, unicorn.Options{}, testModel(), false)
+}

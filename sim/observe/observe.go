@@ -5,16 +5,24 @@
 // calls the observer's C functions (observe.h) from its own C hooks, so
 // nothing on the hot path calls into Go. C code that implements or calls
 // observers includes observe.h with `#cgo CFLAGS: -I${SRCDIR}/<path to
-// sim/observe>`.
+// sim/observe>`, and its package imports this one.
 package observe
 
 import (
+	_ "embed"
 	"fmt"
 	"unsafe"
 
 	"github.com/osrsim/osrsim/sim"
 	"golang.org/x/arch/x86/x86asm"
 )
+
+// header makes every package that imports this one depend on observe.h:
+// the build cache does not track C headers included from another
+// directory, but it does track what a dependency embeds.
+//
+//go:embed observe.h
+var header string
 
 // Observer watches code run on one machine.
 type Observer interface {
