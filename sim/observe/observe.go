@@ -47,7 +47,7 @@ type Code struct {
 }
 
 // Decode decodes every instruction start of im inside its code range
-// (sim.Image.CodeRange).
+// (sim.Image.CodeRange), once each.
 func Decode(im *sim.Image) (*Code, error) {
 	lo, hi := im.CodeRange()
 	if hi <= lo {
@@ -55,7 +55,7 @@ func Decode(im *sim.Image) (*Code, error) {
 	}
 	c := &Code{Base: lo, Size: hi - lo}
 	for _, a := range im.InstStarts {
-		if a < lo || a >= hi {
+		if a < lo || a >= hi || len(c.Addrs) > 0 && a == c.Addrs[len(c.Addrs)-1] {
 			continue
 		}
 		in, err := x86asm.Decode(codeBytes(im, a), 64)
