@@ -24,7 +24,7 @@ const (
 	regRBX
 	regRSP
 	regRBP
-	numGPRs  reg = 16
+	numGPRs  reg = C.CYC_NGPR
 	regFlags reg = C.CYC_REG_FLAGS
 	// regAbs is the base of a RIP-relative or absolute address: the
 	// displacement is the address.

@@ -151,7 +151,7 @@ static inline void track_values(cyc_core *k, const cyc_ii *ii) {
 		break;
 	default:
 		for (int j = 0; j < ii->ndst; j++)
-			if (ii->dst[j] < 16) {
+			if (ii->dst[j] < CYC_NGPR) {
 				k->vid[ii->dst[j]] = k->next_vid++;
 				k->voff[ii->dst[j]] = 0;
 			}
@@ -237,11 +237,13 @@ void core_reset(cyc_core *k) {
 	k->fe = 0;
 	memset(k->grp, 0, sizeof k->grp);
 	memset(k->ready, 0, sizeof k->ready);
-	for (int r = 0; r < 16; r++) {
-		k->vid[r] = (uint64_t)r + 1; // distinct unknown initial values
+	// Value 0 is the base of absolute addresses and constants; every
+	// register starts with a distinct unknown value.
+	for (int r = 0; r < CYC_NGPR; r++) {
+		k->vid[r] = (uint64_t)r + 1;
 		k->voff[r] = 0;
 	}
-	k->next_vid = 17;
+	k->next_vid = CYC_NGPR + 1;
 	k->retire = k->last_done = 0;
 	k->seq = 0;
 	memset(k->robq, 0, sizeof k->robq);

@@ -28,10 +28,11 @@ enum {
 // ---- Out-of-order core: static per-instruction info (analyze.go) ----------
 
 // Registers: the 16 GPRs in encoding order, then the flags.
-#define CYC_NREG 17
+#define CYC_NGPR 16
+#define CYC_NREG (CYC_NGPR + 1)
 #define CYC_REG_RSP 4
 #define CYC_REG_RBP 5
-#define CYC_REG_FLAGS 16
+#define CYC_REG_FLAGS CYC_NGPR
 #define CYC_REG_NONE 0xff
 #define CYC_REG_ABS 0xfe // base of a RIP-relative or absolute address: disp is the address
 enum { CYC_MEM_NONE = 0, CYC_MEM_LOAD = 1, CYC_MEM_STORE = 2, CYC_MEM_RMW = 3 };
@@ -78,8 +79,8 @@ typedef struct cyc_core {
 	uint64_t fe;               // front end: earliest dispatch of the next instruction
 	uint64_t grp[CYC_NGRP];    // resource group clocks
 	uint64_t ready[CYC_NREG];  // register ready times
-	uint64_t vid[16];          // symbolic register values: (vid, voff)
-	int64_t voff[16];
+	uint64_t vid[CYC_NGPR];    // symbolic register values: (vid, voff)
+	int64_t voff[CYC_NGPR];
 	uint64_t next_vid;
 	uint64_t retire, last_done;
 	uint64_t seq;
