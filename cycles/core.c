@@ -213,9 +213,10 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 // core_block runs instructions [i0, i1) with the memory addresses the
 // hooks recorded while they executed. If their number is not what the
 // instructions should make (an instruction the table does not describe
-// exactly), the block falls back to symbolic addresses.
+// exactly), or more than the buffer holds, the block falls back to
+// symbolic addresses.
 void core_block(cyc_core *k, uint32_t i0, uint32_t i1) {
-	int use = k->use_addr && k->nacc_prefix[i1] - k->nacc_prefix[i0] == k->nacc;
+	int use = k->use_addr && k->acc.n <= OSR_ACC_MAX && k->nacc_prefix[i1] - k->nacc_prefix[i0] == k->acc.n;
 	if (use)
 		k->addr_blocks += i1 - i0;
 	else
@@ -226,7 +227,7 @@ void core_block(cyc_core *k, uint32_t i0, uint32_t i1) {
 		int has = use && ii->nacc > 0 && ii->mem != CYC_MEM_NONE;
 		uint64_t ea = 0;
 		if (has) // call [m] reads its target before pushing: the push is last
-			ea = k->acc[ii->nacc > 1 && ii->mem == CYC_MEM_STORE ? j + ii->nacc - 1 : j];
+			ea = k->acc.addr[ii->nacc > 1 && ii->mem == CYC_MEM_STORE ? j + ii->nacc - 1 : j];
 		if (use)
 			j += ii->nacc;
 		core_inst(k, ii, has, ea);
@@ -257,7 +258,7 @@ void core_reset(cyc_core *k) {
 	memset(k->at_addr, 0xff, sizeof k->at_addr);
 	memset(k->at_ready, 0, sizeof k->at_ready);
 	memset(k->at_commit, 0, sizeof k->at_commit);
-	k->nacc = 0;
+	k->acc.n = 0;
 	k->pending = 0;
 	k->forwards = k->stack_forwards = k->aliases = k->addr_blocks = k->sym_blocks = 0;
 }

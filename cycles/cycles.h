@@ -66,7 +66,6 @@ typedef struct cyc_ii {
 #define CYC_ROB_MAX 1024
 #define CYC_STQ 256 // symbolic store table entries (direct-mapped, power of two)
 #define CYC_ATQ 512 // address store table: one entry per 8 bytes of a 4 KiB page
-#define CYC_ACC_MAX 256
 
 typedef struct cyc_core {
 	cyc_ii *ii;            // [ninst] by instruction number
@@ -92,12 +91,11 @@ typedef struct cyc_core {
 	uint32_t stq;     // store queue entries: younger stores than this are in flight
 	uint64_t at_addr[CYC_ATQ], at_ready[CYC_ATQ], at_commit[CYC_ATQ], at_seq[CYC_ATQ];
 	uint64_t alias_lat, commit_delay;
-	// Memory accesses of the current block (memory hooks), and the block
-	// (instructions [pi0, pi1)) they belong to, processed when the next
-	// block starts.
+	// Memory accesses of the current block (filled by the machine's memory
+	// hook), and the block (instructions [pi0, pi1)) they belong to,
+	// processed when the next block starts.
 	int use_addr;
-	uint32_t nacc;
-	uint64_t acc[CYC_ACC_MAX];
+	osr_accesses acc;
 	int pending;
 	uint32_t pi0, pi1;
 	uint64_t forwards, stack_forwards, aliases, addr_blocks, sym_blocks;

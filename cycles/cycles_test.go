@@ -472,3 +472,23 @@ func TestUndecodedInstructionIsABug(t *testing.T) {
 	}()
 	emu.Run(im, unicorn.Options{}, testModel(), false)
 }
+
+// A block with more memory accesses than the buffer holds runs with
+// symbolic addresses, in both modes.
+func TestCoreManyAccessesFallBack(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("main:\n\tsub $0x1000, %rsp\n")
+	const stores = 300 // one block, more than OSR_ACC_MAX accesses
+	for i := range stores {
+		fmt.Fprintf(&b, "\tmov %%rax, %d(%%rsp)\n", 8*i)
+	}
+	b.WriteString("\tadd $0x1000, %rsp\n\tret\n")
+	m := testCoreModel()
+	c := cyc(t, b.String(), m, false)
+	if c.SymbolicInsts < stores {
+		t.Fatalf("%d instructions with symbolic addresses, want at least %d: %+v", c.SymbolicInsts, stores, *c)
+	}
+	if e := cyc(t, b.String(), m, true); e.SymbolicInsts != 0 || e.Estimated <= 0 {
+		t.Fatalf("exact mode (one access per block): %+v", *e)
+	}
+}

@@ -243,7 +243,7 @@ static void cyc_block(void *ctx, uint64_t a, uint64_t e, uint32_t i0, uint32_t i
 	if (k) {
 		if (k->pending)
 			core_block(k, k->pi0, k->pi1);
-		k->nacc = 0;
+		k->acc.n = 0;
 		k->pending = 1;
 		k->pi0 = i0;
 		k->pi1 = i1;
@@ -265,14 +265,6 @@ static void cyc_block(void *ctx, uint64_t a, uint64_t e, uint32_t i0, uint32_t i
 	c->prev_end = e;
 }
 
-// The observer's memory callback: an access of the pending block.
-static void cyc_mem(void *ctx, uint64_t addr) {
-	cyc_core *k = ((cyc_state *)ctx)->core;
-	if (k->nacc < CYC_ACC_MAX)
-		k->acc[k->nacc] = addr;
-	k->nacc++;
-}
-
 // After a run: the core model runs the last block still pending.
 static void cyc_end(void *ctx) {
 	cyc_state *c = ctx;
@@ -288,7 +280,7 @@ void cyc_ready(cyc_state *c, int watch_mem) {
 	c->obs = (osr_observer){.ctx = c, .block = cyc_block, .reset = cyc_reset, .end = cyc_end};
 	if (watch_mem && c->core) {
 		c->core->use_addr = 1;
-		c->obs.mem = cyc_mem;
+		c->obs.mem = &c->core->acc;
 	}
 	cyc_reset(c);
 }

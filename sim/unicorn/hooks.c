@@ -280,11 +280,12 @@ uc_err osr_hook_faults(uc_engine *uc, osr_state *s) {
 	return err;
 }
 
-// mem_cb forwards a memory access to the observer (user data) that watches
-// memory.
+// mem_cb appends a memory access to an observer's buffer (user data).
 static void mem_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud) {
-	const osr_observer *o = ud;
-	o->mem(o->ctx, addr);
+	osr_accesses *b = ud;
+	if (b->n < OSR_ACC_MAX)
+		b->addr[b->n] = addr;
+	b->n++;
 }
 
 uc_err osr_hook_mem(uc_engine *uc, osr_state *s) {
@@ -292,7 +293,7 @@ uc_err osr_hook_mem(uc_engine *uc, osr_state *s) {
 		if (!s->obs[k].mem)
 			continue;
 		uc_hook h;
-		uc_err err = uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_cb, &s->obs[k], 1, 0);
+		uc_err err = uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_cb, s->obs[k].mem, 1, 0);
 		if (err != UC_ERR_OK)
 			return err;
 	}
