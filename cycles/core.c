@@ -14,6 +14,12 @@ void core_redirect(cyc_core *k, uint64_t pen) {
 	k->fe = max64(k->fe, k->last_done + pen);
 }
 
+static inline uint32_t st_slot(uint64_t vid, int64_t off) {
+	uint64_t h = (vid * 0x9E3779B97F4A7C15ull) ^ (uint64_t)off;
+	h ^= h >> 29;
+	return (uint32_t)(h & (CYC_STQ - 1));
+}
+
 // A memory operand: when its address is ready, and its symbolic key
 // (vid, off) = (the base register's value, offset), vid UINT64_MAX if
 // unknown (an index register or no base).
@@ -21,6 +27,7 @@ typedef struct {
 	uint64_t addr;
 	uint64_t vid;
 	int64_t off;
+	uint32_t slot; // in the symbolic store table
 } mem_ref;
 
 static inline mem_ref mem_operand(const cyc_core *k, const cyc_ii *ii, uint64_t issue) {
@@ -28,26 +35,21 @@ static inline mem_ref mem_operand(const cyc_core *k, const cyc_ii *ii, uint64_t 
 	if (ii->base == CYC_REG_ABS) {
 		m.vid = 0;
 		m.off = ii->disp;
-		return m;
-	}
-	if (ii->base != CYC_REG_NONE && ii->base != CYC_REG_RSP) // the stack engine tracks rsp
-		m.addr = max64(m.addr, k->ready[ii->base]);
-	if (ii->index != CYC_REG_NONE)
-		m.addr = max64(m.addr, k->ready[ii->index]);
-	if (ii->base == CYC_REG_NONE || ii->index != CYC_REG_NONE) {
-		m.vid = UINT64_MAX; // unknown address: no forwarding tracked
-		m.off = 0;
 	} else {
-		m.vid = k->vid[ii->base];
-		m.off = k->voff[ii->base] + ii->disp;
+		if (ii->base != CYC_REG_NONE && ii->base != CYC_REG_RSP) // the stack engine tracks rsp
+			m.addr = max64(m.addr, k->ready[ii->base]);
+		if (ii->index != CYC_REG_NONE)
+			m.addr = max64(m.addr, k->ready[ii->index]);
+		if (ii->base == CYC_REG_NONE || ii->index != CYC_REG_NONE) {
+			m.vid = UINT64_MAX; // unknown address: no forwarding tracked
+			m.off = 0;
+		} else {
+			m.vid = k->vid[ii->base];
+			m.off = k->voff[ii->base] + ii->disp;
+		}
 	}
+	m.slot = st_slot(m.vid, m.off);
 	return m;
-}
-
-static inline uint32_t st_slot(uint64_t vid, int64_t off) {
-	uint64_t h = (vid * 0x9E3779B97F4A7C15ull) ^ (uint64_t)off;
-	h ^= h >> 29;
-	return (uint32_t)(h & (CYC_STQ - 1));
 }
 
 static inline uint32_t at_slot(uint64_t ea) { return (uint32_t)(ea >> 3) & (CYC_ATQ - 1); }
@@ -89,7 +91,7 @@ static inline uint64_t load_real(cyc_core *k, const cyc_ii *ii, uint64_t addr, u
 // load_symbolic is when a load keyed by m has its value: forwarded from an
 // in-flight store with the same key, or from the cache.
 static inline uint64_t load_symbolic(cyc_core *k, const cyc_ii *ii, const mem_ref *m) {
-	uint32_t sl = st_slot(m->vid, m->off);
+	uint32_t sl = m->slot;
 	if (m->vid != UINT64_MAX && k->st_vid[sl] == m->vid && k->st_off[sl] == m->off &&
 	    in_flight(k, k->st_commit[sl], k->st_seq[sl], m->addr))
 		return forwarded(k, ii, m->addr, k->st_ready[sl]);
@@ -112,7 +114,7 @@ static inline uint64_t exec_mem(cyc_core *k, const cyc_ii *ii, uint64_t issue, u
 		val = max64(has_ea ? load_real(k, ii, m.addr, ea, alias) : load_symbolic(k, ii, &m), src);
 	uint64_t done = val + (ii->mem == CYC_MEM_STORE ? 0 : (ii->opl ? ii->lat : 0));
 	if ((ii->mem & CYC_MEM_STORE) && m.vid != UINT64_MAX) {
-		uint32_t sl = st_slot(m.vid, m.off);
+		uint32_t sl = m.slot;
 		sk->keyed = 1;
 		sk->slot = sl;
 		k->st_vid[sl] = m.vid;
