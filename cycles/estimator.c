@@ -215,6 +215,8 @@ static void cyc_transfer(cyc_state *c, uint64_t addr, uint64_t pe, int k) {
 	case CYC_K_RET:
 		extra = predict_return(c, addr);
 		break;
+	case CYC_K_JMP: // always predicted
+		break;
 	}
 	if (k != CYC_K_COND) { // always taken
 		c->taken++;
