@@ -17,7 +17,10 @@ osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t n
 	s->flags = calloc(size + 1, 1);
 	s->seg_counts = calloc(nseg, sizeof *s->seg_counts);
 	s->event_counts = calloc(nevents ? nevents : 1, sizeof *s->event_counts);
-	if (!s->prefix || !s->seg || !s->seg_end || !s->flags || !s->seg_counts || !s->event_counts) {
+	s->blk_count = calloc(size, sizeof *s->blk_count);
+	s->blk_end = calloc(size, sizeof *s->blk_end);
+	if (!s->prefix || !s->seg || !s->seg_end || !s->flags || !s->seg_counts || !s->event_counts ||
+	    !s->blk_count || !s->blk_end) {
 		osr_state_free(s);
 		return NULL;
 	}
@@ -33,6 +36,8 @@ void osr_state_free(osr_state *s) {
 	free(s->flags);
 	free(s->seg_counts);
 	free(s->event_counts);
+	free(s->blk_count);
+	free(s->blk_end);
 	free(s->inst_counts);
 	free(s->trace);
 	free(s);
@@ -51,25 +56,9 @@ void osr_observers_end(osr_state *s) {
 			s->obs[k].end(s->obs[k].ctx);
 }
 
-// ---- Per-instruction counts: a built-in observer -----------------------------
-
-static void inst_counts_block(void *ctx, uint64_t a, uint64_t e, uint32_t i0, uint32_t i1) {
-	osr_state *s = ctx;
-	for (uint32_t i = i0; i < i1; i++)
-		s->inst_counts[i]++;
-}
-
-static void inst_counts_reset(void *ctx) {
-	osr_state *s = ctx;
-	memset(s->inst_counts, 0, (s->prefix[s->size] + 1) * sizeof *s->inst_counts);
-}
-
 int osr_inst_counts_new(osr_state *s) {
 	s->inst_counts = calloc(s->prefix[s->size] + 1, sizeof *s->inst_counts);
-	if (!s->inst_counts)
-		return -1;
-	osr_observer o = {.ctx = s, .block = inst_counts_block, .reset = inst_counts_reset};
-	return osr_observer_add(s, &o);
+	return s->inst_counts ? 0 : -1;
 }
 
 // ---- Trace: a built-in observer ----------------------------------------------
@@ -113,7 +102,11 @@ int osr_trace_new(osr_state *s, uint64_t cap) {
 
 void osr_state_reset(osr_state *s) {
 	s->total = 0;
+	memset(s->blk_count, 0, s->size * sizeof *s->blk_count);
+	memset(s->blk_end, 0, s->size * sizeof *s->blk_end);
 	memset(s->seg_counts, 0, s->nseg * sizeof *s->seg_counts);
+	if (s->inst_counts)
+		memset(s->inst_counts, 0, (s->prefix[s->size] + 1) * sizeof *s->inst_counts);
 	memset(s->event_counts, 0, (s->nevents ? s->nevents : 1) * sizeof *s->event_counts);
 	s->calls = 0;
 	s->misaligned = 0;
@@ -139,17 +132,56 @@ static void runaway(uc_engine *uc, osr_state *s) {
 	uc_emu_stop(uc);
 }
 
-// A block that crosses segment boundaries: one step per segment, not per
-// instruction, using the prefix table inside each piece.
-static void count_span(osr_state *s, uint64_t a, uint64_t e) {
+// count_block adds n executions of the block [a, e) to the counters: one
+// step per segment it spans, using the prefix table inside each piece.
+static void count_block(osr_state *s, uint64_t a, uint64_t e, uint64_t n) {
+	// A call always ends its translation block, so a block that ends at a
+	// call's return address executed that call.
+	if (s->flags[e] & OSR_FLAG_CALL_END)
+		s->calls += n;
+	if (s->inst_counts)
+		for (uint32_t i = s->prefix[a]; i < s->prefix[e]; i++)
+			s->inst_counts[i] += n;
 	while (a < e) {
 		uint32_t id = s->seg[a];
 		uint64_t end = s->seg_end[id];
 		if (end > e)
 			end = e;
-		s->seg_counts[id] += s->prefix[end] - s->prefix[a];
+		s->seg_counts[id] += n * (s->prefix[end] - s->prefix[a]);
 		a = end;
 	}
+}
+
+// A block at offset a that ends elsewhere than the one counted there so
+// far (a block can be translated again, shorter or longer): count what
+// the old one ran, and count this one from now on.
+static void new_block(osr_state *s, uint64_t a, uint64_t e) {
+	if (s->blk_end[a])
+		count_block(s, a, s->blk_end[a] - 1, s->blk_count[a]);
+	s->blk_end[a] = (uint32_t)e + 1;
+	s->blk_count[a] = 1;
+}
+
+void osr_state_finish(osr_state *s) {
+	for (uint64_t a = 0; a < s->size; a++)
+		if (s->blk_end[a]) {
+			count_block(s, a, s->blk_end[a] - 1, s->blk_count[a]);
+			s->blk_end[a] = 0;
+		}
+}
+
+// count counts the block [a, e) of instructions [i0, i1) in the code range:
+// what both hooks do for each block or instruction they see.
+static inline void count(uc_engine *uc, osr_state *s, uint64_t a, uint64_t e, uint32_t i0, uint32_t i1) {
+	for (uint32_t k = 0; k < s->nobs; k++)
+		s->obs[k].block(s->obs[k].ctx, a, e, i0, i1);
+	if (s->blk_end[a] == e + 1)
+		s->blk_count[a]++;
+	else
+		new_block(s, a, e);
+	s->total += i1 - i0;
+	if (s->max_insts && s->total > s->max_insts)
+		runaway(uc, s);
 }
 
 // The hot path: one call per translation block executed.
@@ -160,22 +192,7 @@ static void block_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 		return; // outside the tables; the hook range should prevent this
 	if (e > s->size)
 		e = s->size;
-	uint32_t i0 = s->prefix[a], i1 = s->prefix[e];
-	for (uint32_t k = 0; k < s->nobs; k++)
-		s->obs[k].block(s->obs[k].ctx, a, e, i0, i1);
-	uint32_t n = i1 - i0;
-	s->total += n;
-	uint32_t id = s->seg[a];
-	if (e <= s->seg_end[id])
-		s->seg_counts[id] += n;
-	else
-		count_span(s, a, e);
-	// A call always ends its translation block, so a block that ends at a
-	// call's return address executed that call.
-	if (e > a && (s->flags[e] & OSR_FLAG_CALL_END))
-		s->calls++;
-	if (s->max_insts && s->total > s->max_insts)
-		runaway(uc, s);
+	count(uc, s, a, e, s->prefix[a], s->prefix[e]);
 }
 
 // Exact and verification mode: one call per instruction executed.
@@ -186,26 +203,18 @@ static void insn_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 		return;
 	if (e > s->size)
 		e = s->size;
-	for (uint32_t k = 0; k < s->nobs; k++)
-		s->obs[k].block(s->obs[k].ctx, a, e, s->prefix[a], s->prefix[e]);
-	s->total++;
-	s->seg_counts[s->seg[a]]++;
-	if (s->flags[a] & OSR_FLAG_CALL) {
-		s->calls++;
-		if (s->check_align) {
-			uint64_t rsp = 0;
-			uc_reg_read(uc, UC_X86_REG_RSP, &rsp);
-			if (rsp & 15) {
-				if (s->misaligned < OSR_MAX_MISALIGNED) {
-					s->misaligned_pc[s->misaligned] = addr;
-					s->misaligned_rsp[s->misaligned] = rsp;
-				}
-				s->misaligned++;
+	if (s->check_align && (s->flags[a] & OSR_FLAG_CALL)) {
+		uint64_t rsp = 0;
+		uc_reg_read(uc, UC_X86_REG_RSP, &rsp);
+		if (rsp & 15) {
+			if (s->misaligned < OSR_MAX_MISALIGNED) {
+				s->misaligned_pc[s->misaligned] = addr;
+				s->misaligned_rsp[s->misaligned] = rsp;
 			}
+			s->misaligned++;
 		}
 	}
-	if (s->max_insts && s->total > s->max_insts)
-		runaway(uc, s);
+	count(uc, s, a, e, s->prefix[a], s->prefix[e]);
 }
 
 static void event_cb(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
@@ -270,15 +279,49 @@ static void syscall_cb(uc_engine *uc, void *ud) {
 
 uc_err osr_hook_faults(uc_engine *uc, osr_state *s) {
 	uc_hook h;
-	uc_err err = uc_hook_add(uc, &h, UC_HOOK_MEM_INVALID, (void *)mem_invalid_cb, s, 1, 0);
-	if (err == UC_ERR_OK)
-		err = uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)intr_cb, s, 1, 0);
+	uc_err err = uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)intr_cb, s, 1, 0);
 	if (err == UC_ERR_OK)
 		err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)syscall_cb, s, 1, 0, UC_X86_INS_SYSCALL);
 	if (err == UC_ERR_OK)
 		err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)syscall_cb, s, 1, 0, UC_X86_INS_SYSENTER);
 	return err;
 }
+
+uc_err osr_hook_mem_fault(uc_engine *uc, osr_state *s, int types, uint64_t begin, uint64_t end) {
+	uc_hook h;
+	return uc_hook_add(uc, &h, types, (void *)mem_invalid_cb, s, begin, end);
+}
+
+#if UC_API_MAJOR > 2 || (UC_API_MAJOR == 2 && UC_API_MINOR >= 1)
+// tlb_fill_cb maps every page to itself, like the CPU's own TLB with paging
+// off, but executable only in the code range (or for a fetch, which then
+// faults on the region's protection as before). With paging off every page
+// would be executable, and Unicorn never clears the not-dirty mark of a
+// TLB entry that allows execution (notdirty_write: pages with code must
+// see every write), so every store would take the slow path.
+static bool tlb_fill_cb(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *ud) {
+	osr_state *s = ud;
+	e->paddr = vaddr;
+	e->perms = UC_PROT_READ | UC_PROT_WRITE;
+	if (type == UC_MEM_FETCH || vaddr - s->base < s->size)
+		e->perms |= UC_PROT_EXEC;
+	return true;
+}
+
+int osr_tlb_virtual(uc_engine *uc, osr_state *s) {
+	uc_hook h;
+	// libunicorn 2.0 (built against 2.1 headers) rejects the control.
+	if (uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TLB_TYPE, 1), UC_TLB_VIRTUAL) != UC_ERR_OK)
+		return 0;
+	if (uc_hook_add(uc, &h, UC_HOOK_TLB_FILL, (void *)tlb_fill_cb, s, 1, 0) != UC_ERR_OK) {
+		uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TLB_TYPE, 1), UC_TLB_CPU);
+		return 0;
+	}
+	return 1;
+}
+#else
+int osr_tlb_virtual(uc_engine *uc, osr_state *s) { return 0; }
+#endif
 
 // mem_cb appends a memory access to an observer's buffer (user data).
 static void mem_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud) {

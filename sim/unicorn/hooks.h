@@ -43,8 +43,12 @@ typedef struct osr_state {
 	uint64_t max_insts; // 0: no limit
 	int check_align;
 
-	// Counters, zeroed by osr_state_reset before each run.
+	// Counters, zeroed by osr_state_reset before each run. The hooks count
+	// executions per block (blk_count, by start offset); osr_state_finish
+	// turns them into per-segment, call and per-instruction counts.
 	uint64_t total;
+	uint64_t *blk_count;    // [size] executions of the block starting here
+	uint32_t *blk_end;      // [size] its end offset + 1 (0: none yet)
 	uint64_t *seg_counts;   // [nseg]
 	uint64_t *event_counts; // [nevents]
 	uint64_t calls;
@@ -66,7 +70,7 @@ typedef struct osr_state {
 	uint32_t nobs;
 
 	// Per-instruction execution counts (disasm annotations), indexed by
-	// instruction number (prefix table value); NULL unless observed.
+	// instruction number (prefix table value); NULL unless asked for.
 	uint64_t *inst_counts; // [prefix[size]]
 	// Timeline (trace): a record whenever execution enters another segment
 	// or an event address: instructions executed before it, its address,
@@ -80,10 +84,13 @@ osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t n
 void osr_state_free(osr_state *s);
 void osr_state_reset(osr_state *s);
 
-// Observers: add one (a copy of *o; 0 on success), and the built-in ones
-// that count per instruction and record the trace (their tables).
-int osr_observer_add(osr_state *s, const osr_observer *o);
+// After a run that completed: turn the block counts into the counters.
+void osr_state_finish(osr_state *s);
+
+// Per-instruction counts (their table), observers: add one (a copy of *o;
+// 0 on success), and the built-in one that records the trace.
 int osr_inst_counts_new(osr_state *s);
+int osr_observer_add(osr_state *s, const osr_observer *o);
 int osr_trace_new(osr_state *s, uint64_t cap);
 // Tell every observer that a run completed.
 void osr_observers_end(osr_state *s);
@@ -92,7 +99,13 @@ void osr_observers_end(osr_state *s);
 uc_err osr_hook_blocks(uc_engine *uc, osr_state *s);
 uc_err osr_hook_insns(uc_engine *uc, osr_state *s);
 uc_err osr_hook_event(uc_engine *uc, osr_state *s, uint32_t i, uint64_t addr);
+// Interrupts, syscall and sysenter stop the run.
 uc_err osr_hook_faults(uc_engine *uc, osr_state *s);
+// Memory faults of the given UC_HOOK_MEM_* types inside [begin, end].
+uc_err osr_hook_mem_fault(uc_engine *uc, osr_state *s, int types, uint64_t begin, uint64_t end);
+// Fill the TLB through a hook that keeps data pages non-executable (1), or
+// leave the CPU's TLB (0: libunicorn before 2.1).
+int osr_tlb_virtual(uc_engine *uc, osr_state *s);
 // Memory hooks for every observer that watches memory.
 uc_err osr_hook_mem(uc_engine *uc, osr_state *s);
 

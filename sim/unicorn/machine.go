@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"time"
 
@@ -206,6 +207,7 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 			return nil, fmt.Errorf("unicorn: more than %d observers", C.OSR_MAX_OBSERVERS)
 		}
 	}
+	C.osr_tlb_virtual(eng.uc, m.st)
 	m.st.max_insts = C.uint64_t(opt.MaxInstructions)
 	if opt.CheckAlignment {
 		m.st.check_align = 1
@@ -245,7 +247,45 @@ func (m *Machine) addHooks() error {
 	if err := ucErr(C.osr_hook_faults(uc, st)); err != nil {
 		return fmt.Errorf("unicorn: fault hooks: %w", err)
 	}
-	return nil
+	return m.addMemFaultHooks()
+}
+
+// addMemFaultHooks reports memory faults through hooks that cover only
+// the unmapped gaps and the mapped pages whose protection forbids the
+// access. libunicorn 2.1 keeps every store to a page that any memory hook
+// covers on its slow path (notdirty_write), so no hook may cover the
+// writable regions. A fetch from a writable region needs none: Unicorn
+// returns UC_ERR_FETCH_PROT with RIP at the address (Machine.fault).
+func (m *Machine) addMemFaultHooks() error {
+	maps := []sim.Region{{Name: "host stack", Base: HostStackBase, Size: HostStackSize, Perm: sim.PermR | sim.PermW}}
+	maps = append(maps, m.im.Regions...)
+	sort.Slice(maps, func(i, j int) bool { return maps[i].Base < maps[j].Base })
+	add := func(types C.int, begin, end uint64) error {
+		if err := ucErr(C.osr_hook_mem_fault(m.eng.uc, m.st, types, C.uint64_t(begin), C.uint64_t(end))); err != nil {
+			return fmt.Errorf("unicorn: memory fault hook [%#x, %#x]: %w", begin, end, err)
+		}
+		return nil
+	}
+	var next uint64 // the first address not known to be mapped
+	for _, r := range maps {
+		if r.Base > next {
+			if err := add(C.UC_HOOK_MEM_UNMAPPED, next, r.Base-1); err != nil {
+				return err
+			}
+		}
+		next = r.End()
+		if r.Perm&sim.PermW == 0 {
+			if err := add(C.UC_HOOK_MEM_WRITE_PROT, r.Base, r.End()-1); err != nil {
+				return err
+			}
+		}
+		if r.Perm&sim.PermR == 0 {
+			if err := add(C.UC_HOOK_MEM_READ_PROT, r.Base, r.End()-1); err != nil {
+				return err
+			}
+		}
+	}
+	return add(C.UC_HOOK_MEM_UNMAPPED, next, ^uint64(0))
 }
 
 // Engine exposes the underlying engine, e.g. to inspect memory after Run.
@@ -301,6 +341,7 @@ func (m *Machine) Run() (*Result, error) {
 		return nil, f
 	}
 
+	C.osr_state_finish(m.st)
 	C.osr_observers_end(m.st)
 	res := &Result{Counts: m.lay.counts(m.st), Trace: m.lay.trace(m.st), TraceDropped: uint64(m.st.trace_dropped)}
 	regs, err := eng.Snapshot()
