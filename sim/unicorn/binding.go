@@ -35,7 +35,12 @@ import (
 // installs is C (hooks.c), and so is every observer it calls; no Go
 // function is ever reachable from Unicorn.
 
-// Version is the libunicorn version, e.g. "2.0.1". uc_version reports only
+// Versions are the libunicorn versions osrsim supports, newest first; the
+// first is the one scripts/deps.sh installs. Counts are the same under each
+// (TestCountsAcrossVersions); README.md says what each costs.
+var Versions = []string{"2.1.4", "2.0.1"}
+
+// Version is the libunicorn version, e.g. "2.1.4". uc_version reports only
 // major.minor, so the patch level comes from the header this package was
 // built against when its major.minor match the library's.
 func Version() string {
