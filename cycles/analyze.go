@@ -24,6 +24,8 @@ const (
 	regRBX
 	regRSP
 	regRBP
+	regRSI
+	regRDI
 	numGPRs  reg = C.CYC_NGPR
 	regFlags reg = C.CYC_REG_FLAGS
 	// regAbs is the base of a RIP-relative or absolute address: the

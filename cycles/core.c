@@ -170,27 +170,39 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 	}
 }
 
-// core_block runs instructions [i0, i1) with the memory addresses the
-// hooks recorded while they executed. If their number is not what the
-// instructions should make (an instruction the table does not describe
-// exactly), or more than the buffer holds, the block falls back to
-// symbolic addresses.
+// core_hook_addresses takes the addresses of instructions [i0, i1) from
+// the accesses the memory hooks reported while they ran: for each
+// instruction, of its accesses, the last for a store that makes several
+// (call [m]: the push after the target load) and the first otherwise. If
+// their number is not what the instructions should make (an instruction
+// the table does not describe exactly), or more than the buffer holds, the
+// block has no real addresses.
+void core_hook_addresses(cyc_core *k, uint32_t i0, uint32_t i1) {
+	k->ea_ok = i1 - i0 <= CYC_BLOCK_MAX && k->acc.n <= OSR_ACC_MAX &&
+	           k->nacc_prefix[i1] - k->nacc_prefix[i0] == k->acc.n;
+	if (!k->ea_ok)
+		return;
+	uint32_t j = 0;
+	for (uint32_t i = i0; i < i1; i++) {
+		const cyc_ii *ii = &k->ii[i];
+		if (ii->nacc > 0 && ii->mem != CYC_MEM_NONE)
+			k->ea[i - i0] = k->acc.addr[ii->nacc > 1 && ii->mem == CYC_MEM_STORE ? j + ii->nacc - 1 : j];
+		j += ii->nacc;
+	}
+}
+
+// core_block runs instructions [i0, i1) with the real addresses in ea if
+// ea_ok, else with symbolic addresses.
 void core_block(cyc_core *k, uint32_t i0, uint32_t i1) {
-	int use = k->use_addr && k->acc.n <= OSR_ACC_MAX && k->nacc_prefix[i1] - k->nacc_prefix[i0] == k->acc.n;
+	int use = k->use_addr && k->ea_ok;
 	if (use)
 		k->addr_blocks += i1 - i0;
 	else
 		k->sym_blocks += i1 - i0;
-	uint32_t j = 0;
 	for (uint32_t i = i0; i < i1; i++) {
 		const cyc_ii *ii = &k->ii[i];
 		int has = use && ii->nacc > 0 && ii->mem != CYC_MEM_NONE;
-		uint64_t ea = 0;
-		if (has) // call [m] reads its target before pushing: the push is last
-			ea = k->acc.addr[ii->nacc > 1 && ii->mem == CYC_MEM_STORE ? j + ii->nacc - 1 : j];
-		if (use)
-			j += ii->nacc;
-		core_inst(k, ii, has, ea);
+		core_inst(k, ii, has, has ? k->ea[i - i0] : 0);
 	}
 }
 
@@ -220,5 +232,9 @@ void core_reset(cyc_core *k) {
 	memset(k->at_commit, 0, sizeof k->at_commit);
 	k->acc.n = 0;
 	k->pending = 0;
+	k->ea_ok = 0;
+	if (k->addr)
+		addr_reset(k->addr);
 	k->forwards = k->stack_forwards = k->aliases = k->addr_blocks = k->sym_blocks = 0;
+	k->verified = k->mismatches = 0;
 }

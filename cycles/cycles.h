@@ -62,6 +62,59 @@ typedef struct cyc_ii {
 	uint64_t occ;      // occupancy of its resource group (fixed point)
 } cyc_ii;
 
+// ---- Addresses: each block's accesses computed before it runs (addr.c) ----
+
+enum { CYC_ARG_NONE = 0, CYC_ARG_REG, CYC_ARG_IMM, CYC_ARG_MEM, CYC_ARG_XREG, CYC_ARG_REL };
+typedef struct cyc_arg {
+	uint8_t kind, reg, size, shift; // shift: 8 for ah, ch, dh, bh
+	int64_t imm;
+} cyc_arg;
+// What an instruction does to registers and memory (addrplan.go).
+enum {
+	CYC_A_NONE = 0, // nothing the interpreter tracks
+	CYC_A_MOV, CYC_A_MOVZX, CYC_A_MOVSX, CYC_A_LEA,
+	CYC_A_ADD, CYC_A_SUB, CYC_A_AND, CYC_A_OR, CYC_A_XOR, CYC_A_IMUL,
+	CYC_A_INC, CYC_A_DEC, CYC_A_NEG, CYC_A_NOT, CYC_A_SHL, CYC_A_SHR, CYC_A_SAR,
+	CYC_A_PUSH, CYC_A_POP, CYC_A_CALL, CYC_A_RET, CYC_A_LEAVE,
+	CYC_A_XCHG, CYC_A_XADD, CYC_A_CMPXCHG, CYC_A_CDQE, CYC_A_CQO, CYC_A_CDQ,
+	CYC_A_OTHER, // writes values it does not compute (wr, wmem)
+};
+// The access whose address the core model uses (addrplan.go usedAccess).
+enum { CYC_U_NONE = 0, CYC_U_EA, CYC_U_EA8, CYC_U_PUSH, CYC_U_POP };
+// What CYC_A_OTHER writes in memory.
+enum { CYC_W_NONE = 0, CYC_W_OPERAND, CYC_W_ALL };
+typedef struct cyc_ai {
+	uint8_t op, use, nargs, wmem;
+	uint8_t base, index, scale, segment; // memory operand; base CYC_REG_ABS: disp is the address
+	uint16_t wr;                         // CYC_A_OTHER: registers it writes (bit i: register i)
+	int64_t disp;
+	uint64_t next; // address of the next instruction (what a call pushes)
+	cyc_arg a[3];  // operands, destination first
+} cyc_ai;
+
+#define CYC_BLOCK_MAX 512 // instructions of a block with addresses (QEMU: 512 at most)
+#define CYC_STORES_MAX 64 // stores the interpreter forwards within a block
+
+typedef struct cyc_addr {
+	cyc_ai *ai; // [ninst]
+	const osr_machine *m;
+	uint64_t gpr[CYC_NGPR];
+	uint32_t known;  // registers with a value in gpr
+	uint32_t stale;  // registers written with an unknown value in this block
+	// Stores of the block being interpreted, for its later loads.
+	uint32_t nst;
+	int st_all; // a store to an unknown address, or more than the table holds
+	uint64_t st_addr[CYC_STORES_MAX], st_val[CYC_STORES_MAX];
+	uint8_t st_size[CYC_STORES_MAX], st_ok[CYC_STORES_MAX];
+	const osr_region *last; // region of the last memory read
+	uint64_t reads;         // registers read from the emulator
+} cyc_addr;
+
+// addr_block computes the addresses the core model uses for instructions
+// [i0, i1) into ea[0..i1-i0) and returns whether all of them are known.
+int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *ea);
+void addr_reset(cyc_addr *x);
+
 #define CYC_NGRP 8
 #define CYC_ROB_MAX 1024
 #define CYC_STQ 256 // symbolic store table entries (direct-mapped, power of two)
@@ -91,13 +144,19 @@ typedef struct cyc_core {
 	uint32_t stq;     // store queue entries: younger stores than this are in flight
 	uint64_t at_addr[CYC_ATQ], at_ready[CYC_ATQ], at_commit[CYC_ATQ], at_seq[CYC_ATQ];
 	uint64_t alias_lat, commit_delay;
-	// Memory accesses of the current block (filled by the machine's memory
-	// hook), and the block (instructions [pi0, pi1)) they belong to,
-	// processed when the next block starts.
+	// Real addresses of the pending block (instructions [pi0, pi1)), which
+	// is processed when the next block starts: computed by the address
+	// interpreter before it ran (addr), or, as a reference for tests, from
+	// the accesses the machine's memory hooks reported while it ran (acc).
 	int use_addr;
+	cyc_addr *addr;
 	osr_accesses acc;
 	int pending;
 	uint32_t pi0, pi1;
+	int ea_ok;
+	uint64_t ea[CYC_BLOCK_MAX];
+	int verify;                    // CYC_ADDR_VERIFY
+	uint64_t verified, mismatches; // addresses compared, and found different
 	uint64_t forwards, stack_forwards, aliases, addr_blocks, sym_blocks;
 } cyc_core;
 
@@ -167,11 +226,17 @@ cyc_state *cyc_new(uint64_t base, uint64_t size, uint32_t pht_bits, uint32_t btb
 int cyc_core_new(cyc_state *c, uint32_t ninst);
 int cyc_tage_new(cyc_state *c, uint32_t bits, const uint32_t *hlen);
 void cyc_free(cyc_state *c);
-// Fill c->obs (watch memory: real addresses for the core) and reset.
-void cyc_ready(cyc_state *c, int watch_mem);
+// Fill c->obs and reset. Real addresses for the core: computed by the
+// address interpreter (CYC_ADDR_COMPUTE, needs cyc_addr_new) or reported
+// by memory hooks (CYC_ADDR_HOOKS, the reference for tests).
+// CYC_ADDR_VERIFY computes them and also compares them with the hooks'.
+enum { CYC_ADDR_NONE = 0, CYC_ADDR_COMPUTE, CYC_ADDR_HOOKS, CYC_ADDR_VERIFY };
+void cyc_ready(cyc_state *c, int addresses);
+int cyc_addr_new(cyc_state *c, uint32_t ninst);
 
 // The core model's part of the observer (core.c).
 void core_block(cyc_core *k, uint32_t i0, uint32_t i1);
+void core_hook_addresses(cyc_core *k, uint32_t i0, uint32_t i1);
 void core_redirect(cyc_core *k, uint64_t pen);
 void core_reset(cyc_core *k);
 

@@ -396,8 +396,8 @@ skip:
 	t.Logf("branches %d: gshare mispredicts %d, tage %d", g.Branches, g.BranchMispredicts, tg.BranchMispredicts)
 }
 
-// The core model gives the same figures in block and exact mode, takes
-// real addresses from the memory hooks for every block here, and sees
+// The core model gives the same figures in block and exact mode, has
+// real addresses for every block here, and sees
 // store-to-load forwarding through a stack slot and a global.
 func TestCoreBlockExactAgree(t *testing.T) {
 	src := `

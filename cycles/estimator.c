@@ -21,6 +21,9 @@ void cyc_free(cyc_state *c) {
 	if (c->core) {
 		free(c->core->ii);
 		free(c->core->nacc_prefix);
+		if (c->core->addr)
+			free(c->core->addr->ai);
+		free(c->core->addr);
 		free(c->core);
 	}
 	if (c->tage) {
@@ -77,6 +80,16 @@ int cyc_core_new(cyc_state *c, uint32_t ninst) {
 	k->ninst = ninst;
 	c->core = k;
 	return 0;
+}
+
+// The address interpreter's table (filled by Go); freed with c.
+int cyc_addr_new(cyc_state *c, uint32_t ninst) {
+	cyc_addr *x = calloc(1, sizeof *x);
+	if (!x)
+		return -1;
+	c->core->addr = x;
+	x->ai = calloc(ninst + 1, sizeof *x->ai);
+	return x->ai ? 0 : -1;
 }
 
 // On failure the tables allocated so far are freed with c.
@@ -237,6 +250,36 @@ static void cyc_transfer(cyc_state *c, uint64_t addr, uint64_t pe, int k) {
 		c->core->fe += c->taken_cost;
 }
 
+// verify compares the computed addresses of the pending block with the
+// ones its accesses had, wherever the hooks reported them.
+static void verify(cyc_core *k) {
+	uint64_t computed[CYC_BLOCK_MAX];
+	int ok = k->ea_ok;
+	memcpy(computed, k->ea, sizeof computed);
+	core_hook_addresses(k, k->pi0, k->pi1);
+	if (k->ea_ok)
+		for (uint32_t i = k->pi0; i < k->pi1; i++) {
+			const cyc_ii *ii = &k->ii[i];
+			if (ii->nacc == 0 || ii->mem == CYC_MEM_NONE)
+				continue;
+			k->verified++;
+			if (!ok || computed[i - k->pi0] != k->ea[i - k->pi0])
+				k->mismatches++;
+		}
+	memcpy(k->ea, computed, sizeof computed);
+	k->ea_ok = ok;
+}
+
+// core_pending runs the block that ran last through the core model.
+static void core_pending(cyc_core *k) {
+	if (k->verify)
+		verify(k);
+	else if (k->use_addr && !k->addr)
+		core_hook_addresses(k, k->pi0, k->pi1);
+	core_block(k, k->pi0, k->pi1);
+	k->pending = 0;
+}
+
 // The observer's block callback: code offsets [a, e), instructions [i0, i1).
 static void cyc_block(void *ctx, uint64_t a, uint64_t e, uint32_t i0, uint32_t i1) {
 	cyc_state *c = ctx;
@@ -244,11 +287,14 @@ static void cyc_block(void *ctx, uint64_t a, uint64_t e, uint32_t i0, uint32_t i
 	cyc_core *k = c->core;
 	if (k) {
 		if (k->pending)
-			core_block(k, k->pi0, k->pi1);
+			core_pending(k);
 		k->acc.n = 0;
 		k->pending = 1;
 		k->pi0 = i0;
 		k->pi1 = i1;
+		if (k->addr) // before the block runs
+			k->ea_ok = k->addr->m && addr_block(k->addr, i0, i1, k->ea) &&
+			           k->nacc_prefix[i1] - k->nacc_prefix[i0] <= OSR_ACC_MAX;
 	}
 	if (pe != UINT64_MAX) {
 		int kind = c->end_kind[pe];
@@ -273,16 +319,28 @@ static void cyc_end(void *ctx) {
 	cyc_core *k = c->core;
 	if (!k || !k->pending)
 		return;
-	core_block(k, k->pi0, k->pi1);
-	k->pending = 0;
+	core_pending(k);
 	c->cycles = k->retire;
 }
 
-void cyc_ready(cyc_state *c, int watch_mem) {
+static void cyc_attach(void *ctx, const osr_machine *m) {
+	cyc_state *c = ctx;
+	c->core->addr->m = m;
+}
+
+void cyc_ready(cyc_state *c, int addresses) {
 	c->obs = (osr_observer){.ctx = c, .block = cyc_block, .reset = cyc_reset, .end = cyc_end};
-	if (watch_mem && c->core) {
-		c->core->use_addr = 1;
-		c->obs.mem = &c->core->acc;
+	cyc_core *k = c->core;
+	if (k && (addresses == CYC_ADDR_COMPUTE || addresses == CYC_ADDR_VERIFY) && k->addr) {
+		k->use_addr = 1;
+		c->obs.attach = cyc_attach;
+		if (addresses == CYC_ADDR_VERIFY) {
+			k->verify = 1;
+			c->obs.mem = &k->acc;
+		}
+	} else if (k && addresses == CYC_ADDR_HOOKS) {
+		k->use_addr = 1;
+		c->obs.mem = &k->acc;
 	}
 	cyc_reset(c);
 }

@@ -23,8 +23,12 @@ import (
 type Estimator struct {
 	model   Model
 	byClass bool
-	c       *C.cyc_state
-	cleanup runtime.Cleanup
+	// hookAddresses takes the core's real addresses from memory hooks
+	// instead of computing them, verifyAddresses computes them and
+	// compares them with the hooks' (the tests' reference).
+	hookAddresses, verifyAddresses bool
+	c                              *C.cyc_state
+	cleanup                        runtime.Cleanup
 }
 
 // NewEstimator validates m and returns an estimator for it; byClass also
@@ -97,11 +101,17 @@ func (e *Estimator) Attach(code *observe.Code) (unsafe.Pointer, error) {
 			return nil, err
 		}
 	}
-	watchMem := 0
-	if m.Core != nil && m.Core.Addresses {
-		watchMem = 1
+	addresses := C.CYC_ADDR_NONE
+	switch {
+	case m.Core == nil || !m.Core.Addresses:
+	case e.hookAddresses:
+		addresses = C.CYC_ADDR_HOOKS
+	case e.verifyAddresses:
+		addresses = C.CYC_ADDR_VERIFY
+	default:
+		addresses = C.CYC_ADDR_COMPUTE
 	}
-	C.cyc_ready(c, C.int(watchMem))
+	C.cyc_ready(c, C.int(addresses))
 	return unsafe.Pointer(&c.obs), nil
 }
 
@@ -192,9 +202,19 @@ func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 	m, k, kc := &e.model, e.model.Core, e.c.core
 	ii := unsafe.Slice(kc.ii, ninst+1)
 	np := unsafe.Slice(kc.nacc_prefix, ninst+1)
+	var ai []C.cyc_ai
+	if k.Addresses && !e.hookAddresses {
+		if C.cyc_addr_new(e.c, C.uint32_t(ninst)) != 0 {
+			return errors.New("cycles: out of memory for address tables")
+		}
+		ai = unsafe.Slice(kc.addr.ai, ninst+1)
+	}
 	for i, in := range code.Insts {
 		cl := classes[i]
 		f := analyze(in, code.Addrs[i], cl)
+		if ai != nil {
+			addrPlan(&ai[i], in, code.Addrs[i], cl, &f)
+		}
 		f.write(&ii[i])
 		ii[i].grp = C.uint8_t(groupOf(cl))
 		ii[i].lat = C.uint64_t(fixed(k.Latency[cl]))

@@ -1,12 +1,29 @@
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hooks.h"
 
-osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t nevents) {
+static const int gpr_ids[16] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+};
+
+static void machine_regs(void *ctx, uint32_t mask, uint64_t *gpr) {
+	osr_state *s = ctx;
+	for (int i = 0; i < 16; i++)
+		if (mask >> i & 1)
+			uc_reg_read(s->uc, gpr_ids[i], &gpr[i]);
+}
+
+osr_state *osr_state_new(uc_engine *uc, uint64_t base, uint64_t size, uint32_t nseg, uint32_t nevents) {
 	osr_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
+	s->uc = uc;
+	s->machine = (osr_machine){.ctx = s, .regs = machine_regs, .regions = s->regions};
 	s->base = base;
 	s->size = size;
 	s->nseg = nseg;
@@ -27,9 +44,27 @@ osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t n
 	return s;
 }
 
+uint8_t *osr_map(osr_state *s, uint64_t base, uint64_t size, uint32_t perms, uc_err *err) {
+	*err = UC_ERR_NOMEM;
+	if (s->machine.nregions == OSR_MAX_REGIONS)
+		return NULL;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*err = uc_mem_map_ptr(s->uc, base, size, perms, p);
+	if (*err != UC_ERR_OK) {
+		munmap(p, size);
+		return NULL;
+	}
+	s->regions[s->machine.nregions++] = (osr_region){.base = base, .size = size, .host = p};
+	return p;
+}
+
 void osr_state_free(osr_state *s) {
 	if (!s)
 		return;
+	for (uint32_t i = 0; i < s->machine.nregions; i++)
+		munmap((void *)s->regions[i].host, s->regions[i].size);
 	free(s->prefix);
 	free(s->seg);
 	free(s->seg_end);
@@ -47,6 +82,8 @@ int osr_observer_add(osr_state *s, const osr_observer *o) {
 	if (s->nobs == OSR_MAX_OBSERVERS || !o->block)
 		return -1;
 	s->obs[s->nobs++] = *o;
+	if (o->attach)
+		o->attach(o->ctx, &s->machine);
 	return 0;
 }
 

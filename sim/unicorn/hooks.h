@@ -13,6 +13,7 @@
 
 #define OSR_MAX_MISALIGNED 8
 #define OSR_MAX_OBSERVERS 4
+#define OSR_MAX_REGIONS 16
 
 // Per-byte flags over the code range.
 enum {
@@ -65,9 +66,14 @@ typedef struct osr_state {
 	uint64_t stop_pc;
 	uint32_t intno;
 
-	// Observers, called for every block before it is counted.
+	// Observers, called for every block before it is counted, and what
+	// they see of the machine: its registers and its memory, which lives
+	// in host pages this state owns (mapped with uc_mem_map_ptr).
 	osr_observer obs[OSR_MAX_OBSERVERS];
 	uint32_t nobs;
+	uc_engine *uc;
+	osr_machine machine;
+	osr_region regions[OSR_MAX_REGIONS];
 
 	// Per-instruction execution counts (disasm annotations), indexed by
 	// instruction number (prefix table value); NULL unless asked for.
@@ -80,7 +86,11 @@ typedef struct osr_state {
 	uint32_t trace_seg; // segment of the last record
 } osr_state;
 
-osr_state *osr_state_new(uint64_t base, uint64_t size, uint32_t nseg, uint32_t nevents);
+osr_state *osr_state_new(uc_engine *uc, uint64_t base, uint64_t size, uint32_t nseg, uint32_t nevents);
+// Map [base, base+size) with perms onto zeroed host pages the state owns
+// (freed with it, so after uc_close); regions must come in ascending order.
+// Returns their host address, or NULL.
+uint8_t *osr_map(osr_state *s, uint64_t base, uint64_t size, uint32_t perms, uc_err *err);
 void osr_state_free(osr_state *s);
 void osr_state_reset(osr_state *s);
 

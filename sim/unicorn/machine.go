@@ -15,6 +15,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/observe"
@@ -121,8 +122,8 @@ func (r cRes) free() {
 }
 
 type reset struct {
-	addr uint64
-	b    []byte // full initial contents
+	host []byte // the region's memory
+	init []byte // its initial contents
 }
 
 // Run maps im, runs it once and closes the engine.
@@ -167,29 +168,12 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 			mc.Close()
 		}
 	}()
-	for i := range im.Regions {
-		r := &im.Regions[i]
-		if err := eng.MemMap(r.Base, r.Size, r.Perm); err != nil {
-			return nil, fmt.Errorf("unicorn: map %s at %#x: %w", r.Name, r.Base, err)
-		}
-		full := make([]byte, r.Size)
-		copy(full, r.Init)
-		if r.Perm&sim.PermW != 0 {
-			m.resets = append(m.resets, reset{r.Base, full})
-		} else if err := eng.MemWrite(r.Base, full); err != nil {
-			return nil, err
-		}
-		if r.Compared {
-			m.compare = append(m.compare, r)
-			m.buf = make([]byte, max(uint64(len(m.buf)), r.Size))
-		}
-	}
-	if err := eng.MemMap(HostStackBase, HostStackSize, sim.PermR|sim.PermW); err != nil {
-		return nil, err
-	}
-	m.st = C.osr_state_new(C.uint64_t(lay.base), C.uint64_t(lay.size), C.uint32_t(len(lay.segs)), C.uint32_t(len(lay.events)))
+	m.st = C.osr_state_new(eng.uc, C.uint64_t(lay.base), C.uint64_t(lay.size), C.uint32_t(len(lay.segs)), C.uint32_t(len(lay.events)))
 	if m.st == nil {
 		return nil, errors.New("unicorn: out of memory for counting tables")
+	}
+	if err := m.mapRegions(); err != nil {
+		return nil, err
 	}
 	lay.fill(im, code, m.st)
 	if opt.PerInstruction && C.osr_inst_counts_new(m.st) != 0 {
@@ -227,6 +211,39 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 	return m, nil
 }
 
+// mapRegions maps every region of the image and the host stack onto host
+// pages of the counting state (observers read guest memory there), with
+// their initial contents.
+func (m *Machine) mapRegions() error {
+	for _, r := range m.mappings() {
+		var ucerr C.uc_err
+		p := C.osr_map(m.st, C.uint64_t(r.Base), C.uint64_t(r.Size), permBits(r.Perm), &ucerr)
+		if p == nil {
+			return fmt.Errorf("unicorn: map %s at %#x: %w", r.Name, r.Base, Error(ucerr))
+		}
+		host := unsafe.Slice((*byte)(unsafe.Pointer(p)), r.Size)
+		copy(host, r.Init)
+		if r.Perm&sim.PermW != 0 {
+			m.resets = append(m.resets, reset{host, r.Init})
+		}
+		if r.Compared {
+			m.compare = append(m.compare, r)
+			m.buf = make([]byte, max(uint64(len(m.buf)), r.Size))
+		}
+	}
+	return nil
+}
+
+// mappings are the image's regions and the host stack, in address order.
+func (m *Machine) mappings() []*sim.Region {
+	maps := []*sim.Region{{Name: "host stack", Base: HostStackBase, Size: HostStackSize, Perm: sim.PermR | sim.PermW}}
+	for i := range m.im.Regions {
+		maps = append(maps, &m.im.Regions[i])
+	}
+	sort.Slice(maps, func(i, j int) bool { return maps[i].Base < maps[j].Base })
+	return maps
+}
+
 func (m *Machine) addHooks() error {
 	uc, st := m.eng.uc, m.st
 	if m.opt.Exact {
@@ -257,9 +274,6 @@ func (m *Machine) addHooks() error {
 // writable regions. A fetch from a writable region needs none: Unicorn
 // returns UC_ERR_FETCH_PROT with RIP at the address (Machine.fault).
 func (m *Machine) addMemFaultHooks() error {
-	maps := []sim.Region{{Name: "host stack", Base: HostStackBase, Size: HostStackSize, Perm: sim.PermR | sim.PermW}}
-	maps = append(maps, m.im.Regions...)
-	sort.Slice(maps, func(i, j int) bool { return maps[i].Base < maps[j].Base })
 	add := func(types C.int, begin, end uint64) error {
 		if err := ucErr(C.osr_hook_mem_fault(m.eng.uc, m.st, types, C.uint64_t(begin), C.uint64_t(end))); err != nil {
 			return fmt.Errorf("unicorn: memory fault hook [%#x, %#x]: %w", begin, end, err)
@@ -267,7 +281,7 @@ func (m *Machine) addMemFaultHooks() error {
 		return nil
 	}
 	var next uint64 // the first address not known to be mapped
-	for _, r := range maps {
+	for _, r := range m.mappings() {
 		if r.Base > next {
 			if err := add(C.UC_HOOK_MEM_UNMAPPED, next, r.Base-1); err != nil {
 				return err
@@ -317,9 +331,7 @@ func (m *Machine) Run() (*Result, error) {
 	}
 	eng := m.eng
 	for _, r := range m.resets {
-		if err := eng.MemWrite(r.addr, r.b); err != nil {
-			return nil, err
-		}
+		clear(r.host[copy(r.host, r.init):])
 	}
 	var ret [8]byte
 	putU64(ret[:], SentinelAddr)

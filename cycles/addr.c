@@ -1,0 +1,400 @@
+// The address interpreter: the real addresses of a block's memory accesses,
+// computed before the block runs from the registers and memory as they are
+// then (the machine's view, observe.h), instead of memory hooks, which put
+// every access on the emulator's slow path. It follows the general-purpose
+// registers from block to block; what an instruction writes that it does
+// not compute (addrplan.go: CYC_A_OTHER) is unknown for the rest of the
+// block and read again from the emulator when a later block needs it.
+// Stores of the block are kept so that its later loads see them.
+#include <string.h>
+
+#include "cycles.h"
+
+typedef struct val {
+	uint64_t v;
+	int ok;
+} val;
+
+static const val unknown = {0, 0};
+
+static inline uint64_t mask_of(int size) { return size >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * size)) - 1; }
+
+static inline uint64_t sext(uint64_t v, int size) {
+	if (size >= 8)
+		return v;
+	int sh = 64 - 8 * size;
+	return (uint64_t)((int64_t)(v << sh) >> sh);
+}
+
+// reg reads a whole register: its tracked value, or the emulator's if it
+// has not been written with an unknown value in this block.
+static val reg(cyc_addr *x, int r) {
+	uint32_t bit = 1u << r;
+	if (x->known & bit)
+		return (val){x->gpr[r], 1};
+	if (x->stale & bit)
+		return unknown;
+	x->m->regs(x->m->ctx, bit, x->gpr);
+	x->known |= bit;
+	x->reads++;
+	return (val){x->gpr[r], 1};
+}
+
+static void set_reg(cyc_addr *x, int r, val v) {
+	uint32_t bit = 1u << r;
+	if (v.ok) {
+		x->gpr[r] = v.v;
+		x->known |= bit;
+		x->stale &= ~bit;
+	} else {
+		x->known &= ~bit;
+		x->stale |= bit;
+	}
+}
+
+// host is the byte at addr in guest memory, if mapped.
+static const uint8_t *host(cyc_addr *x, uint64_t addr) {
+	const osr_region *r = x->last;
+	if (r && addr - r->base < r->size)
+		return r->host + (addr - r->base);
+	for (uint32_t i = 0; i < x->m->nregions; i++) {
+		r = &x->m->regions[i];
+		if (addr - r->base < r->size) {
+			x->last = r;
+			return r->host + (addr - r->base);
+		}
+	}
+	return NULL;
+}
+
+// load reads size bytes at addr as the block's earlier stores left them.
+static val load(cyc_addr *x, val addr, int size) {
+	if (!addr.ok || x->st_all || size > 8)
+		return unknown;
+	uint64_t v = 0;
+	for (int b = 0; b < size; b++) {
+		uint64_t a = addr.v + b;
+		int found = 0;
+		for (uint32_t s = x->nst; s-- > 0;) {
+			if (a - x->st_addr[s] < x->st_size[s]) {
+				if (!x->st_ok[s])
+					return unknown;
+				v |= ((x->st_val[s] >> (8 * (a - x->st_addr[s]))) & 0xff) << (8 * b);
+				found = 1;
+				break;
+			}
+		}
+		if (!found) {
+			const uint8_t *p = host(x, a);
+			if (!p)
+				return unknown;
+			v |= (uint64_t)*p << (8 * b);
+		}
+	}
+	return (val){v, 1};
+}
+
+static void store(cyc_addr *x, val addr, int size, val v) {
+	if (!addr.ok || x->nst == CYC_STORES_MAX || size > 8) {
+		if (addr.ok && size > 8 && x->nst + 2 <= CYC_STORES_MAX) { // a vector store: two unknown halves
+			store(x, addr, 8, unknown);
+			store(x, (val){addr.v + 8, 1}, size - 8, unknown);
+			return;
+		}
+		x->st_all = 1;
+		return;
+	}
+	uint32_t s = x->nst++;
+	x->st_addr[s] = addr.v;
+	x->st_size[s] = (uint8_t)size;
+	x->st_val[s] = v.v;
+	x->st_ok[s] = (uint8_t)v.ok;
+}
+
+// ea is the address of the instruction's memory operand.
+static val ea(cyc_addr *x, const cyc_ai *ai) {
+	if (ai->base == CYC_REG_ABS)
+		return (val){(uint64_t)ai->disp, 1};
+	if (ai->segment || (ai->base == CYC_REG_NONE && ai->index == CYC_REG_NONE))
+		return unknown;
+	uint64_t a = (uint64_t)ai->disp;
+	if (ai->base != CYC_REG_NONE) {
+		val b = reg(x, ai->base);
+		if (!b.ok)
+			return unknown;
+		a += b.v;
+	}
+	if (ai->index != CYC_REG_NONE) {
+		val i = reg(x, ai->index);
+		if (!i.ok)
+			return unknown;
+		a += i.v * ai->scale;
+	}
+	return (val){a, 1};
+}
+
+// get reads an operand (size bytes, zero-extended).
+static val get(cyc_addr *x, const cyc_ai *ai, const cyc_arg *a) {
+	switch (a->kind) {
+	case CYC_ARG_REG: {
+		val r = reg(x, a->reg);
+		r.v = (r.v >> a->shift) & mask_of(a->size);
+		return r;
+	}
+	case CYC_ARG_IMM:
+		return (val){(uint64_t)a->imm & mask_of(a->size), 1};
+	case CYC_ARG_MEM:
+		return load(x, ea(x, ai), a->size);
+	}
+	return unknown;
+}
+
+// put writes an operand: 32-bit register writes clear the upper half,
+// narrower ones merge into the old value.
+static void put(cyc_addr *x, const cyc_ai *ai, const cyc_arg *a, val v) {
+	switch (a->kind) {
+	case CYC_ARG_REG:
+		if (a->size < 4) {
+			val old = reg(x, a->reg);
+			uint64_t m = mask_of(a->size) << a->shift;
+			v = (val){(old.v & ~m) | ((v.v << a->shift) & m), old.ok && v.ok};
+		} else {
+			v.v &= mask_of(a->size);
+		}
+		set_reg(x, a->reg, v);
+		break;
+	case CYC_ARG_MEM:
+		store(x, ea(x, ai), a->size, v);
+		break;
+	}
+}
+
+static val alu(int op, val d, val s, int size) {
+	if (!d.ok || !s.ok)
+		return unknown;
+	uint64_t r, m = mask_of(size);
+	int bits = size * 8, cnt = (int)(s.v & (size == 8 ? 63 : 31));
+	switch (op) {
+	case CYC_A_ADD: r = d.v + s.v; break;
+	case CYC_A_SUB: r = d.v - s.v; break;
+	case CYC_A_AND: r = d.v & s.v; break;
+	case CYC_A_OR: r = d.v | s.v; break;
+	case CYC_A_XOR: r = d.v ^ s.v; break;
+	case CYC_A_IMUL: r = d.v * s.v; break;
+	case CYC_A_SHL: r = cnt >= bits ? 0 : d.v << cnt; break;
+	case CYC_A_SHR: r = cnt >= bits ? 0 : (d.v & m) >> cnt; break;
+	case CYC_A_SAR: r = (uint64_t)((int64_t)sext(d.v, size) >> (cnt >= bits ? bits - 1 : cnt)); break;
+	default: return unknown;
+	}
+	return (val){r & m, 1};
+}
+
+static void push(cyc_addr *x, val v) {
+	val sp = reg(x, CYC_REG_RSP);
+	sp.v -= 8;
+	set_reg(x, CYC_REG_RSP, sp);
+	store(x, sp, 8, v);
+}
+
+// other: the instruction writes registers and memory it does not compute.
+static void other(cyc_addr *x, const cyc_ai *ai) {
+	for (int r = 0; r < CYC_NGPR; r++)
+		if (ai->wr >> r & 1)
+			set_reg(x, r, unknown);
+	if (ai->wmem == CYC_W_ALL)
+		x->st_all = 1;
+	else if (ai->wmem == CYC_W_OPERAND && ai->nargs > 0 && ai->a[0].kind == CYC_ARG_MEM)
+		store(x, ea(x, ai), ai->a[0].size, unknown);
+}
+
+// step interprets one instruction and returns the address the core model
+// uses for it (ok = 0: unknown).
+static val step(cyc_addr *x, const cyc_ai *ai) {
+	const cyc_arg *d = &ai->a[0], *s = &ai->a[1];
+	val used = {0, 1};
+	switch (ai->use) {
+	case CYC_U_EA:
+	case CYC_U_EA8:
+		used = ea(x, ai);
+		if (ai->use == CYC_U_EA8)
+			used.v += 8;
+		break;
+	case CYC_U_PUSH:
+		used = reg(x, CYC_REG_RSP);
+		used.v -= 8;
+		break;
+	case CYC_U_POP:
+		used = reg(x, CYC_REG_RSP);
+		break;
+	}
+	switch (ai->op) {
+	case CYC_A_NONE:
+		break;
+	case CYC_A_MOV:
+		put(x, ai, d, get(x, ai, s));
+		break;
+	case CYC_A_MOVZX:
+		put(x, ai, d, get(x, ai, s));
+		break;
+	case CYC_A_MOVSX: {
+		val v = get(x, ai, s);
+		v.v = sext(v.v, s->size);
+		put(x, ai, d, v);
+		break;
+	}
+	case CYC_A_LEA: {
+		val a = ea(x, ai);
+		put(x, ai, d, a);
+		break;
+	}
+	case CYC_A_ADD:
+	case CYC_A_SUB:
+	case CYC_A_AND:
+	case CYC_A_OR:
+	case CYC_A_XOR:
+	case CYC_A_SHL:
+	case CYC_A_SHR:
+	case CYC_A_SAR: {
+		val sv = ai->nargs > 1 ? get(x, ai, s) : (val){1, 1}; // shift by 1
+		if (s->kind == CYC_ARG_IMM && d->size == 8)
+			sv.v = (uint64_t)s->imm; // imm32 sign-extended to 64 bits
+		if ((ai->op == CYC_A_XOR || ai->op == CYC_A_SUB) && s->kind == CYC_ARG_REG && d->kind == CYC_ARG_REG &&
+		    s->reg == d->reg && s->shift == d->shift)
+			put(x, ai, d, (val){0, 1}); // zero idiom
+		else
+			put(x, ai, d, alu(ai->op, get(x, ai, d), sv, d->size));
+		break;
+	}
+	case CYC_A_IMUL:
+		if (ai->nargs == 3) {
+			val v = get(x, ai, s);
+			put(x, ai, d, alu(CYC_A_IMUL, v, (val){(uint64_t)ai->a[2].imm, 1}, d->size));
+		} else {
+			put(x, ai, d, alu(CYC_A_IMUL, get(x, ai, d), get(x, ai, s), d->size));
+		}
+		break;
+	case CYC_A_INC:
+	case CYC_A_DEC: {
+		val v = get(x, ai, d);
+		v.v += ai->op == CYC_A_INC ? 1 : (uint64_t)-1;
+		put(x, ai, d, v);
+		break;
+	}
+	case CYC_A_NEG:
+	case CYC_A_NOT: {
+		val v = get(x, ai, d);
+		v.v = ai->op == CYC_A_NEG ? -v.v : ~v.v;
+		put(x, ai, d, v);
+		break;
+	}
+	case CYC_A_PUSH: {
+		val v = unknown; // pushfq: the flags are not tracked
+		if (ai->nargs > 0) {
+			v = get(x, ai, d);
+			if (d->kind == CYC_ARG_IMM)
+				v.v = (uint64_t)d->imm;
+		}
+		push(x, v);
+		break;
+	}
+	case CYC_A_POP: {
+		val sp = reg(x, CYC_REG_RSP);
+		val v = load(x, sp, 8);
+		sp.v += 8;
+		set_reg(x, CYC_REG_RSP, sp);
+		if (ai->nargs > 0) // popfq: flags
+			put(x, ai, d, v);
+		break;
+	}
+	case CYC_A_CALL:
+		push(x, (val){ai->next, 1});
+		break;
+	case CYC_A_RET: {
+		val sp = reg(x, CYC_REG_RSP);
+		sp.v += 8 + (ai->nargs > 0 && d->kind == CYC_ARG_IMM ? (uint64_t)d->imm : 0);
+		set_reg(x, CYC_REG_RSP, sp);
+		break;
+	}
+	case CYC_A_LEAVE: {
+		val sp = reg(x, CYC_REG_RBP);
+		set_reg(x, CYC_REG_RBP, load(x, sp, 8));
+		sp.v += 8;
+		set_reg(x, CYC_REG_RSP, sp);
+		break;
+	}
+	case CYC_A_XCHG: {
+		val a = get(x, ai, d), b = get(x, ai, s);
+		put(x, ai, d, b);
+		put(x, ai, s, a);
+		break;
+	}
+	case CYC_A_XADD: {
+		val a = get(x, ai, d), b = get(x, ai, s);
+		put(x, ai, s, a);
+		put(x, ai, d, (val){a.v + b.v, a.ok && b.ok});
+		break;
+	}
+	case CYC_A_CMPXCHG: {
+		cyc_arg acc = {.kind = CYC_ARG_REG, .reg = 0, .size = d->size};
+		val a = get(x, ai, d), r = get(x, ai, &acc);
+		if (!a.ok || !r.ok) {
+			put(x, ai, d, unknown);
+			put(x, ai, &acc, unknown);
+		} else if (a.v == r.v) {
+			put(x, ai, d, get(x, ai, s));
+		} else {
+			put(x, ai, d, a); // the processor writes the old value back
+			put(x, ai, &acc, a);
+		}
+		break;
+	}
+	case CYC_A_CDQE: {
+		val v = reg(x, 0);
+		v.v = sext(v.v, 4);
+		set_reg(x, 0, v);
+		break;
+	}
+	case CYC_A_CQO:
+	case CYC_A_CDQ: {
+		int size = ai->op == CYC_A_CQO ? 8 : 4;
+		val v = reg(x, 0);
+		v.v = (sext(v.v, size) >> 63 ? ~(uint64_t)0 : 0) & mask_of(size);
+		if (size == 4) {
+			cyc_arg edx = {.kind = CYC_ARG_REG, .reg = 2, .size = 4};
+			put(x, ai, &edx, v);
+		} else {
+			set_reg(x, 2, v);
+		}
+		break;
+	}
+	default:
+		other(x, ai);
+	}
+	return used;
+}
+
+int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
+	x->stale = 0;
+	x->nst = 0;
+	x->st_all = 0;
+	int ok = i1 - i0 <= CYC_BLOCK_MAX;
+	for (uint32_t i = i0; i < i1; i++) {
+		const cyc_ai *ai = &x->ai[i];
+		val u = step(x, ai);
+		if (ai->use == CYC_U_NONE)
+			continue;
+		if (!u.ok)
+			ok = 0;
+		else if (i - i0 < CYC_BLOCK_MAX)
+			out[i - i0] = u.v;
+	}
+	return ok;
+}
+
+// Every run starts from registers the interpreter reads when it needs them.
+void addr_reset(cyc_addr *x) {
+	x->known = 0;
+	x->stale = 0;
+	x->last = NULL;
+	x->reads = 0;
+}
