@@ -163,8 +163,8 @@ func TestDockerfileRuntime(t *testing.T) {
 	for _, want := range []string{
 		"FROM golang:1.26-bookworm AS build",
 		"FROM debian:bookworm-slim",
-		"libunicorn-dev",
-		"libunicorn2",
+		"./scripts/deps.sh",      // the build stage's packages, libunicorn-dev among them
+		"/tmp/deps.sh --runtime", // the runtime's libunicorn
 		"COPY --from=build /src/bin/osrsim /usr/local/bin/osrsim",
 		"COPY --from=build /src/experiments/ /osrsim/experiments/",
 		"COPY --from=build /src/results/baselines/ /osrsim/results/baselines/",

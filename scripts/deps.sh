@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages osrsim needs: libunicorn 2.1.4 for the
 # emulator, binutils for the encoding oracle tests, gcc and pkg-config for
-# cgo. Runs apt-get only when something is missing; prints the commands
-# instead when not root.
+# cgo; with --runtime, only the library the binary loads. Runs apt-get only
+# when something is missing; prints the commands instead when not root.
 #
 # libunicorn: bookworm has 2.0.1, whose every guest store takes a slow path
 # (unicorn#1970; README "Emulator versions"). osrsim installs 2.1.4 from
@@ -13,6 +13,11 @@ set -euo pipefail
 
 UNICORN_VERSION=2.1.4-4
 UNICORN_PKGS=(libunicorn2t64 libunicorn-dev)
+TOOLS=(binutils gcc pkg-config)
+if [ "${1:-}" = --runtime ]; then
+  UNICORN_PKGS=(libunicorn2t64)
+  TOOLS=()
+fi
 SOURCE=/etc/apt/sources.list.d/osrsim-unicorn.sources
 PIN=/etc/apt/preferences.d/osrsim-unicorn
 
@@ -23,7 +28,7 @@ installed() { # package [version]
 }
 
 need=()
-for pkg in binutils gcc pkg-config; do
+for pkg in "${TOOLS[@]}"; do
   installed "$pkg" || need+=("$pkg")
 done
 unicorn=0
@@ -50,7 +55,7 @@ Package: *
 Pin: release n=sid
 Pin-Priority: 1
 
-Package: ${UNICORN_PKGS[*]}
+Package: libunicorn2t64 libunicorn-dev
 Pin: version $UNICORN_VERSION
 Pin-Priority: 990
 EOF
