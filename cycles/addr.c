@@ -26,12 +26,8 @@ static inline uint64_t sext(uint64_t v, int size) {
 	return (uint64_t)((int64_t)(v << sh) >> sh);
 }
 
-// reg reads a whole register: its tracked value, or the emulator's if it
-// has not been written with an unknown value in this block.
-static val reg(cyc_addr *x, int r) {
+static __attribute__((noinline)) val read_reg(cyc_addr *x, int r) {
 	uint32_t bit = 1u << r;
-	if (x->known & bit)
-		return (val){x->gpr[r], 1};
 	if (x->stale & bit)
 		return unknown;
 	x->m->regs(x->m->ctx, bit, x->gpr);
@@ -40,7 +36,15 @@ static val reg(cyc_addr *x, int r) {
 	return (val){x->gpr[r], 1};
 }
 
-static void set_reg(cyc_addr *x, int r, val v) {
+// reg reads a whole register: its tracked value, or the emulator's if it
+// has not been written with an unknown value in this block.
+static inline val reg(cyc_addr *x, int r) {
+	if (x->known >> r & 1)
+		return (val){x->gpr[r], 1};
+	return read_reg(x, r);
+}
+
+static inline void set_reg(cyc_addr *x, int r, val v) {
 	uint32_t bit = 1u << r;
 	if (v.ok) {
 		x->gpr[r] = v.v;
@@ -71,6 +75,17 @@ static const uint8_t *host(cyc_addr *x, uint64_t addr) {
 static val load(cyc_addr *x, val addr, int size) {
 	if (!addr.ok || x->st_all || size > 8)
 		return unknown;
+	int overlap = 0;
+	for (uint32_t s = 0; s < x->nst && !overlap; s++)
+		overlap = addr.v - x->st_addr[s] < x->st_size[s] || x->st_addr[s] - addr.v < (uint64_t)size;
+	if (!overlap) {
+		const uint8_t *p = host(x, addr.v);
+		if (p && addr.v + size - x->last->base <= x->last->size) {
+			uint64_t v = 0;
+			memcpy(&v, p, size); // little-endian host, like the guest
+			return (val){v, 1};
+		}
+	}
 	uint64_t v = 0;
 	for (int b = 0; b < size; b++) {
 		uint64_t a = addr.v + b;
@@ -112,7 +127,7 @@ static void store(cyc_addr *x, val addr, int size, val v) {
 }
 
 // ea is the address of the instruction's memory operand.
-static val ea(cyc_addr *x, const cyc_ai *ai) {
+static inline val ea(cyc_addr *x, const cyc_ai *ai) {
 	if (ai->base == CYC_REG_ABS)
 		return (val){(uint64_t)ai->disp, 1};
 	if (ai->segment || (ai->base == CYC_REG_NONE && ai->index == CYC_REG_NONE))
@@ -133,8 +148,9 @@ static val ea(cyc_addr *x, const cyc_ai *ai) {
 	return (val){a, 1};
 }
 
-// get reads an operand (size bytes, zero-extended).
-static val get(cyc_addr *x, const cyc_ai *ai, const cyc_arg *a) {
+// get reads an operand (size bytes, zero-extended); m is the address of
+// the instruction's memory operand.
+static inline val get(cyc_addr *x, val m, const cyc_arg *a) {
 	switch (a->kind) {
 	case CYC_ARG_REG: {
 		val r = reg(x, a->reg);
@@ -144,14 +160,14 @@ static val get(cyc_addr *x, const cyc_ai *ai, const cyc_arg *a) {
 	case CYC_ARG_IMM:
 		return (val){(uint64_t)a->imm & mask_of(a->size), 1};
 	case CYC_ARG_MEM:
-		return load(x, ea(x, ai), a->size);
+		return load(x, m, a->size);
 	}
 	return unknown;
 }
 
 // put writes an operand: 32-bit register writes clear the upper half,
 // narrower ones merge into the old value.
-static void put(cyc_addr *x, const cyc_ai *ai, const cyc_arg *a, val v) {
+static inline void put(cyc_addr *x, val m, const cyc_arg *a, val v) {
 	switch (a->kind) {
 	case CYC_ARG_REG:
 		if (a->size < 4) {
@@ -164,7 +180,7 @@ static void put(cyc_addr *x, const cyc_ai *ai, const cyc_arg *a, val v) {
 		set_reg(x, a->reg, v);
 		break;
 	case CYC_ARG_MEM:
-		store(x, ea(x, ai), a->size, v);
+		store(x, m, a->size, v);
 		break;
 	}
 }
@@ -197,27 +213,30 @@ static void push(cyc_addr *x, val v) {
 }
 
 // other: the instruction writes registers and memory it does not compute.
-static void other(cyc_addr *x, const cyc_ai *ai) {
+static void other(cyc_addr *x, const cyc_ai *ai, val m) {
 	for (int r = 0; r < CYC_NGPR; r++)
 		if (ai->wr >> r & 1)
 			set_reg(x, r, unknown);
 	if (ai->wmem == CYC_W_ALL)
 		x->st_all = 1;
 	else if (ai->wmem == CYC_W_OPERAND && ai->nargs > 0 && ai->a[0].kind == CYC_ARG_MEM)
-		store(x, ea(x, ai), ai->a[0].size, unknown);
+		store(x, m, ai->a[0].size, unknown);
 }
 
 // step interprets one instruction and returns the address the core model
 // uses for it (ok = 0: unknown).
 static val step(cyc_addr *x, const cyc_ai *ai) {
 	const cyc_arg *d = &ai->a[0], *s = &ai->a[1];
+	// The memory operand's address, from the registers before the
+	// instruction (pop [m] computes it again after rsp moved).
+	val m = ai->base == CYC_REG_NONE && ai->index == CYC_REG_NONE ? unknown : ea(x, ai);
 	val used = {0, 1};
 	switch (ai->use) {
 	case CYC_U_EA:
+		used = m;
+		break;
 	case CYC_U_EA8:
-		used = ea(x, ai);
-		if (ai->use == CYC_U_EA8)
-			used.v += 8;
+		used = (val){m.v + 8, m.ok};
 		break;
 	case CYC_U_PUSH:
 		used = reg(x, CYC_REG_RSP);
@@ -231,22 +250,20 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 	case CYC_A_NONE:
 		break;
 	case CYC_A_MOV:
-		put(x, ai, d, get(x, ai, s));
+		put(x, m, d, get(x, m, s));
 		break;
 	case CYC_A_MOVZX:
-		put(x, ai, d, get(x, ai, s));
+		put(x, m, d, get(x, m, s));
 		break;
 	case CYC_A_MOVSX: {
-		val v = get(x, ai, s);
+		val v = get(x, m, s);
 		v.v = sext(v.v, s->size);
-		put(x, ai, d, v);
+		put(x, m, d, v);
 		break;
 	}
-	case CYC_A_LEA: {
-		val a = ea(x, ai);
-		put(x, ai, d, a);
+	case CYC_A_LEA:
+		put(x, m, d, m);
 		break;
-	}
 	case CYC_A_ADD:
 	case CYC_A_SUB:
 	case CYC_A_AND:
@@ -255,42 +272,42 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 	case CYC_A_SHL:
 	case CYC_A_SHR:
 	case CYC_A_SAR: {
-		val sv = ai->nargs > 1 ? get(x, ai, s) : (val){1, 1}; // shift by 1
+		val sv = ai->nargs > 1 ? get(x, m, s) : (val){1, 1}; // shift by 1
 		if (s->kind == CYC_ARG_IMM && d->size == 8)
 			sv.v = (uint64_t)s->imm; // imm32 sign-extended to 64 bits
 		if ((ai->op == CYC_A_XOR || ai->op == CYC_A_SUB) && s->kind == CYC_ARG_REG && d->kind == CYC_ARG_REG &&
 		    s->reg == d->reg && s->shift == d->shift)
-			put(x, ai, d, (val){0, 1}); // zero idiom
+			put(x, m, d, (val){0, 1}); // zero idiom
 		else
-			put(x, ai, d, alu(ai->op, get(x, ai, d), sv, d->size));
+			put(x, m, d, alu(ai->op, get(x, m, d), sv, d->size));
 		break;
 	}
 	case CYC_A_IMUL:
 		if (ai->nargs == 3) {
-			val v = get(x, ai, s);
-			put(x, ai, d, alu(CYC_A_IMUL, v, (val){(uint64_t)ai->a[2].imm, 1}, d->size));
+			val v = get(x, m, s);
+			put(x, m, d, alu(CYC_A_IMUL, v, (val){(uint64_t)ai->a[2].imm, 1}, d->size));
 		} else {
-			put(x, ai, d, alu(CYC_A_IMUL, get(x, ai, d), get(x, ai, s), d->size));
+			put(x, m, d, alu(CYC_A_IMUL, get(x, m, d), get(x, m, s), d->size));
 		}
 		break;
 	case CYC_A_INC:
 	case CYC_A_DEC: {
-		val v = get(x, ai, d);
+		val v = get(x, m, d);
 		v.v += ai->op == CYC_A_INC ? 1 : (uint64_t)-1;
-		put(x, ai, d, v);
+		put(x, m, d, v);
 		break;
 	}
 	case CYC_A_NEG:
 	case CYC_A_NOT: {
-		val v = get(x, ai, d);
+		val v = get(x, m, d);
 		v.v = ai->op == CYC_A_NEG ? -v.v : ~v.v;
-		put(x, ai, d, v);
+		put(x, m, d, v);
 		break;
 	}
 	case CYC_A_PUSH: {
 		val v = unknown; // pushfq: the flags are not tracked
 		if (ai->nargs > 0) {
-			v = get(x, ai, d);
+			v = get(x, m, d);
 			if (d->kind == CYC_ARG_IMM)
 				v.v = (uint64_t)d->imm;
 		}
@@ -303,7 +320,7 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 		sp.v += 8;
 		set_reg(x, CYC_REG_RSP, sp);
 		if (ai->nargs > 0) // popfq: flags
-			put(x, ai, d, v);
+			put(x, d->kind == CYC_ARG_MEM ? ea(x, ai) : m, d, v); // after rsp moved
 		break;
 	}
 	case CYC_A_CALL:
@@ -323,28 +340,28 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 		break;
 	}
 	case CYC_A_XCHG: {
-		val a = get(x, ai, d), b = get(x, ai, s);
-		put(x, ai, d, b);
-		put(x, ai, s, a);
+		val a = get(x, m, d), b = get(x, m, s);
+		put(x, m, d, b);
+		put(x, m, s, a);
 		break;
 	}
 	case CYC_A_XADD: {
-		val a = get(x, ai, d), b = get(x, ai, s);
-		put(x, ai, s, a);
-		put(x, ai, d, (val){a.v + b.v, a.ok && b.ok});
+		val a = get(x, m, d), b = get(x, m, s);
+		put(x, m, s, a);
+		put(x, m, d, (val){a.v + b.v, a.ok && b.ok});
 		break;
 	}
 	case CYC_A_CMPXCHG: {
 		cyc_arg acc = {.kind = CYC_ARG_REG, .reg = 0, .size = d->size};
-		val a = get(x, ai, d), r = get(x, ai, &acc);
+		val a = get(x, m, d), r = get(x, m, &acc);
 		if (!a.ok || !r.ok) {
-			put(x, ai, d, unknown);
-			put(x, ai, &acc, unknown);
+			put(x, m, d, unknown);
+			put(x, m, &acc, unknown);
 		} else if (a.v == r.v) {
-			put(x, ai, d, get(x, ai, s));
+			put(x, m, d, get(x, m, s));
 		} else {
-			put(x, ai, d, a); // the processor writes the old value back
-			put(x, ai, &acc, a);
+			put(x, m, d, a); // the processor writes the old value back
+			put(x, m, &acc, a);
 		}
 		break;
 	}
@@ -361,14 +378,14 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 		v.v = (sext(v.v, size) >> 63 ? ~(uint64_t)0 : 0) & mask_of(size);
 		if (size == 4) {
 			cyc_arg edx = {.kind = CYC_ARG_REG, .reg = 2, .size = 4};
-			put(x, ai, &edx, v);
+			put(x, m, &edx, v);
 		} else {
 			set_reg(x, 2, v);
 		}
 		break;
 	}
 	default:
-		other(x, ai);
+		other(x, ai, m);
 	}
 	return used;
 }

@@ -1,31 +1,45 @@
 // Package unicorn runs osrsim images under the Unicorn CPU emulator
-// (libunicorn 2.0.1) through a thin cgo binding of its own.
+// (libunicorn 2.1.4, or 2.0.1: Versions) through a thin cgo binding of its
+// own.
 //
 // Counting happens in C hooks (hooks.c) that never call back into Go: a
-// UC_HOOK_BLOCK over the code range turns a block [a, a+size) into
-// P[a+size]-P[a] instructions with a prefix table over instruction starts,
-// attributes them to symbol segments, and counts calls (a call always ends
-// its block); narrow UC_HOOK_CODE hooks count events. Go reads the counters
-// once per run. Exact mode and alignment checking use a per-instruction C
-// hook instead, and tests check both modes agree.
+// UC_HOOK_BLOCK over the code range counts executions per block start
+// (an increment when the block ends where it did before), and after the
+// run each block [a, a+size) becomes P[a+size]-P[a] instructions with a
+// prefix table over instruction starts, attributed to symbol segments, to
+// calls (a call always ends its block) and, with Options.PerInstruction,
+// to each instruction. Narrow UC_HOOK_CODE hooks count events. Go reads
+// the counters once per run. Exact mode and alignment checking use a
+// per-instruction C hook instead, and tests check both modes agree.
 //
 // Whatever else watches execution is an observer (package observe): the
 // block hook calls each observer's C block function before counting the
-// block, and a memory hook is installed only for observers that watch
-// memory. Per-instruction counts and the trace are observers of this
+// block. Observers read registers and guest memory through the machine's
+// view (osr_machine): the regions are mapped with uc_mem_map_ptr onto
+// host pages the machine owns. A memory hook is installed only for
+// observers that ask for one (tests). The trace is an observer of this
 // package; the cycle model (package cycles) is one from outside, attached
 // through Options.Observers. The image's code is decoded once per machine
 // (observe.Decode) for the call flags and for the observers.
 //
-// Findings about Unicorn 2.0.1 that this package relies on or works around:
+// Findings about Unicorn 2.x that this package relies on or works around:
 //
-//   - Every guest memory write takes the softmmu slow path (notdirty_write,
-//     tb_invalidate_phys_page_fast with a malloc'd page collection), about
-//     100-150 ns each (unicorn#1970, fixed upstream after 2.0.1 by #1838 and
-//     #1970's port). Code that writes memory runs at some 25-45 M inst/s;
-//     register-only loops run at over 1 G inst/s. Block-hook overhead is
-//     about 4-8 ns per block, so it is small on realistic code and large
-//     only on tiny register loops.
+//   - With paging off (as Unicorn runs x86-64) the CPU's TLB marks every
+//     page executable, and Unicorn never clears the not-dirty mark of an
+//     executable TLB entry, nor of one that any memory hook covers
+//     (notdirty_write), so every guest store takes the softmmu slow path.
+//     In 2.0.1 that path also invalidates translations with a malloc'd page
+//     collection (unicorn#1970), about 100-150 ns a store; 2.0.1 has no way
+//     around it. With 2.1, Machine fills the TLB through a UC_HOOK_TLB_FILL
+//     hook (UC_TLB_VIRTUAL) that leaves data pages non-executable, and
+//     reports memory faults with hooks over the unmapped gaps and the
+//     non-writable regions only, so stores run on the fast path: the seed
+//     image runs about 8x faster (README "Emulator versions").
+//   - 2.1 calls helper_check_exit_request at the start of every
+//     translation block and after every memory access (2.0 tested a flag
+//     inline); it is the largest cost left in raw emulation.
+//   - A fetch from a writable region ends with UC_ERR_FETCH_PROT and RIP at
+//     the fetched address; no hook is needed to report it.
 //   - Inside a memory-fault hook, and after uc_emu_start returns the fault,
 //     RIP still holds the start of the translation block (GPRs are current).
 //     Only a per-instruction code hook keeps RIP exact, so Machine re-runs a
