@@ -40,16 +40,13 @@ import (
 // (TestCountsAcrossVersions); README.md says what each costs.
 var Versions = []string{"2.1.4", "2.0.1"}
 
-// Version is the libunicorn version, e.g. "2.1.4". uc_version reports only
-// major.minor, so the patch level comes from the header this package was
-// built against when its major.minor match the library's.
+// Version is the libunicorn version, e.g. "2.1.4", as the loaded library
+// reports it (uc_version's result encodes the patch level too), whatever
+// headers this package was compiled against: Go's build cache does not
+// notice when the system's headers change.
 func Version() string {
-	var major, minor C.uint
-	C.uc_version(&major, &minor)
-	if major == C.UC_API_MAJOR && minor == C.UC_API_MINOR {
-		return fmt.Sprintf("%d.%d.%d", major, minor, C.UC_API_PATCH)
-	}
-	return fmt.Sprintf("%d.%d", major, minor)
+	v := uint32(C.uc_version(nil, nil))
+	return fmt.Sprintf("%d.%d.%d", v>>24, v>>16&0xff, v>>8&0xff)
 }
 
 // Error is a uc_err code; its message comes from uc_strerror.
