@@ -1,9 +1,9 @@
 // Package observe is the interface between an emulator and what watches
-// code run on it: the cycle model (package cycles), traces and
-// per-instruction counts. The emulator decodes an image's code once per
-// machine (Decode), gives every observer the decoded code (Attach), and
-// calls the observer's C functions (observe.h) from its own C hooks, so
-// nothing on the hot path calls into Go. C code that implements or calls
+// code run on it: the cycle model (package cycles) and traces. The
+// emulator decodes an image's code once per machine (Decode), gives every
+// observer the decoded code (Attach) and a view of its registers and guest
+// memory (osr_machine), and calls the observer's C functions (observe.h)
+// from its own C hooks, so nothing on the hot path calls into Go. C code that implements or calls
 // observers includes observe.h with `#cgo CFLAGS: -I${SRCDIR}/<path to
 // sim/observe>`, and its package imports this one.
 package observe

@@ -1,6 +1,6 @@
 // The C side of package observe: what an emulator's hooks call as code
-// runs. Observers (the cycle model, traces, per-instruction counts) are C
-// functions that never call back into Go.
+// runs, and what observers may read of the machine. Observers (the cycle
+// model, traces) are C functions that never call back into Go.
 #ifndef OSR_OBSERVE_H
 #define OSR_OBSERVE_H
 
@@ -11,6 +11,9 @@
 // osr_accesses collects the addresses of the memory accesses of the running
 // block, in execution order: the machine's memory hook appends them without
 // a call, and the observer empties it (n = 0) when the next block starts.
+// Memory hooks keep every access on the emulator's slow path: observers
+// should compute addresses from osr_machine instead (the cycle model asks
+// for the hook only as its tests' reference).
 typedef struct osr_accesses {
 	uint32_t n;                 // accesses so far (may exceed OSR_ACC_MAX)
 	uint64_t addr[OSR_ACC_MAX]; // the first OSR_ACC_MAX of them
