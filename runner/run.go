@@ -28,6 +28,9 @@ type Options struct {
 	Workers int // parallel emulation workers; 0 = GOMAXPROCS
 	// Progress receives progress updates (nil: none).
 	Progress Progress
+	// Done, when closed (e.g. ctx.Done()), stops the run: emulations and
+	// native children are stopped and Run returns sim.ErrCanceled.
+	Done <-chan struct{}
 }
 
 // Progress is told about each finished task.
@@ -59,6 +62,9 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 		return nil, err
 	}
 	emulateAll(tasks, e, opt)
+	if sim.Closed(opt.Done) {
+		return nil, sim.ErrCanceled
+	}
 
 	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
 	for _, s := range e.Sweeps {
@@ -113,7 +119,7 @@ func buildTasks(e *experiments.Experiment, wantNative bool) ([]*task, error) {
 // emulateAll emulates every task on a pool of workers, leaving each
 // task's result or error in it.
 func emulateAll(tasks []*task, e *experiments.Experiment, opt Options) {
-	uopt := unicorn.Options{Exact: opt.Exact, Cycles: opt.Cycles, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
+	uopt := unicorn.Options{Exact: opt.Exact, Cycles: opt.Cycles, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout, Done: opt.Done}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -136,6 +142,9 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options) {
 		}()
 	}
 	for _, t := range tasks {
+		if sim.Closed(opt.Done) {
+			break
+		}
 		ch <- t
 	}
 	close(ch)
@@ -167,7 +176,7 @@ func runNative(tasks []*task, e *experiments.Experiment, opt Options) ([]report.
 		if l < e.Native.Samples%launches {
 			n++
 		}
-		nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU()}
+		nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU(), Done: opt.Done}
 		for i := range tasks {
 			if err := accs[i].launch(nopt); err != nil {
 				return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 // cmdCalibrate fits the cycle model's per-class costs and penalties to this
 // machine from native microbenchmarks and writes a calibration file that
 // configs name in `cycle_model:`.
-func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
+func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
 	out := fs.String("out", filepath.Join("results", "calibration.json"), "calibration file to write")
 	name := fs.String("name", "calibrated", "model name recorded in reports")
@@ -34,6 +35,9 @@ func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	}
 	f, err := cycles.Calibrate(cycles.CalibrateOptions{Name: *name, Iterations: *iters, Samples: *samples, Log: stderr})
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 // cmdCheck runs experiments and compares them with a stored baseline:
 // exact on emulated counts, statistical on native time (off by default).
 // Exit 0 ok, 1 regression (or a libunicorn mismatch), 2 bad input.
-func cmdCheck(args []string, stdout, stderr io.Writer) error {
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("check", flag.ContinueOnError)
 	var sel selection
 	sel.register(fset)
@@ -60,11 +61,14 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cur, err := runChecked(exps, opt.Native != baseline.NativeOff)
+	cur, err := runChecked(ctx, exps, opt.Native != baseline.NativeOff)
 	if err != nil {
 		return err
 	}
 	if *update {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := baseline.Save(*base, cur); err != nil {
 			return err
 		}
@@ -88,7 +92,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 
 // runChecked runs the experiments (emulation only unless native time is
 // compared too) and merges their results into one report.
-func runChecked(exps []*experiments.Experiment, withNative bool) (*report.Report, error) {
+func runChecked(ctx context.Context, exps []*experiments.Experiment, withNative bool) (*report.Report, error) {
 	var reports []*report.Report
 	for _, e := range exps {
 		e.Engines = []sim.Engine{sim.Emu}
@@ -99,7 +103,7 @@ func runChecked(exps []*experiments.Experiment, withNative bool) (*report.Report
 		if err != nil {
 			return nil, err
 		}
-		r, err := runner.Run(e, runner.Options{Version: version, Cycles: m})
+		r, err := runner.Run(e, runner.Options{Version: version, Cycles: m, Done: ctx.Done()})
 		if err != nil {
 			return nil, err
 		}

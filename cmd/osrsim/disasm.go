@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +11,7 @@ import (
 
 // cmdDisasm prints the image's listing, annotated (like perf annotate) with
 // how often each instruction ran in an emulated run of the experiment.
-func cmdDisasm(args []string, stdout, stderr io.Writer) error {
+func cmdDisasm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("disasm", flag.ContinueOnError)
 	var sel selection
 	sel.register(fs)
@@ -25,7 +26,7 @@ func cmdDisasm(args []string, stdout, stderr io.Writer) error {
 	}
 	var annotate func(uint64) string
 	if !*noCounts {
-		r, err := unicorn.Run(b.Image, unicorn.Options{PerInstruction: true})
+		r, err := unicorn.Run(b.Image, unicorn.Options{PerInstruction: true, Done: ctx.Done()})
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	debugelf "debug/elf"
 	"flag"
 	"fmt"
@@ -33,7 +34,7 @@ func buildFirst(e *experiments.Experiment) (*workload.Built, error) {
 	return workload.Build(cells[0].Emu, e.Strategies[0])
 }
 
-func cmdImage(args []string, stdout, stderr io.Writer) error {
+func cmdImage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("image", flag.ContinueOnError)
 	var sel selection
 	sel.register(fs)
@@ -61,6 +62,9 @@ func cmdImage(args []string, stdout, stderr io.Writer) error {
 	}
 	b, err := buildOne(&sel, pos)
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if *out != "" {

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +32,10 @@ const (
 
 func main() {
 	native.ChildMain() // a native run's child process never returns from here
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := withInterrupts(context.Background())
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // badInput marks errors caused by the user's input (flags, configs, files).
@@ -42,7 +46,8 @@ func (e badInput) Unwrap() error { return e.err }
 
 func badf(format string, args ...any) error { return badInput{fmt.Errorf(format, args...)} }
 
-var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+// A command stops early, writing nothing, once ctx is done (an interrupt).
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"run":       cmdRun,
 	"image":     cmdImage,
 	"disasm":    cmdDisasm,
@@ -51,7 +56,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"check":     cmdCheck,
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return exitBadInput
@@ -70,9 +75,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitBadInput
 	}
-	err := cmd(args[1:], stdout, stderr)
+	err := cmd(ctx, args[1:], stdout, stderr)
 	if err == nil {
 		return exitOK
+	}
+	if i, ok := interruption(ctx, err); ok {
+		fmt.Fprintln(stderr, "osrsim: interrupted; nothing written")
+		return i.exitCode()
 	}
 	var cfgs experiments.ErrorList
 	var cfg *experiments.Error
@@ -118,6 +127,7 @@ usage:
 
 Without a CONFIG, commands use the embedded default experiment (the
 benchmark of dotnet/runtime#123757). Strategies: helper, direct,
-helper-return. Exit codes: 0 ok, 1 failure or regression, 2 bad input.
+helper-return. Exit codes: 0 ok, 1 failure or regression, 2 bad input,
+130/143 interrupted by SIGINT/SIGTERM (nothing written).
 `)
 }

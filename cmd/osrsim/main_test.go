@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -15,7 +16,14 @@ import (
 	"github.com/osrsim/osrsim/sim/native"
 )
 
+// envAsMain makes this test binary osrsim itself (main), for tests that
+// need a separate osrsim process (signals).
+const envAsMain = "OSRSIM_TEST_AS_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(envAsMain) != "" {
+		main()
+	}
 	native.ChildMain()
 	os.Exit(m.Run())
 }
@@ -23,7 +31,7 @@ func TestMain(m *testing.M) {
 func osrsim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = run(context.Background(), args, &o, &e)
 	return code, o.String(), e.String()
 }
 

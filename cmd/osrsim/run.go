@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +16,7 @@ import (
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
-func cmdRun(args []string, stdout, stderr io.Writer) error {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var sel selection
 	sel.register(fs)
@@ -72,12 +73,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	reports := make([]*report.Report, len(exps))
+	took := make([]time.Duration, len(exps))
 	for i, e := range exps {
 		start := time.Now()
-		r, err := runner.Run(e, runner.Options{Version: version, Exact: *exact, Cycles: models[i], Workers: *workers, Progress: newProgress(stderr, *quiet)})
+		reports[i], err = runner.Run(e, runner.Options{Version: version, Exact: *exact, Cycles: models[i], Workers: *workers, Progress: newProgress(stderr, *quiet), Done: ctx.Done()})
 		if err != nil {
 			return err
 		}
+		took[i] = time.Since(start)
+	}
+	// Every report is written, or none: an interrupt or a failure of any
+	// experiment leaves every output directory as it was.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, e := range exps {
+		r := reports[i]
 		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dirs[i])), 0o755); err != nil {
 			return err
 		}
@@ -88,7 +100,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if !*quiet {
 			fmt.Fprintln(stdout, report.Markdown(r))
 		}
-		fmt.Fprintf(stdout, "%s: %d results in %.1fs; wrote %s/ (", e.Name, len(r.Results), time.Since(start).Seconds(), dirs[i])
+		fmt.Fprintf(stdout, "%s: %d results in %.1fs; wrote %s/ (", e.Name, len(r.Results), took[i].Seconds(), dirs[i])
 		for j, f := range files {
 			if j > 0 {
 				fmt.Fprint(stdout, ", ")

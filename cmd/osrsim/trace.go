@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ import (
 // one: a trace is for looking at a few resumptions, not millions.
 const traceAwaits = 10
 
-func cmdTrace(args []string, stdout, stderr io.Writer) error {
+func cmdTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	var sel selection
 	sel.register(fs)
@@ -52,7 +53,7 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := unicorn.Run(b.Image, unicorn.Options{Trace: *limit, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout})
+	r, err := unicorn.Run(b.Image, unicorn.Options{Trace: *limit, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout, Done: ctx.Done()})
 	if err != nil {
 		return err
 	}
@@ -68,6 +69,9 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := trace.JSONLines(&lines, run); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	jsonl := strings.TrimSuffix(*out, filepath.Ext(*out)) + ".jsonl"

@@ -45,6 +45,9 @@ type Options struct {
 	// or shares a core with a busy SMT sibling can run ~1.5x slower for its
 	// whole life, which shows up as bimodal samples across launches.
 	PinCPU *int `json:"pin_cpu,omitempty"`
+	// Done, when closed (e.g. ctx.Done()), kills a RunInChild child, which
+	// then returns sim.ErrCanceled. In-process runs ignore it.
+	Done <-chan struct{} `json:"-"`
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -110,4 +113,5 @@ func (e *CrashError) Error() string {
 const (
 	envChild   = "OSRSIM_NATIVE_CHILD"   // image directory to run
 	envOptions = "OSRSIM_NATIVE_OPTIONS" // Options as JSON
+	envParent  = "OSRSIM_NATIVE_PARENT"  // pid of the process that started it
 )

@@ -1,0 +1,53 @@
+package runner
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/sim"
+)
+
+// cancelExperiment is one cell on both engines whose native runs take far
+// longer than the test waits (2·10^9 resumptions through the helper).
+func cancelExperiment(t *testing.T) *experiments.Experiment {
+	t.Helper()
+	e, err := experiments.Parse("cancel.yaml", []byte(`name: cancel
+strategies: [helper]
+engines: [emu, native]
+workloads:
+  await-loop:
+    n: 2000000000
+    awaits: 2000000000
+    emulation:
+      n: 20000
+      awaits: 100
+native:
+  samples: 1
+  launches: 1
+  timeout: 10m
+cycle_model: none
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Closing Options.Done stops a run, in emulation or in a native child, and
+// Run says so with sim.ErrCanceled rather than with a report.
+func TestRunStopsWhenDone(t *testing.T) {
+	for _, after := range []time.Duration{0, 200 * time.Millisecond, 2 * time.Second} {
+		done := make(chan struct{})
+		time.AfterFunc(after, func() { close(done) })
+		start := time.Now()
+		r, err := Run(cancelExperiment(t), Options{Done: done, Workers: 1})
+		if !errors.Is(err, sim.ErrCanceled) || r != nil {
+			t.Fatalf("closed after %v: report %v, err %v; want sim.ErrCanceled", after, r != nil, err)
+		}
+		if d := time.Since(start) - after; d > 10*time.Second {
+			t.Errorf("closed after %v: stopping took %v", after, d)
+		}
+	}
+}
