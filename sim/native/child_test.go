@@ -3,6 +3,7 @@
 package native
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -181,5 +182,30 @@ func TestChildChecksItsParent(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, sim.ImageJSON)); err != nil {
 			t.Errorf("parent %q: the refused child touched the image: %v", parent, err)
 		}
+	}
+}
+
+// Options.Memory brings back the bytes of every compared region, the very
+// bytes the checksums were taken of.
+func TestChildReturnsMemory(t *testing.T) {
+	im := sumImage(t, 10)
+	r, err := RunInChild(im, Options{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reg := range im.Regions {
+		mem, ok := r.Memory[reg.Name]
+		if ok != reg.Compared {
+			t.Errorf("region %s (compared %v): in Memory %v", reg.Name, reg.Compared, ok)
+		}
+		if ok && (uint64(len(mem)) != reg.Size || sim.Checksum(mem) != r.State.Checksums[reg.Name]) {
+			t.Errorf("region %s: %d bytes, checksum %s; state says %s", reg.Name, len(mem), sim.Checksum(mem), r.State.Checksums[reg.Name])
+		}
+	}
+	if sq := binary.LittleEndian.Uint64(r.Memory[sim.RegionData][offSq+8*9:]); sq != 81 {
+		t.Errorf("data holds squares[9] = %d, want 81", sq)
+	}
+	if r, err := RunInChild(im, Options{}); err != nil || r.Memory != nil {
+		t.Errorf("without Options.Memory: memory %v, err %v", r.Memory != nil, err)
 	}
 }
