@@ -58,6 +58,9 @@ const (
 // the others.
 var writable = []Reg{RAX, RCX, RDX, RBX, RBP, RSI, RDI, R8, R9, R10, R11, R12, R14, R15}
 
+// divisors are the writable registers but RDX:RAX, the dividend.
+var divisors = []Reg{RCX, RBX, RBP, RSI, RDI, R8, R9, R10, R11, R12, R14, R15}
+
 // flags is a set of RFLAGS status flags.
 type flags uint8
 
@@ -582,10 +585,7 @@ func (g *gen) divide() {
 	if g.u8()&1 == 0 {
 		div = b.Idiv
 	}
-	src := g.dst()
-	for src == RAX || src == RDX {
-		src = g.dst()
-	}
+	src := divisors[g.pick(len(divisors))]
 	if g.pick(8) == 0 {
 		g.form("raw division")
 		sz = g.size()
