@@ -6,31 +6,23 @@ import (
 	"time"
 
 	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/sim"
 )
 
-// cancelExperiment is one cell on both engines whose native runs take far
-// longer than the test waits (2·10^9 resumptions through the helper).
+// cancelExperiment is the default experiment's first cell for one
+// strategy on both engines, its native runs far longer than the test waits
+// (2·10^9 resumptions through the helper).
 func cancelExperiment(t *testing.T) *experiments.Experiment {
 	t.Helper()
-	e, err := experiments.Parse("cancel.yaml", []byte(`name: cancel
-strategies: [helper]
-engines: [emu, native]
-workloads:
-  await-loop:
-    n: 2000000000
-    awaits: 2000000000
-    emulation:
-      n: 20000
-      awaits: 100
-native:
-  samples: 1
-  launches: 1
-  timeout: 10m
-cycle_model: none
-`))
-	if err != nil {
-		t.Fatal(err)
+	e := experiments.Default()
+	e.Strategies = []patchpoint.Strategy{patchpoint.Helper}
+	e.Engines = []sim.Engine{sim.Emu, sim.Native}
+	for k, v := range map[string]string{"n": "2000000000", "awaits": "2000000000", "emulation.awaits": "100",
+		"native.samples": "1", "native.launches": "1", "cycle_model": "none"} {
+		if err := e.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return e
 }
