@@ -92,7 +92,7 @@ func TestCorpusCoversEveryForm(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"alu", "mov", "lea", "unary", "mul", "shift", "setcc/cmovcc", "xchg", "sse",
-		"division", "raw division", "push/pop", "if", "loop", "call", "cdq/cqo"} {
+		"division", "raw division", "push/pop", "if", "loop", "call", "jump", "cdq/cqo"} {
 		if forms[f] == 0 {
 			t.Errorf("no seed uses form %q (forms: %v)", f, forms)
 		}

@@ -1,8 +1,8 @@
 // Package difftest is a differential test of the two engines on random
 // programs: Generate turns bytes into a program built from the emitter's
-// forms (straight-line integer and SSE code, forward branches, loops with
-// bounded trip counts, loads and stores inside the data area and the stack
-// frame, calls and returns), and Run runs it under Unicorn and, if it
+// forms (straight-line integer and SSE code, forward branches and jumps,
+// loops with bounded trip counts, loads and stores inside the data area and
+// the stack frame, direct and indirect calls and returns), and Run runs it under Unicorn and, if it
 // completed there, natively in a child process, and compares the final
 // registers, flags and memory. FuzzEngines drives it with `go test -fuzz`.
 package difftest
@@ -23,6 +23,7 @@ import (
 // area's address throughout.
 const (
 	symArea  = "fz.area"
+	symFuncs = "fz.funcs" // the functions' addresses, for indirect calls
 	areaSize = 2048
 	// dump: 16 GPRs, RFLAGS, 16 XMM registers.
 	dumpOff   = areaSize
@@ -123,6 +124,7 @@ type gen struct {
 
 type callee struct {
 	name  string
+	index int   // in the symFuncs table
 	undef flags // undefined flags on return
 }
 
@@ -153,7 +155,8 @@ func (g *gen) build(body func(b *Builder)) (*Case, error) {
 		funcs := make([]callee, n)
 		for i := n - 1; i >= 0; i-- {
 			g.funcs = funcs[i+1:]
-			funcs[i] = callee{name: fmt.Sprintf("f%d", i), undef: g.function(fmt.Sprintf("f%d", i), fAll, nil)}
+			name := fmt.Sprintf("f%d", i)
+			funcs[i] = callee{name: name, index: i, undef: g.function(name, fAll, nil)}
 		}
 		g.funcs = funcs
 		// The entry stub's last flag writer is an xor (AF undefined).
@@ -178,6 +181,12 @@ func (g *gen) build(body func(b *Builder)) (*Case, error) {
 	data.Bytes(area)
 	data.Space(dumpSize)
 	data.EndSymbol(symArea)
+	data.DefineSymbol(symFuncs)
+	for _, f := range g.funcs {
+		data.U64Sym(f.name, 0)
+	}
+	data.U64(0) // the table is never empty
+	data.EndSymbol(symFuncs)
 
 	obj, err := p.Finish()
 	if err != nil {
@@ -525,12 +534,22 @@ func (g *gen) step(k byte) {
 		b.Dec(S64, slot)
 		g.undef &= fCF
 		b.Jcc(CondNE, top)
-	case 14: // call
-		if g.pushed || len(g.funcs) == 0 {
+	case 14: // call, direct or through a register or the table; or a jump
+		if g.pushed || len(g.funcs) == 0 || g.u8()&1 == 0 {
+			g.jump()
 			return
 		}
 		f := g.funcs[g.pick(len(g.funcs))]
-		b.Call(Sym(f.name))
+		switch g.pick(3) {
+		case 0:
+			b.Call(Sym(f.name))
+		case 1:
+			r := g.dst()
+			b.MovAbs(r, f.name, 0)
+			b.Call(r)
+		default:
+			b.Call(RIPSym(symFuncs).Off(int32(8 * f.index)))
+		}
 		g.undef = f.undef
 		g.form("call")
 	default: // cdq, cqo
@@ -541,6 +560,29 @@ func (g *gen) step(k byte) {
 		}
 		g.form("cdq/cqo")
 	}
+}
+
+// jump emits a forward jump, direct or through a register, over forms that
+// never run.
+func (g *gen) jump() {
+	b := g.b
+	g.form("jump")
+	over := b.NewLabel("over")
+	if g.u8()&1 == 0 {
+		b.Jmp(over)
+	} else {
+		r := g.dst()
+		b.MovAbsLabel(r, over)
+		b.Jmp(r)
+	}
+	undef := g.undef
+	for n := g.pick(3); n > 0 && !g.done(); n-- {
+		if k := g.u8() >> 4; k <= 10 {
+			g.step(k)
+		}
+	}
+	g.undef = undef
+	b.Bind(over)
 }
 
 // shift emits a shift. A count of 0 changes no flag; otherwise SF, ZF and
