@@ -21,7 +21,6 @@
 # as the build argument VERSION (the Makefile passes the commit).
 
 FROM golang:1.26-bookworm AS build
-ARG VERSION=dev
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libunicorn-dev binutils gcc pkg-config make \
@@ -30,6 +29,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# Declared here, not earlier: a build argument is part of the cache key of
+# every RUN after it, and the layers above must stay cached across commits.
+ARG VERSION=dev
 # The targets of .ci/run. Go's build cache outlives the build on the same
 # machine (a cache mount): a rebuild compiles and tests only what changed.
 RUN --mount=type=cache,target=/root/.cache/go-build make test VERSION="$VERSION"
