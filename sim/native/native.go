@@ -52,6 +52,10 @@ type Options struct {
 	// Done, when closed (e.g. ctx.Done()), kills a RunInChild child, which
 	// then returns sim.ErrCanceled. In-process runs ignore it.
 	Done <-chan struct{} `json:"-"`
+	// Stopwatch: the image's stopwatch marks store the time stamp counter
+	// at sim.HostTSCStart and HostTSCStop; each sample then also reports
+	// the time between them (Result.WindowNs).
+	Stopwatch bool `json:"stopwatch,omitempty"`
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -76,6 +80,10 @@ type Result struct {
 	// same shim with the same Reps.
 	BaselineNs float64 `json:"baseline_ns"`
 	Reps       int     `json:"reps"`
+	// WindowNs holds, per sample, the nanoseconds between the stopwatch
+	// marks of its last call (with Options.Stopwatch): their time stamp
+	// counter ticks at the rate the sample's own ticks and clock give.
+	WindowNs []float64 `json:"window_ns,omitempty"`
 	// State after the last sample: its return value and the checksum of
 	// every Compared region, read from the mapped memory.
 	State sim.State `json:"state"`
