@@ -49,10 +49,14 @@ const (
 	stackSize = 0x10000
 	stackTop  = sim.StackBase + stackSize
 	// Limits that keep a program's run short: forms per function body,
-	// functions, loop trip counts.
+	// functions, loop trip counts, and a bound on the instructions one call
+	// of a function executes (counting formCost per form, at most, times
+	// the trip counts of the loops around it, plus its calls' bounds).
 	maxForms = 48
 	maxFuncs = 3
 	maxTrips = 8
+	formCost = 8
+	maxCost  = 1_000_000
 )
 
 // reserved registers: RSP, and R13 (the data area). Random code writes only
@@ -103,6 +107,13 @@ type Case struct {
 	Defined flags
 	// Forms counts the forms the program was built from.
 	Forms map[string]int
+	// MayFault: the program has a division that may raise #DE. Nothing
+	// else in a generated program can fault, and no run executes more
+	// than maxCost instructions in main (well under maxInstructions).
+	MayFault bool
+	// Bound bounds the instructions main's body executes (the entry stub,
+	// main's set-up and its dump add a fixed number).
+	Bound int
 }
 
 // Listing is the program's code, for reports.
@@ -120,12 +131,16 @@ type gen struct {
 	pushed bool // inside a push/pop form: RSP is below the frame
 	loops  int  // open loops
 	left   int  // forms left in this body
+	mult   int  // product of the trip counts of the open loops
+	cost   int  // bound on the instructions this function executes so far
+	faulty bool // a division that may fault was emitted
 }
 
 type callee struct {
 	name  string
 	index int   // in the symFuncs table
 	undef flags // undefined flags on return
+	cost  int   // bound on the instructions a call executes
 }
 
 // Generate builds the program that in describes. Every input gives a valid
@@ -148,6 +163,7 @@ func (g *gen) build(body func(b *Builder)) (*Case, error) {
 	link.Entry(code, "entry", "main", stackTop)
 
 	var undef flags
+	bound := 0
 	if body == nil {
 		// Callees first, the last one first, so each may call those after
 		// it and its callers know the flags it leaves.
@@ -156,11 +172,13 @@ func (g *gen) build(body func(b *Builder)) (*Case, error) {
 		for i := n - 1; i >= 0; i-- {
 			g.funcs = funcs[i+1:]
 			name := fmt.Sprintf("f%d", i)
-			funcs[i] = callee{name: name, index: i, undef: g.function(name, fAll, nil)}
+			undef := g.function(name, fAll, nil)
+			funcs[i] = callee{name: name, index: i, undef: undef, cost: g.cost}
 		}
 		g.funcs = funcs
 		// The entry stub's last flag writer is an xor (AF undefined).
 		undef = g.function("main", fAF, g.prologue)
+		bound = g.cost
 	} else {
 		code.Func("main")
 		code.EndProlog()
@@ -196,7 +214,7 @@ func (g *gen) build(body func(b *Builder)) (*Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("BUG: difftest: %w", err)
 	}
-	return &Case{Image: im, Obj: obj, Linked: l, Defined: fAll &^ undef, Forms: g.forms}, nil
+	return &Case{Image: im, Obj: obj, Linked: l, Defined: fAll &^ undef, Forms: g.forms, MayFault: g.faulty, Bound: bound}, nil
 }
 
 // function emits a function: frame, a random body, return. It returns the
@@ -206,7 +224,7 @@ func (g *gen) function(name string, undef flags, start func()) flags {
 	b.Func(name)
 	b.EndProlog()
 	b.Lea(RSP, M(RSP, -frameSize)) // lea: flags pass through calls
-	g.undef, g.left, g.loops, g.pushed = undef, maxForms, 0, false
+	g.undef, g.left, g.loops, g.pushed, g.mult, g.cost = undef, maxForms, 0, false, 1, 0
 	if start != nil {
 		start()
 	}
@@ -267,6 +285,7 @@ func (g *gen) pick(n int) int { return int(g.u8()) % n }
 func (g *gen) form(name string) {
 	g.forms[name]++
 	g.left--
+	g.cost += formCost * g.mult
 }
 
 // body emits forms until the input or the form budget runs out, or (1 in
@@ -306,23 +325,38 @@ func (g *gen) imm(sz Size) Imm {
 }
 
 // mem is a reference to n bytes inside the data area or, outside push/pop
-// forms, the frame's random-access area. An indexed form first masks its
-// index (and so writes R12 and the flags).
-func (g *gen) mem(n int) Mem {
-	switch g.pick(4) {
+// forms, the frame's random-access area.
+func (g *gen) mem(n int) Mem { return g.memAligned(n, 1) }
+
+// atomic is mem for a locked access: aligned to its size, so that it never
+// spans two cache lines (a split lock, which the kernel may penalize).
+func (g *gen) atomic(n int) Mem { return g.memAligned(n, n) }
+
+// memAligned is a reference to n bytes at a multiple of align (a power of
+// two up to 16) from the start of the 16-aligned data area or frame. Some
+// forms first write a register: a copy of the area's address as the base
+// (so that every register serves as one), or a masked index in R12 (which
+// also writes the flags).
+func (g *gen) memAligned(n, align int) Mem {
+	off := func(size int) int32 { return int32(align * g.rng.IntN((size-n)/align+1)) }
+	switch g.pick(5) {
 	case 0:
-		return M(R13, int32(g.rng.IntN(areaSize-n+1)))
+		return M(R13, off(areaSize))
 	case 1:
 		g.b.And(S32, R12, Imm(idxMask))
 		g.undef = fAF
-		scale := [4]uint8{1, 2, 4, 8}[g.pick(4)]
-		return MIdx(R13, R12, scale, int32(g.rng.IntN(areaSize-maxIdxOff-n+1)))
+		scale := uint8(max(align, 1<<g.pick(4)))
+		return MIdx(R13, R12, min(scale, 8), off(areaSize-maxIdxOff))
 	case 2:
+		base := g.dst()
+		g.b.Mov(S64, base, R13)
+		return M(base, off(areaSize))
+	case 3:
 		if !g.pushed {
-			return M(RSP, int32(g.rng.IntN(frameArea-n+1)))
+			return M(RSP, off(frameArea))
 		}
 	}
-	return RIPSym(symArea).Off(int32(g.rng.IntN(areaSize - n + 1)))
+	return RIPSym(symArea).Off(off(areaSize))
 }
 
 // rm is a register or a memory operand of size sz.
@@ -456,13 +490,17 @@ func (g *gen) step(k byte) {
 	case 8: // exchanges and atomics on memory
 		sz := g.size()
 		switch g.pick(3) {
-		case 0:
-			b.Xchg(sz, g.rm(sz, true), g.dst())
+		case 0: // with memory, xchg is locked
+			var dst Operand = g.dst()
+			if g.u8()&1 == 0 {
+				dst = g.atomic(int(sz))
+			}
+			b.Xchg(sz, dst, g.dst())
 		case 1:
-			b.LockXadd(sz, g.mem(int(sz)), g.dst())
+			b.LockXadd(sz, g.atomic(int(sz)), g.dst())
 			g.undef = 0
 		default:
-			b.LockCmpxchg(sz, g.mem(int(sz)), g.dst())
+			b.LockCmpxchg(sz, g.atomic(int(sz)), g.dst())
 			g.undef = 0
 		}
 		g.form("xchg")
@@ -522,14 +560,17 @@ func (g *gen) step(k byte) {
 		if g.pushed || g.loops == maxLoops {
 			return
 		}
-		g.form("loop")
 		slot := M(RSP, int32(frameArea+8*g.loops))
-		b.Mov(S64, slot, Imm(1+g.pick(maxTrips)))
+		trips := 1 + g.pick(maxTrips)
+		b.Mov(S64, slot, Imm(trips))
 		top := b.NewLabel("loop")
 		b.Bind(top)
 		g.loops++
+		g.mult *= trips
+		g.form("loop") // costed inside: dec and jne run on every trip
 		g.undef = fAll // the first pass and the later ones differ
 		g.body()
+		g.mult /= trips
 		g.loops--
 		b.Dec(S64, slot)
 		g.undef &= fCF
@@ -540,6 +581,11 @@ func (g *gen) step(k byte) {
 			return
 		}
 		f := g.funcs[g.pick(len(g.funcs))]
+		if g.cost+g.mult*f.cost > maxCost {
+			g.jump()
+			return
+		}
+		g.cost += g.mult * f.cost
 		switch g.pick(3) {
 		case 0:
 			b.Call(Sym(f.name))
@@ -630,6 +676,7 @@ func (g *gen) divide() {
 	src := divisors[g.pick(len(divisors))]
 	if g.pick(8) == 0 {
 		g.form("raw division")
+		g.faulty = true
 		sz = g.size()
 		div(sz, g.rm(sz, false))
 	} else {

@@ -42,7 +42,7 @@ type final struct {
 // process, and compares what they leave. An error means a run could not be
 // made at all, not that the engines disagree.
 func Run(c *Case) (*Outcome, error) {
-	emu, err := emulate(c.Image)
+	emu, _, err := emulate(c.Image)
 	var f *unicorn.Fault
 	if errors.As(err, &f) {
 		return &Outcome{Fault: f}, nil
@@ -61,27 +61,29 @@ func Run(c *Case) (*Outcome, error) {
 	return &Outcome{Diffs: c.compare(emu, final{ret: r.State.Ret, mem: r.Memory})}, nil
 }
 
-func emulate(im *sim.Image) (final, error) {
+// emulate runs im under Unicorn and returns its final state and how many
+// instructions it executed.
+func emulate(im *sim.Image) (final, uint64, error) {
 	m, err := unicorn.New(im, unicorn.Options{MaxInstructions: maxInstructions, Timeout: runTimeout})
 	if err != nil {
-		return final{}, err
+		return final{}, 0, err
 	}
 	defer m.Close()
 	res, err := m.Run()
 	if err != nil {
-		return final{}, err
+		return final{}, 0, err
 	}
 	out := final{ret: res.State.Ret, mem: map[string][]byte{}}
 	for _, r := range im.Regions {
 		if r.Compared {
 			b := make([]byte, r.Size)
 			if err := m.Engine().MemRead(r.Base, b); err != nil {
-				return final{}, err
+				return final{}, 0, err
 			}
 			out.mem[r.Name] = b
 		}
 	}
-	return out, nil
+	return out, res.Counts.Total, nil
 }
 
 // compare lists the differences between the emulated (e) and the native
