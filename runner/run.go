@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/osrsim/osrsim/cycles"
 	"os"
 	"runtime"
 	"slices"
@@ -24,7 +25,7 @@ type Options struct {
 	Version string // osrsim's version, for the report's environment
 	Exact   bool   // count with a per-instruction hook (verification mode)
 	// Cycles is the cycle model for estimated cycles (nil: none).
-	Cycles  *unicorn.CycleModel
+	Cycles  *cycles.Model
 	Workers int // parallel emulation workers; 0 = GOMAXPROCS
 	// Progress receives progress updates (nil: none).
 	Progress Progress
@@ -127,7 +128,7 @@ func buildTasks(e *experiments.Experiment, wantNative bool) ([]*task, error) {
 // emulateAll emulates every task on a pool of workers, leaving each
 // task's result or error in it.
 func emulateAll(tasks []*task, e *experiments.Experiment, opt Options) {
-	uopt := unicorn.Options{Exact: opt.Exact, Cycles: opt.Cycles, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout, Done: opt.Done}
+	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout, Done: opt.Done}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -142,7 +143,7 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options) {
 		go func() {
 			defer wg.Done()
 			for t := range ch {
-				t.emuRes, _, t.err = Emulate(t.emu, uopt)
+				t.emuRes, _, t.err = Emulate(t.emu, uopt, opt.Cycles)
 				if opt.Progress != nil {
 					opt.Progress.Done()
 				}
