@@ -16,16 +16,16 @@ import (
 	"github.com/osrsim/osrsim/sim/native"
 )
 
-// envAsMain makes this test binary osrsim itself (main), for tests that
-// need a separate osrsim process (signals).
-const envAsMain = "OSRSIM_TEST_AS_MAIN"
+// atExit runs after every test, e.g. to remove a built osrsim binary.
+var atExit []func()
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envAsMain) != "" {
-		main()
-	}
 	native.ChildMain()
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
+	os.Exit(code)
 }
 
 func osrsim(t *testing.T, args ...string) (code int, stdout, stderr string) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -100,8 +101,36 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	}
 }
 
-// slowRun is an osrsim process (this test binary as main) running the
-// slow native experiment, with its own TMPDIR and process group.
+// built is osrsim, built once for the tests that run it as a process.
+var built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func osrsimBinary(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "osrsim-test-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		atExit = append(atExit, func() { os.RemoveAll(dir) })
+		built.path = filepath.Join(dir, "osrsim")
+		// go test puts its own go first on PATH.
+		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.path
+}
+
+// slowRun is an osrsim process running the slow native experiment, with
+// its own TMPDIR and process group.
 type slowRun struct {
 	cmd            *exec.Cmd
 	stderr         bytes.Buffer
@@ -116,12 +145,8 @@ func startSlowRun(t *testing.T, name string) *slowRun {
 	if err := os.Mkdir(r.tmpDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.cmd = exec.Command(exe, "run", writeFile(t, dir, "slow.yaml", slowNative), "--quiet", "--out", r.outDir)
-	r.cmd.Env = append(os.Environ(), envAsMain+"=1", "TMPDIR="+r.tmpDir, markerEnv+"="+r.marker)
+	r.cmd = exec.Command(osrsimBinary(t), "run", writeFile(t, dir, "slow.yaml", slowNative), "--quiet", "--out", r.outDir)
+	r.cmd.Env = append(os.Environ(), "TMPDIR="+r.tmpDir, markerEnv+"="+r.marker)
 	r.cmd.Stderr = &r.stderr
 	// Its own process group, so the test can signal it as a terminal
 	// signals a foreground job.
