@@ -108,8 +108,7 @@ type Case struct {
 	// Forms counts the forms the program was built from.
 	Forms map[string]int
 	// MayFault: the program has a division that may raise #DE. Nothing
-	// else in a generated program can fault, and no run executes more
-	// than maxCost instructions in main (well under maxInstructions).
+	// else in a generated program can fault.
 	MayFault bool
 	// Bound bounds the instructions main's body executes (the entry stub,
 	// main's set-up and its dump add a fixed number).
