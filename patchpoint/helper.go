@@ -556,32 +556,32 @@ func emitVirtualUnwind(b *Builder) {
 	b.EndFunc()
 }
 
-// restore_context(ctx): RtlRestoreContext. Stages RAX, RCX, RFLAGS and RIP
-// just below the target RSP, loads everything else, switches stacks and
-// returns into the target: a `ret` to an address no call pushed.
+// restore_context(ctx): ClrRestoreNonvolatileContextWorker (vm/amd64/
+// Context.asm, Context.S). Loads the XMM registers (fxrstor there) and the
+// integer registers but RAX, R10 and R11 (volatile, the worker's own
+// scratch), restores RFLAGS through the current stack, then sets RSP and
+// jumps to RIP through a register. It never returns through `ret`: no call
+// pushed the target, and under CET shadow stacks a `ret` (or `iret`) there
+// would fault; a jump also leaves the return-stack buffer alone.
 func emitRestore(b *Builder) {
 	helperFunc(b, SymRestore, StepRestore)
 	b.EndProlog()
-	b.Mov(S64, RAX, M(RCX, OffCtxRSP))
-	b.Sub(S64, RAX, Imm(32))
-	for i, off := range []int32{OffCtxGPR + 8*int32(RAX), OffCtxGPR + 8*int32(RCX), OffCtxRFlags, OffCtxRIP} {
-		b.Mov(S64, RDX, M(RCX, off))
-		b.Mov(S64, M(RAX, int32(8*i)), RDX)
-	}
+	b.Mov(S64, R10, RCX)
+	ctx := func(off int32) Mem { return M(R10, off) }
 	for x := 0; x < 16; x++ {
-		b.Movdqu(XReg(x), M(RCX, OffCtxXMM+16*int32(x)))
+		b.Movdqu(XReg(x), ctx(OffCtxXMM+16*int32(x)))
 	}
-	for r := RBX; r <= R15; r++ {
-		if r == RSP {
+	for r := RCX; r <= R15; r++ {
+		if r == RSP || r == R10 || r == R11 {
 			continue
 		}
-		b.Mov(S64, r, M(RCX, OffCtxGPR+8*int32(r)))
+		b.Mov(S64, r, ctx(OffCtxGPR+8*int32(r)))
 	}
-	b.Mov(S64, RDX, M(RCX, OffCtxGPR+8*int32(RDX)))
-	b.Mov(S64, RSP, RAX)
-	b.Pop(RAX)
-	b.Pop(RCX)
+	b.Mov(S32, RAX, ctx(OffCtxRFlags))
+	b.Push(RAX)
 	b.Popfq()
-	b.Ret()
+	b.Mov(S64, RAX, ctx(OffCtxRIP))
+	b.Mov(S64, RSP, ctx(OffCtxRSP))
+	b.Jmp(RAX)
 	b.EndFunc()
 }
