@@ -11,6 +11,7 @@
 package emitter
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 
@@ -159,12 +160,31 @@ type Builder struct {
 	// funcAlign aligns every function start (0 or 1: none); padding
 	// between functions is int3, never executed.
 	funcAlign int
+	header    *funcHeader // written before every function (SetFuncHeader)
+}
+
+// funcHeader is data every function is preceded by.
+type funcHeader struct {
+	size int
+	emit func(b *Builder, fn string)
 }
 
 // SetFuncAlign makes every later Func start at a multiple of n bytes, as
 // JITs align method entries: code after a function that changed size then
 // keeps its alignment, so layouts stay comparable.
 func (b *Builder) SetFuncAlign(n int) { b.funcAlign = n }
+
+// SetFuncHeader makes every later Func be immediately preceded by size
+// bytes that emit writes (given the function's name), as CoreCLR's code
+// heap puts a CodeHeader just before each method's code. The function
+// keeps its alignment (SetFuncAlign): int3 padding goes before the header.
+func (b *Builder) SetFuncHeader(size int, emit func(b *Builder, fn string)) {
+	if size <= 0 || emit == nil {
+		b.p.errorf(ErrInvalidOperands, "SetFuncHeader(%d): want a positive size and an emitter", size)
+		return
+	}
+	b.header = &funcHeader{size, emit}
+}
 
 // Name is the section name.
 func (b *Builder) Name() string { return b.name }
@@ -217,6 +237,15 @@ func (b *Builder) Func(name string) {
 	}
 	if b.funcAlign > 1 {
 		b.Align(b.funcAlign, 0xcc)
+	}
+	if h := b.header; h != nil {
+		n := max(b.funcAlign, 1)
+		b.Bytes(bytes.Repeat([]byte{0xcc}, (n-h.size%n)%n))
+		start := len(b.buf)
+		h.emit(b, name)
+		if got := len(b.buf) - start; got != h.size {
+			b.p.errorf(ErrInvalidOperands, "header of func %q is %d bytes, SetFuncHeader said %d", name, got, h.size)
+		}
 	}
 	s := b.defineSym(name, SymFunc)
 	if s == nil {
@@ -317,6 +346,14 @@ func (b *Builder) U64(v uint64) {
 func (b *Builder) U64Sym(name string, addend int64) {
 	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, sym: name, addend: addend, pcs: callerPCs()})
 	b.U64(0)
+}
+
+// U32RVA appends the address of symbol name plus addend relative to symbol
+// base, in 32 bits (an RVA; resolved by Link, which rejects a target below
+// base or 4 GiB or more above it).
+func (b *Builder) U32RVA(name string, addend int64, base string) {
+	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 4, kind: fixRVA32, sym: name, addend: addend, base: base, pcs: callerPCs()})
+	b.U32(0)
 }
 
 // U64Label appends the absolute address of label l (resolved by Link).

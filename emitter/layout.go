@@ -42,6 +42,7 @@ type fixKind uint8
 const (
 	fixRel32 fixKind = iota // field = target + addend - end
 	fixAbs64                // field = target + addend
+	fixRVA32                // field = target + addend - base (32 bits, unsigned)
 )
 
 type fixup struct {
@@ -51,6 +52,7 @@ type fixup struct {
 	label  *Label
 	sym    string
 	addend int64
+	base   string      // fixRVA32: the symbol the field is relative to
 	pcs    *[8]uintptr // caller stack of a symbol reference, for errors at Finish
 }
 
@@ -188,6 +190,9 @@ func (p *Program) checkReferences(add adder) {
 					add(posFromPCs(f.pcs[:]), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.sym, b.name)
 				}
 			}
+			if _, ok := p.symbols[f.base]; f.kind == fixRVA32 && !ok {
+				add(posFromPCs(f.pcs[:]), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.base, b.name)
+			}
 		}
 	}
 }
@@ -295,8 +300,11 @@ func (l *layout) fixups(out []byte, short map[int]bool, add adder) []Reloc {
 			continue
 		}
 		r := Reloc{Off: pos, Kind: RelocAbs64, Target: name, Label: isLabel, Addend: f.addend}
-		if f.kind == fixRel32 {
+		switch f.kind {
+		case fixRel32:
 			r.Kind, r.Addend = RelocPCRel32, f.addend-int64(end-pos)
+		case fixRVA32:
+			r.Kind, r.Base = RelocRVA32, f.base
 		}
 		relocs = append(relocs, r)
 	}

@@ -3,6 +3,7 @@ package emitter
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/osrsim/osrsim/region"
@@ -55,13 +56,15 @@ const (
 	// -(distance from the field to the end of the instruction), so a call
 	// has Addend -4 and a RIP-relative operand followed by an imm8 has -5.
 	RelocPCRel32
+	// RelocRVA32: the 4 bytes at Off become S + Addend - B, B the address
+	// of symbol Base: an image-relative address (RVA), as in the
+	// RUNTIME_FUNCTION entries of a module's function table. It must fit
+	// in 32 bits unsigned.
+	RelocRVA32
 )
 
 func (k RelocKind) String() string {
-	if k == RelocAbs64 {
-		return "abs64"
-	}
-	return "pcrel32"
+	return [...]string{RelocAbs64: "abs64", RelocPCRel32: "pcrel32", RelocRVA32: "rva32"}[k]
 }
 
 // Reloc is a reference resolved by Link. Target names a label if Label is
@@ -72,6 +75,7 @@ type Reloc struct {
 	Target string
 	Label  bool
 	Addend int64
+	Base   string // RelocRVA32: the symbol the field is relative to
 }
 
 // Section returns the named section or nil.
@@ -166,6 +170,16 @@ func (o *Object) LinkExterns(bases, externs map[string]uint64) (*Linked, error) 
 					continue
 				}
 				binary.LittleEndian.PutUint32(out[r.Off:], uint32(int32(d)))
+			case RelocRVA32:
+				base, ok := ln.Symbols[r.Base]
+				if !ok {
+					bug("relocation base %q of section %q is unknown after Finish", r.Base, s.Name)
+				}
+				if v < base || v-base > math.MaxUint32 {
+					add(ErrRel32Range, "section %q offset %#x: %q at %#x is not within 4 GiB above %q at %#x", s.Name, r.Off, r.Target, target, r.Base, base)
+					continue
+				}
+				binary.LittleEndian.PutUint32(out[r.Off:], uint32(v-base))
 			}
 		}
 		ln.Bytes[s.Name] = out
