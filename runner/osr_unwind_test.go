@@ -20,7 +20,7 @@ import (
 // From every call site inside the OSR method, one virtual unwind (its
 // unwind info carries tier0's frame as phantom codes) reaches tier0's
 // caller: the RIP and RSP of the call into tier0 and the RBP and callee
-// saves the caller had. Checked for the generated unwinder (lookup_code and
+// saves the caller had. Checked for the generated unwinder (code_info and
 // virtual_unwind, where the strategy has them) and the Go reference, at the
 // first two arrivals in the OSR method: the patchpoint transition and a
 // resumption.
@@ -46,6 +46,7 @@ type osrUnwindRig struct {
 // page, below the frame Run would use.
 const (
 	scratchCtx   = unicorn.HostStackBase + 0x1000
+	scratchECI   = unicorn.HostStackBase + 0x2000
 	scratchStack = unicorn.HostStackBase + 0x8000
 )
 
@@ -204,40 +205,23 @@ func compareCaller(t *testing.T, where string, got winunwind.Context, want unico
 	}
 }
 
-// generated runs the helper's lookup_code(ctx.RIP) and virtual_unwind(ctx,
-// entry) on in, on a scratch stack.
+// generated runs the helper's code_info(ctx.RIP) and virtual_unwind(ctx,
+// module base, function entry) on in, on a scratch stack.
 func (r *osrUnwindRig) generated(t *testing.T, in winunwind.Context) winunwind.Context {
 	t.Helper()
-	call := func(fn string, rcx, rdx uint64) uint64 {
-		if err := r.e.MemWrite(scratchStack, binary.LittleEndian.AppendUint64(nil, unicorn.SentinelAddr)); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.e.RegWriteBatch([]unicorn.Reg{unicorn.RSP, unicorn.RCX, unicorn.RDX}, []uint64{scratchStack, rcx, rdx}); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.e.FlushCode(); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.e.Start(r.b.Linked.Symbols[fn], unicorn.SentinelAddr, 0); err != nil {
-			t.Fatalf("%s: %v", fn, err)
-		}
-		rax, err := r.e.RegRead(unicorn.RAX)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rax
-	}
+	c := &callRig{t: t, e: r.e, sym: r.b.Linked.Symbols, flush: true}
 	var buf bytes.Buffer
 	ctx := patchpoint.Context{GPR: in.GPR, RIP: in.RIP, XMM: in.XMM}
 	binary.Write(&buf, binary.LittleEndian, &ctx)
 	if err := r.e.MemWrite(scratchCtx, buf.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	entry := call(patchpoint.SymLookupCode, in.RIP, 0)
-	if entry == 0 {
-		t.Fatalf("lookup_code(%#x) found no code range", in.RIP)
+	if c.call(patchpoint.SymCodeInfo, in.RIP, scratchECI) == 0 {
+		t.Fatalf("code_info(%#x) found no method", in.RIP)
 	}
-	call(patchpoint.SymVirtualUnwind, scratchCtx, entry)
+	rangeSection := c.read(scratchECI + patchpoint.OffECIRangeSection)
+	moduleBase := c.read(c.read(rangeSection+patchpoint.OffRSHeapList) + patchpoint.OffHLMapBase)
+	c.call(patchpoint.SymVirtualUnwind, scratchCtx, moduleBase, c.read(scratchECI+patchpoint.OffECIFunctionEntry))
 	out := make([]byte, patchpoint.ContextSize)
 	if err := r.e.MemRead(scratchCtx, out); err != nil {
 		t.Fatal(err)

@@ -82,8 +82,8 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 		return nil, err
 	}
 	for i, f := range functions(obj.Section(secCode)) {
-		if f.Name != funcs[i].Name || f.Size != funcs[i].Size {
-			panic(fmt.Sprintf("BUG: function %s changed size between passes (%d, %d)", f.Name, funcs[i].Size, f.Size))
+		if f.Name != funcs[i].Name || f.Size != funcs[i].Size || f.Start != funcs[i].Start {
+			panic(fmt.Sprintf("BUG: function %s moved or changed size between passes (%#x+%d, %#x+%d)", f.Name, funcs[i].Start, funcs[i].Size, f.Start, f.Size))
 		}
 	}
 	im, linked, err := g.image(obj)
@@ -122,7 +122,12 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
 	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
 
+	// The native module (the helper) first, the host's entry stub between
+	// it and the JIT code heap, where every function gets a CodeHeader
+	// before its code.
+	helper.EmitCode(code)
 	link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
+	code.SetFuncHeader(patchpoint.CodeHeaderSize, patchpoint.EmitCodeHeader(funcs == nil))
 	g.emitMain(code)
 	g.frame = jit.CompileTier0(code, g.m, opt)
 	var osr []patchpoint.OSRMethod
@@ -136,7 +141,6 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 		continuation.EmitResumeStub(code, g.m.Name, jit.Tier0Sym(g.m.Name), len(g.m.Params))
 		rt.EmitCode(code)
 	}
-	helper.EmitCode(code)
 
 	link.EmitZero(data)
 	data.DefineSymbol(StaticValue)
@@ -241,17 +245,19 @@ func (g *gen) emitMain(b *Builder) {
 // coreclr's native code has on Linux.
 func nativeHelper(r region.Region) bool { return r == region.Helper }
 
-// functions lists the code section's functions for the code-range table,
-// flagging managed code (region.Info.Managed), where the unwind to the
-// first managed frame stops.
+// functions lists the code section's functions for the code tables, with
+// their regions: managed code (region.Info.Managed) is in the JIT code heap,
+// the helper in the native module.
 func functions(code *Section) []patchpoint.Func {
-	managed := map[string]bool{}
+	regions := map[string]region.Region{}
 	for _, s := range code.Symbols {
-		managed[s.Name] = s.Kind == SymFunc && s.Region.Managed()
+		if s.Kind == SymFunc {
+			regions[s.Name] = s.Region
+		}
 	}
 	var fs []patchpoint.Func
 	for _, u := range code.Unwind {
-		fs = append(fs, patchpoint.Func{Name: u.Name, Size: u.End - u.Start, Unwind: u.Info, Managed: managed[u.Name]})
+		fs = append(fs, patchpoint.Func{Name: u.Name, Start: u.Start, Size: u.End - u.Start, Unwind: u.Info, Region: regions[u.Name]})
 	}
 	return fs
 }

@@ -45,8 +45,10 @@ var SharedParams = []Param{
 		bounds.Range{Min: 1, Max: 1 << 30}, func(p *Params) *int { return &p.Patchpoint.CounterBump }},
 	{"patchpoint.hit_limit", "helper calls at one patchpoint that trigger OSR (OSR_HitLimit)",
 		bounds.Range{Min: 1, Max: 1 << 30}, func(p *Params) *int { return &p.Patchpoint.HitLimit }},
-	{"patchpoint.methods", "entries of the code-range table the helper and the unwinder search (the application's size)",
-		bounds.Range{Min: 1, Max: 1 << 22}, func(p *Params) *int { return &p.Patchpoint.Methods }},
+	{"patchpoint.jit_methods", "JIT-compiled methods in the code heap: sizes its nibble map and range section (the lookup is constant-time)",
+		bounds.Range{Min: 1, Max: 1 << 17}, func(p *Params) *int { return &p.Patchpoint.JITMethods }},
+	{"patchpoint.native_functions", "entries of the native module's function table, searched in binary for each native frame",
+		bounds.Range{Min: 1, Max: 1 << 18}, func(p *Params) *int { return &p.Patchpoint.NativeFunctions }},
 }
 
 // extraFrame is the parameter both built-in workloads have.

@@ -248,7 +248,7 @@ func TestImageELF(t *testing.T) {
 	for _, s := range syms {
 		kinds[s.Name] = elf.ST_TYPE(s.Info)
 	}
-	if kinds["patchpoint.worker"] != elf.STT_FUNC || kinds["patchpoint.code_table"] != elf.STT_OBJECT {
+	if kinds["patchpoint.worker"] != elf.STT_FUNC || kinds["patchpoint.nibble_map"] != elf.STT_OBJECT {
 		t.Errorf("symbol types %v", kinds)
 	}
 	if code, _, _ := osrsim(t, "image", "--elf", dir); code != exitBadInput {
@@ -285,10 +285,12 @@ func TestTrace(t *testing.T) {
 	}
 	// 10 helper calls get the method into OSR; each of 3 resumptions calls
 	// the forced helper, which transitions. Slices are stays: the worker's
-	// unwind step is left for 3 code lookups and 3 virtual unwinds per
-	// transition, so it has 6 slices each.
+	// unwind step is left for 3 IsManagedCode, 2 native lookups, 3 virtual
+	// unwinds and the EECodeInfo of tier0 per transition, so it has 9
+	// slices each.
 	for k, want := range map[string]int{"i helper": 10, "i forced": 3, "i transition": 4, "i resume": 3,
-		"X helper.unwind": 4 * 6, "X patchpoint.capture_context": 4, "X patchpoint.virtual_unwind": 4 * 3} {
+		"X helper.unwind": 4 * 9, "X patchpoint.capture_context": 4, "X patchpoint.virtual_unwind": 4 * 3,
+		"X patchpoint.is_managed_code": 4 * 3, "X patchpoint.lookup_function_entry": 4 * 2} {
 		if n[k] != want {
 			t.Errorf("%q: %d, want %d (stdout %s)", k, n[k], want, stdout)
 		}
