@@ -742,6 +742,14 @@ func (b *Builder) Movdqu(dst, src Operand) { b.sse("movdqu", 0xf3, dst, src) }
 // Movdqa: as Movdqu but memory must be 16-byte aligned.
 func (b *Builder) Movdqa(dst, src Operand) { b.sse("movdqa", 0x66, dst, src) }
 
+// Pxor is pxor xmm, xmm (pxor x, x zeroes x).
+func (b *Builder) Pxor(dst, src XReg) {
+	if !b.opsOK("pxor", 0, dst, src) {
+		return
+	}
+	b.encode(&enc{mand: 0x66, op: [3]byte{0x0f, 0xef}, nop: 2, reg: byte(dst), rm: rmXReg(src)})
+}
+
 // nops are the recommended multi-byte nops (Intel SDM, NOP).
 var nops = [10][]byte{
 	1: {0x90},

@@ -180,7 +180,7 @@ sweeps:
 	}
 	if f := Flatten(cells[8].Native); !reflect.DeepEqual(f, map[string]int64{"calls": 100, "iterations": 1500, "extra_frame": 0,
 		"patchpoint.initial_counter": 1000, "patchpoint.counter_bump": 1000, "patchpoint.hit_limit": 10,
-		"patchpoint.jit_methods": 20000, "patchpoint.native_functions": 16384}) {
+		"patchpoint.jit_methods": 20000, "patchpoint.native_functions": 16384, "runtime.alloc_quantum": 8224}) {
 		t.Errorf("Flatten = %v", f)
 	}
 }

@@ -176,7 +176,7 @@ func (c *osr) resumeCheck(entry *Label) {
 	for _, v := range c.live {
 		dsts = append(dsts, c.loc[v])
 	}
-	continuation.EmitRestore(b, RAX, dsts, RCX)
+	c.opt.Runtime.EmitRestore(b, RAX, dsts, RCX)
 	b.Mov(S32, RCX, M(RAX, continuation.OffState))
 	for st := c.state + 1; st <= c.state+len(c.resume); st++ {
 		b.Cmp(S32, RCX, Imm(st))
@@ -240,18 +240,18 @@ func (c *osr) stmt(s Stmt) {
 		b.Bind(exit)
 	case Await:
 		c.state++
-		var locals []Operand
+		var locals []continuation.Slot
 		for _, v := range c.live {
-			locals = append(locals, c.loc[v])
+			locals = append(locals, continuation.Slot{Op: c.loc[v], Ref: c.m.IsPtr(v)})
 		}
 		sus := continuation.Suspend{Method: c.m.Name, State: c.state, Locals: locals,
-			Awaiter: c.loc[s.Awaiter], EventSym: SuspendSym(c.name, c.state)}
+			Awaiter: c.loc[s.Awaiter], EventSym: SuspendSym(c.name, c.state), Temp: M(RBP, c.t0+ContHome)}
 		if c.opt.Strategy.ResumeByJump() {
 			sus.Slot, sus.OSRSym = continuation.SlotFtnEntry, c.name // GT_FTN_ENTRY
 		} else {
 			sus.Slot, sus.IL = continuation.SlotILOffset, c.il
 		}
-		continuation.EmitSuspend(b, sus)
+		c.opt.Runtime.EmitSuspend(b, sus)
 		b.Jmp(c.epilog)
 		b.Bind(c.resume[c.state])
 	}

@@ -13,6 +13,8 @@ type Options struct {
 	Settings patchpoint.Settings
 	// Tier0Patchpoint selects the shape of the tier0 patchpoint sequence.
 	Tier0Patchpoint Tier0Variant
+	// Runtime is the async runtime suspensions and resumptions call.
+	Runtime continuation.Model
 }
 
 // zeroUnroll is the largest zero-initialised area cleared with straight-line
@@ -154,13 +156,13 @@ func (c *tier0) stmt(s Stmt) {
 		b.Bind(exit)
 	case Await:
 		c.state++
-		var locals []Operand
+		var locals []continuation.Slot
 		for _, v := range c.live {
-			locals = append(locals, c.slot(v))
+			locals = append(locals, continuation.Slot{Op: c.slot(v), Ref: c.m.IsPtr(v)})
 		}
-		continuation.EmitSuspend(b, continuation.Suspend{
-			Method: c.m.Name, State: c.state, Slot: c.slotKind(),
-			Locals: locals, Awaiter: c.slot(s.Awaiter), EventSym: SuspendSym(c.name, c.state),
+		c.opt.Runtime.EmitSuspend(b, continuation.Suspend{
+			Method: c.m.Name, State: c.state, Slot: c.slotKind(), Locals: locals,
+			Awaiter: c.slot(s.Awaiter), EventSym: SuspendSym(c.name, c.state), Temp: M(RBP, ContHome),
 		})
 		b.Jmp(c.epilog)
 		b.Bind(c.resume[c.state-1])
@@ -239,7 +241,7 @@ func (c *tier0) resumption() {
 	for _, v := range c.live {
 		dsts = append(dsts, c.slot(v))
 	}
-	continuation.EmitRestore(b, RAX, dsts, RCX)
+	c.opt.Runtime.EmitRestore(b, RAX, dsts, RCX)
 	b.Mov(S32, RCX, M(RAX, continuation.OffState))
 	for i, l := range c.resume {
 		b.Cmp(S32, RCX, Imm(i+1))

@@ -6,11 +6,14 @@ import "github.com/osrsim/osrsim/sim"
 
 // Report is the stable core of report.json.
 type Report struct {
-	Experiment  string       `json:"experiment"`
-	Description string       `json:"description,omitempty"`
-	Env         Env          `json:"env"`
-	Results     []Result     `json:"results"`
-	Comparisons []Comparison `json:"comparisons"`
+	Experiment  string `json:"experiment"`
+	Description string `json:"description,omitempty"`
+	Env         Env    `json:"env"`
+	// RuntimeModel is the async runtime every result ran through
+	// (runtime.model; a shared setting, so one per report).
+	RuntimeModel string       `json:"runtime_model,omitempty"`
+	Results      []Result     `json:"results"`
+	Comparisons  []Comparison `json:"comparisons"`
 	// Baseline is the strategy comparisons are relative to (set by Compare).
 	Baseline string `json:"baseline,omitempty"`
 	// Sweeps name the parameters varied in this experiment (in config

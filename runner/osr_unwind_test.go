@@ -2,8 +2,10 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -82,11 +84,14 @@ func checkOSRUnwind(t *testing.T, b *workload.Built) {
 	tier0 := b.Linked.Symbols[jit.Tier0Sym(b.Method.Name)]
 	// Each site is checked after the next entry into tier0, whose frame the
 	// OSR code there runs on; a site not reached before the following
-	// entry would fail the comparison, not pass it.
+	// entry would fail the comparison, not pass it. The sites of the
+	// resumption path (before the OSR method's normal entry) come last:
+	// the patchpoint transition does not reach them, the resumption after
+	// the last suspension site does.
 	for arrival := range 2 {
-		for _, site := range sites {
+		for i, site := range sites {
 			caller := r.runTo(t, tier0)
-			if arrival == 0 {
+			if arrival == 0 && i == 0 {
 				r.distinctSaves(t, &caller)
 			}
 			at := r.runTo(t, site)
@@ -98,7 +103,8 @@ func checkOSRUnwind(t *testing.T, b *workload.Built) {
 
 // distinctSaves gives RBP and the callee saves distinct values at the first
 // entry into tier0, so that no restore can be right by chance (main keeps
-// nothing in them).
+// nothing in them; later entries come from the resume stub, whose callers
+// do).
 func (r *osrUnwindRig) distinctSaves(t *testing.T, regs *unicorn.Regs) {
 	t.Helper()
 	for _, reg := range append([]Reg{RBP}, jit.CalleeSaves[:]...) {
@@ -125,7 +131,19 @@ func (r *osrUnwindRig) callSites(t *testing.T) []uint64 {
 			sites = append(sites, base+uint64(in.Off))
 		}
 	}
+	entry := r.b.Linked.Labels[r.osr.Name+".entry"]
+	if entry == 0 {
+		t.Fatalf("no entry label in %s", r.osr.Name)
+	}
+	slices.SortStableFunc(sites, func(a, b uint64) int { return cmp.Compare(b2i(a < entry), b2i(b < entry)) })
 	return sites
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // runTo runs on to addr and returns the registers there.

@@ -61,6 +61,9 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	emulateAll(tasks, e, opt)
 
 	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
+	if len(tasks) > 0 {
+		r.RuntimeModel = tasks[0].cell.Emu.Runtime.Model.String()
+	}
 	for _, s := range e.Sweeps {
 		r.Sweeps = append(r.Sweeps, s.Key)
 	}

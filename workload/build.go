@@ -18,9 +18,10 @@ const (
 	secData = link.Data
 )
 
-// Sizes of the writable regions.
+// Sizes of the writable regions. The heap holds 31 allocation quanta of
+// the CoreCLR model (it stands for gen0).
 const (
-	HeapSize  = 0x10000
+	HeapSize  = 0x40000
 	StackSize = 0x40000
 )
 
@@ -118,9 +119,10 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
 	prog.EHFrame(code, nativeHelper)
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant, Runtime: g.p.Runtime.Model}
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
-	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
+	rt := continuation.Runtime{Settings: g.p.Runtime, Locals: len(g.m.LiveAcrossAwaits()),
+		HeapBase: sim.HeapBase, HeapSize: HeapSize, DataBase: sim.DataBase}
 
 	// The native module (the helper) first, the host's entry stub between
 	// it and the JIT code heap, where every function gets a CodeHeader
@@ -128,7 +130,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	helper.EmitCode(code)
 	link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
 	code.SetFuncHeader(patchpoint.CodeHeaderSize, patchpoint.EmitCodeHeader(funcs == nil))
-	g.emitMain(code)
+	g.emitMain(code, rt)
 	g.frame = jit.CompileTier0(code, g.m, opt)
 	var osr []patchpoint.OSRMethod
 	for _, il := range g.loops() {
@@ -185,40 +187,24 @@ func (g *gen) paramFields() []paramField {
 }
 
 // emitMain is the program's Main.
-func (g *gen) emitMain(b *Builder) {
+func (g *gen) emitMain(b *Builder, rt continuation.Runtime) {
 	tier0 := Sym(jit.Tier0Sym(g.m.Name))
-	b.Func(SymMain)
-	// The driver stands for the thread-pool loop that runs continuations:
-	// runtime code, every resumption passes through it.
-	b.SetMeta(region.Meta{Region: region.Runtime})
 	switch g.p.Workload {
 	case AwaitLoop:
 		// Task t = Foo(n, awaits, na); while (!t.IsCompleted) na.Continue();
-		loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
-		b.AllocStack(CallFrame(0))
-		b.EndProlog()
-		b.Xor(S32, RCX, RCX)
-		b.Mov(S32, RDX, RIPSym(SymParamN))
-		b.Mov(S32, R8, RIPSym(SymParamAwaits))
-		b.Lea(R9, RIPSym(continuation.SymAwaiter))
-		b.Call(tier0)
-		b.Test(S64, RCX, RCX)
-		b.Jcc(CondE, completed)
-		b.Call(Sym(continuation.SymOnSuspended))
-		b.Bind(loop)
-		b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
-		b.Jcc(CondNE, done)
-		b.Lea(RCX, RIPSym(continuation.SymAwaiter))
-		b.Call(Sym(continuation.SymAwaiterCont))
-		b.Jmp(loop)
-		b.Bind(completed)
-		b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
-		b.Bind(done)
-		b.Mov(S32, RAX, RIPSym(StaticValue))
-		b.Add(S64, RSP, Imm(CallFrame(0)))
-		b.Ret()
+		rt.EmitAwaitDriver(b, SymMain, func() {
+			b.Xor(S32, RCX, RCX)
+			b.Mov(S32, RDX, RIPSym(SymParamN))
+			b.Mov(S32, R8, RIPSym(SymParamAwaits))
+			b.Lea(R9, RIPSym(continuation.SymAwaiter))
+			b.Call(tier0)
+		}, func() { b.Mov(S32, RAX, RIPSym(StaticValue)) })
 	case Reentry:
 		// for (c = 0; c < calls; c++) Bar(iterations);
+		b.Func(SymMain)
+		// The driver stands for the thread-pool loop that runs methods:
+		// runtime code.
+		b.SetMeta(region.Meta{Region: region.Runtime})
 		loop, done := b.NewLabel("main.loop"), b.NewLabel("main.done")
 		b.PushNonvol(RBX)
 		b.AllocStack(CallFrame(1))
@@ -236,8 +222,8 @@ func (g *gen) emitMain(b *Builder) {
 		b.Add(S64, RSP, Imm(CallFrame(1)))
 		b.Pop(RBX)
 		b.Ret()
+		b.EndFunc()
 	}
-	b.EndFunc()
 }
 
 // nativeHelper says whether code of region r is native in CoreCLR (the

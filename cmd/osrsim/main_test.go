@@ -212,7 +212,7 @@ func TestImageAndDisasm(t *testing.T) {
 		meta[s.Name] = s.Region + "/" + s.Step
 	}
 	for name, want := range map[string]string{"Foo.tier0": "tier0/", "Foo.osr@0x14": "osr/", "patchpoint.virtual_unwind": "helper/unwind",
-		"helper.counter": "helper/counter", "runtime.dispatch": "runtime/", "host.entry": "host/"} {
+		"helper.counter": "helper/counter", "runtime.dispatch": "runtime/dispatch", "runtime.write_barrier": "runtime/write_barrier", "host.entry": "host/"} {
 		if meta[name] != want {
 			t.Errorf("image.json: %s is %q, want %q", name, meta[name], want)
 		}
