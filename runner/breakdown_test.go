@@ -119,4 +119,21 @@ func TestRuntimeStepReachesReports(t *testing.T) {
 	if err != nil || !strings.Contains(strings.SplitN(string(csv), "\n", 2)[0], "by_step.write_barrier") {
 		t.Errorf("CSV lacks by_step.write_barrier (%v)", err)
 	}
+	js, err := report.JSON(rep)
+	if err != nil || !strings.Contains(string(js), `"write_barrier": `) || !strings.Contains(string(js), `"name": "interface_dispatch"`) {
+		t.Errorf("report.json lacks the runtime steps (%v)", err)
+	}
+	files, err := report.Plots(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	for _, want := range []string{"steps-runtime-await-loop.png", "steps-runtime-await-loop.svg"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("plots %v lack %s", names, want)
+		}
+	}
 }

@@ -100,9 +100,9 @@ func checkEntry(t *testing.T, fn string, base, entry, begin, end, unwind uint64,
 
 // callRig calls generated functions of an image on a scratch stack.
 type callRig struct {
-	t   *testing.T
-	e   *unicorn.Engine
-	sym map[string]uint64
+	t         *testing.T
+	e         *unicorn.Engine
+	sym, ends map[string]uint64
 	// flush translated blocks first: needed on an engine that also
 	// stops elsewhere (unicorn#2341).
 	flush bool
@@ -114,7 +114,7 @@ func newCallRig(t *testing.T, b *workload.Built) *callRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	r := &callRig{t: t, e: m.Engine(), sym: b.Linked.Symbols}
+	r := &callRig{t: t, e: m.Engine(), sym: b.Linked.Symbols, ends: b.Linked.SymbolEnds}
 	for _, reg := range b.Image.Regions { // Run would do this; this machine is driven by hand
 		if err := r.e.MemWrite(reg.Base, reg.Init); err != nil {
 			t.Fatal(err)
