@@ -112,6 +112,44 @@ func VSDHash(mt uint64) uint64 { return ((mt + mt>>12) ^ vsdHashedToken) & vsdCa
 // mtSym names the MethodTable of an object kind.
 func mtSym(kind string) string { return symMTPrefix + kind }
 
+// framed is a runtime function with a frame: pushed callee saves, locals
+// above the outgoing home area.
+type framed struct {
+	b     *Builder
+	saves []Reg
+	alloc int32
+}
+
+// beginFramed begins function name of step with a prolog that pushes
+// saves and allocates locals bytes of frame above the home area.
+func beginFramed(b *Builder, name, step string, locals int32, saves ...Reg) framed {
+	f := framed{b, saves, FrameAlloc(len(saves), HomeArea+locals)}
+	runtimeFunc(b, name, step)
+	for _, r := range saves {
+		b.PushNonvol(r)
+	}
+	b.AllocStack(f.alloc)
+	b.EndProlog()
+	return f
+}
+
+// epilog returns from the function.
+func (f framed) epilog() {
+	f.b.Add(S64, RSP, Imm(f.alloc))
+	for i := len(f.saves) - 1; i >= 0; i-- {
+		f.b.Pop(f.saves[i])
+	}
+	f.b.Ret()
+}
+
+// endUnmodelled binds slow, the paths the model leaves out, to a ud2 and
+// ends the function.
+func endUnmodelled(b *Builder, slow *Label) {
+	b.Bind(slow)
+	b.Ud2()
+	b.EndFunc()
+}
+
 func (rt Runtime) emitCoreCLR(b *Builder) {
 	emitAlloc(b)
 	rt.emitAllocRefill(b)
@@ -131,12 +169,7 @@ func (rt Runtime) emitCoreCLR(b *Builder) {
 // AllocContinuation: a new object of the continuation's type, linked as
 // prev's Next. Clobbers RAX, RCX, RDX.
 func emitAllocContinuation(b *Builder) {
-	frame := FrameAlloc(2, HomeArea)
-	runtimeFunc(b, SymAllocContinuation, StepAlloc)
-	b.PushNonvol(RBX)
-	b.PushNonvol(RSI)
-	b.AllocStack(frame)
-	b.EndProlog()
+	f := beginFramed(b, SymAllocContinuation, StepAlloc, 0, RBX, RSI)
 	b.Mov(S64, RBX, RCX)
 	b.Mov(S64, RCX, RDX)
 	b.Call(Sym(SymAlloc)) // RuntimeTypeHandle.InternalAllocNoChecks(contMT)
@@ -145,10 +178,7 @@ func emitAllocContinuation(b *Builder) {
 	b.Mov(S64, RDX, RAX)
 	b.Call(Sym(SymWriteBarrier))
 	b.Mov(S64, RAX, RSI)
-	b.Add(S64, RSP, Imm(frame))
-	b.Pop(RSI)
-	b.Pop(RBX)
-	b.Ret()
+	f.epilog()
 	b.EndFunc()
 }
 
@@ -169,9 +199,7 @@ func emitCaptureExecContext(b *Builder) {
 	b.Mov(S64, RAX, RIPSym(SymDefaultFlowSupp))
 	b.Bind(done)
 	b.Ret()
-	b.Bind(slow)
-	b.Ud2()
-	b.EndFunc()
+	endUnmodelled(b, slow)
 }
 
 // runtime.restore_execution_context(ec): AsyncHelpers.RestoreExecutionContext:
@@ -189,9 +217,7 @@ func emitRestoreExecContext(b *Builder) {
 	b.Jcc(CondNE, changed)
 	b.Bind(done)
 	b.Ret()
-	b.Bind(changed)
-	b.Ud2()
-	b.EndFunc()
+	endUnmodelled(b, changed)
 }
 
 // runtime.unsafe_await_awaiter(awaiter) → continuation: AsyncHelpers.
@@ -201,12 +227,7 @@ func emitRestoreExecContext(b *Builder) {
 // RDX.
 func emitUnsafeAwaitAwaiter(b *Builder) {
 	slow := b.NewLabel("await_awaiter.slow")
-	frame := FrameAlloc(2, HomeArea)
-	runtimeFunc(b, SymUnsafeAwaitAwaiter, StepAwaitAwaiter)
-	b.PushNonvol(RBX)
-	b.PushNonvol(RSI)
-	b.AllocStack(frame)
-	b.EndProlog()
+	f := beginFramed(b, SymUnsafeAwaitAwaiter, StepAwaitAwaiter, 0, RBX, RSI)
 	b.Mov(S64, RBX, RCX)
 	emitThreadStatic(b, RSI, typeAsyncHelpers, slow) // ref state = ref t_runtimeAsyncAwaitState
 	b.Cmp(S64, M(RSI, OffStateSentinel), Imm(0))
@@ -222,24 +243,19 @@ func emitUnsafeAwaitAwaiter(b *Builder) {
 	b.Mov(S64, RDX, M(RBX, OffThreadSyncContext))
 	b.Call(Sym(SymCheckedBarrier))
 	b.Mov(S64, RAX, M(RSI, OffStateSentinel)) // AsyncSuspend(sentinelContinuation)
-	b.Add(S64, RSP, Imm(frame))
-	b.Pop(RSI)
-	b.Pop(RBX)
-	b.Ret()
-	b.Bind(slow)
-	b.Ud2()
-	b.EndFunc()
+	f.epilog()
+	endUnmodelled(b, slow)
 }
 
 // DispatchContinuations' frame: the ExecutionAndSyncBlockStore and the
 // AsyncDispatcherInfo, above the outgoing home area.
 const (
-	dcPrevEC    = HomeArea
-	dcPrevSync  = HomeArea + 0x08
-	dcThread    = HomeArea + 0x10
-	dcInfoNext  = HomeArea + 0x18
-	dcInfoCont  = HomeArea + 0x20
-	dcLocalSize = HomeArea + 0x28
+	dcPrevEC   = HomeArea
+	dcPrevSync = HomeArea + 0x08
+	dcThread   = HomeArea + 0x10
+	dcInfoNext = HomeArea + 0x18
+	dcInfoCont = HomeArea + 0x20
+	dcLocals   = 0x28
 )
 
 // runtime.dispatch(task): RuntimeAsyncTask.DispatchContinuations, run
@@ -249,13 +265,7 @@ const (
 func emitDispatchContinuations(b *Builder) {
 	L := func(n string) *Label { return b.NewLabel("dispatch." + n) }
 	loop, taskResult, noResult, haveResult, resumed, setResult, finish, slow := L("loop"), L("task_result"), L("no_result"), L("have_result"), L("resumed"), L("set_result"), L("finish"), L("slow")
-	frame := FrameAlloc(3, dcLocalSize)
-	runtimeFunc(b, SymDispatch, StepDispatch)
-	b.PushNonvol(RBX)
-	b.PushNonvol(RSI)
-	b.PushNonvol(RDI)
-	b.AllocStack(frame)
-	b.EndProlog()
+	f := beginFramed(b, SymDispatch, StepDispatch, dcLocals, RBX, RSI, RDI)
 	b.Pxor(X0, X0) // the frame's GC references are zeroed in the prolog
 	b.Movdqu(M(RSP, dcPrevEC), X0)
 	b.Movdqu(M(RSP, dcThread), X0)
@@ -325,14 +335,8 @@ func emitDispatchContinuations(b *Builder) {
 	b.Jcc(CondNE, slow)
 	b.Mov(S64, RAX, M(RSP, dcInfoNext)) // t_current = asyncDispatcherInfo.Next
 	b.Mov(S64, M(RSI, 0), RAX)
-	b.Add(S64, RSP, Imm(frame))
-	b.Pop(RDI)
-	b.Pop(RSI)
-	b.Pop(RBX)
-	b.Ret()
-	b.Bind(slow) // contexts changed, continuation contexts: not modelled
-	b.Ud2()
-	b.EndFunc()
+	f.epilog()
+	endUnmodelled(b, slow) // contexts changed, continuation contexts
 }
 
 // HandleSuspended's frame: the notifiers it reads before clearing them.
@@ -340,7 +344,7 @@ const (
 	hsNotifier = HomeArea
 	hsVTS      = HomeArea + 0x08
 	hsTask     = HomeArea + 0x10
-	hsLocals   = HomeArea + 0x18
+	hsLocals   = 0x18
 )
 
 // runtime.on_suspended(task): RuntimeAsyncTask.HandleSuspended (from
@@ -352,13 +356,7 @@ const (
 // dispatch.
 func emitHandleSuspended(b *Builder) {
 	slow := b.NewLabel("handle_suspended.slow")
-	frame := FrameAlloc(3, hsLocals)
-	runtimeFunc(b, SymOnSuspended, StepDispatch)
-	b.PushNonvol(RBX)
-	b.PushNonvol(RSI)
-	b.PushNonvol(RDI)
-	b.AllocStack(frame)
-	b.EndProlog()
+	f := beginFramed(b, SymOnSuspended, StepDispatch, hsLocals, RBX, RSI, RDI)
 	b.Mov(S64, RBX, RCX)
 	emitThreadStatic(b, RSI, typeAsyncHelpers, slow)
 	// RestoreContextsOnSuspension(false, state.ExecutionContext, ...)
@@ -394,14 +392,8 @@ func emitHandleSuspended(b *Builder) {
 	b.Mov(S64, RDX, M(RBX, OffTaskAction))
 	b.Lea(R11, RIPSym(SymVSDCell))
 	b.Call(M(R11, 0))
-	b.Add(S64, RSP, Imm(frame))
-	b.Pop(RDI)
-	b.Pop(RSI)
-	b.Pop(RBX)
-	b.Ret()
-	b.Bind(slow)
-	b.Ud2()
-	b.EndFunc()
+	f.epilog()
+	endUnmodelled(b, slow)
 }
 
 // runtime.vsd.resolve(this, ...): the resolve stub of UnsafeOnCompleted
@@ -417,10 +409,7 @@ func emitResolveStub(b *Builder) {
 	b.Push(RDX)
 	b.MovAbs(R10, SymVSDCache, 0)
 	b.Mov(S64, RDX, RAX)
-	b.Shr(S64, RAX, 12)
-	b.Add(S64, RAX, RDX)
-	b.Xor(S64, RAX, Imm(vsdHashedToken))
-	b.And(S64, RAX, Imm(vsdCacheMask))
+	emitVSDHash(b, RAX, RDX)
 	b.Mov(S64, RAX, MIdx(R10, RAX, 1, 0))
 	b.MovImm64(R10, VSDToken)
 	b.Cmp(S64, RDX, M(RAX, OffVSDEntryMT))
@@ -437,18 +426,22 @@ func emitResolveStub(b *Builder) {
 	b.Cmp(S64, R10, M(RAX, OffVSDEntryToken))
 	b.Jcc(CondNE, unknown)
 	b.Mov(S64, R10, RDX)
-	b.Shr(S64, R10, 12)
-	b.Add(S64, R10, RDX)
-	b.Xor(S64, R10, Imm(vsdHashedToken))
-	b.And(S64, R10, Imm(vsdCacheMask))
+	emitVSDHash(b, R10, RDX)
 	b.MovAbs(R11, SymVSDCache, 0)
 	b.Mov(S64, MIdx(R11, R10, 1, 0), RAX) // into the cache
 	b.Mov(S64, RAX, M(RAX, OffVSDEntryTarget))
 	b.Pop(RDX)
 	b.Jmp(RAX)
-	b.Bind(unknown)
-	b.Ud2()
-	b.EndFunc()
+	endUnmodelled(b, unknown)
+}
+
+// emitVSDHash turns h, a copy of the MethodTable in mt, into its cache
+// index (VSDHash): ((mt + mt>>12) ^ hashed token) & mask.
+func emitVSDHash(b *Builder, h, mt Reg) {
+	b.Shr(S64, h, 12)
+	b.Add(S64, h, mt)
+	b.Xor(S64, h, Imm(vsdHashedToken))
+	b.And(S64, h, Imm(vsdCacheMask))
 }
 
 // The NullAwaiter (user code): UnsafeOnCompleted stores the continuation

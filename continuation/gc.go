@@ -176,7 +176,7 @@ func (rt Runtime) quantum() int { return (rt.AllocQuantum + 31) &^ 31 }
 // to RAX, RCX and RDX (the real one also uses R8 and R9).
 func emitWriteBarrier(b *Builder) {
 	L := func(n string) *Label { return b.NewLabel("barrier." + n) }
-	notGen0, notLow, notHigh, oldToYoung, updateCard, updateBundle := L("not_gen0"), L("not_low"), L("not_high"), L("old_to_young"), L("update_card"), L("update_bundle")
+	notGen0, notLow, notHigh, oldToYoung := L("not_gen0"), L("not_low"), L("not_high"), L("old_to_young")
 	runtimeFunc(b, SymWriteBarrier, StepWriteBarrier)
 	b.EndProlog()
 	b.Mov(S64, M(RCX, 0), RDX)
@@ -205,20 +205,22 @@ func emitWriteBarrier(b *Builder) {
 	b.Shr(S64, RCX, CardShift) // the card
 	b.Mov(S64, RAX, RCX)
 	b.Add(S64, RAX, RIPSym(SymCardTableBiased))
-	b.Cmp(S8, M(RAX, 0), Imm(cardDirty))
-	b.Jcc(CondNE, updateCard)
-	b.Ret()
-	b.Bind(updateCard)
-	b.Mov(S8, M(RAX, 0), Imm(cardDirty))
+	emitMarkOrReturn(b, RAX, L("update_card"))
 	b.Shr(S64, RCX, CardBundleShift) // its card bundle
 	b.Add(S64, RCX, RIPSym(SymCardBundleBias))
-	b.Cmp(S8, M(RCX, 0), Imm(cardDirty))
-	b.Jcc(CondNE, updateBundle)
-	b.Ret()
-	b.Bind(updateBundle)
-	b.Mov(S8, M(RCX, 0), Imm(cardDirty))
+	emitMarkOrReturn(b, RCX, L("update_bundle"))
 	b.Ret()
 	b.EndFunc()
+}
+
+// emitMarkOrReturn returns if the table byte at [entry] is dirty, else
+// dirties it and goes on.
+func emitMarkOrReturn(b *Builder, entry Reg, update *Label) {
+	b.Cmp(S8, M(entry, 0), Imm(cardDirty))
+	b.Jcc(CondNE, update)
+	b.Ret()
+	b.Bind(update)
+	b.Mov(S8, M(entry, 0), Imm(cardDirty))
 }
 
 // runtime.checked_write_barrier(dst, ref): JIT_CheckedWriteBarrier, for a

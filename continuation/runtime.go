@@ -217,13 +217,19 @@ func emitFillHeader(b *Builder, s Suspend) {
 // emitStoreLocal stores local k of model m into the continuation in RAX,
 // memory sources through RCX.
 func (m Model) emitStoreLocal(b *Builder, k int, l Operand) {
-	dst := M(RAX, m.OffLocals()+int32(k*LocalSlot))
-	if r, ok := l.(Reg); ok {
-		b.Mov(S64, dst, r)
-		return
+	emitMove(b, M(RAX, m.OffLocals()+int32(k*LocalSlot)), l, RCX)
+}
+
+// emitMove moves 64 bits from src to dst, through scratch when neither is
+// a register.
+func emitMove(b *Builder, dst, src Operand, scratch Reg) {
+	_, dr := dst.(Reg)
+	_, sr := src.(Reg)
+	if !dr && !sr {
+		b.Mov(S64, scratch, src)
+		src = scratch
 	}
-	b.Mov(S64, RCX, l)
-	b.Mov(S64, dst, RCX)
+	b.Mov(S64, dst, src)
 }
 
 // EmitRestore loads live locals from the continuation in cont into dsts
@@ -232,13 +238,7 @@ func (m Model) emitStoreLocal(b *Builder, k int, l Operand) {
 // captured. Keeps cont; clobbers scratch and RDX.
 func (m Model) EmitRestore(b *Builder, cont Reg, dsts []Operand, scratch Reg) {
 	for k, d := range dsts {
-		src := M(cont, m.OffLocals()+int32(k*LocalSlot))
-		if r, ok := d.(Reg); ok {
-			b.Mov(S64, r, src)
-			continue
-		}
-		b.Mov(S64, scratch, src)
-		b.Mov(S64, d, scratch)
+		emitMove(b, d, M(cont, m.OffLocals()+int32(k*LocalSlot)), scratch)
 	}
 	if m == CoreCLR {
 		b.Mov(S64, RCX, M(cont, OffExecContext))
