@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
@@ -19,7 +20,7 @@ func TestCheckedInConfigsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "seed.yaml"}
+	want := []string{"frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "runtime-minimal.yaml", "seed.yaml"}
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("configs = %v, want %v", files, want)
 	}
@@ -31,6 +32,9 @@ func TestCheckedInConfigsParse(t *testing.T) {
 		}
 		if e.File != f || e.Name+".yaml" != f {
 			t.Errorf("%s: File %q, Name %q", f, e.File, e.Name)
+		}
+		if m := e.Cells()[0].Emu.Runtime.Model; (m == continuation.Minimal) != (f == "runtime-minimal.yaml") {
+			t.Errorf("%s: runtime model %s", f, m)
 		}
 		for _, c := range e.Cells() {
 			for _, p := range []workload.Params{c.Emu, c.Native} {
