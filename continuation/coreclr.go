@@ -535,6 +535,12 @@ func (rt Runtime) emitCoreCLRData(d *Builder) {
 	}
 	object(SymTask, mtSym("task"), TaskSize, func() {
 		sym(SymDispatchAction)
+		d.Space(OffTaskResult - OffTaskAction - 8)
+		if rt.TaskResult { // m_result, where the method leaves it
+			d.DefineSymbol(SymTaskResult)
+			d.U32(0)
+			d.EndSymbol(SymTaskResult)
+		}
 	})
 	object(SymDispatchAction, mtSym("action"), DelegateSize, func() {
 		sym(SymTask)

@@ -38,6 +38,9 @@ func (rt Runtime) emitMinimalData(d *Builder) {
 	u64(SymAllocLive, 0)
 	u64(SymPendingAwaiter, 0)
 	u64(SymTaskCompleted, 0)
+	if rt.TaskResult {
+		u64(SymTaskResult, 0)
+	}
 	u64(SymContinuationMT, 0xC0DE_0001) // stands in for the Continuation method table
 	d.DefineSymbol(SymAwaiterMT)
 	d.U64Sym(SymAwaiterOnComp, 0)

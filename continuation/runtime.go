@@ -14,6 +14,17 @@ const (
 	SymAwaiterCont   = "runtime.awaiter.continue"
 	SymAwaiter       = "runtime.awaiter" // the one NullAwaiter instance
 	SymAwaiterMT     = "runtime.awaiter_mt"
+	SymTaskResult    = "runtime.task_result" // the entry task's int result (Task<int>)
+)
+
+// Symbols of the runtime's non-async services: the run-time error stub and
+// the stopwatch marks.
+const (
+	SymThrow          = "runtime.throw"
+	SymErrorInfo      = "runtime.error"
+	SymStopwatchStart = "runtime.stopwatch.start"
+	SymStopwatchStop  = "runtime.stopwatch.stop"
+	SymStopwatchCut   = "runtime.stopwatch.cut"
 )
 
 // ResumeStub names the resume function of a method, the target of its
@@ -33,6 +44,8 @@ type Runtime struct {
 	HeapBase uint64 // heap region continuations are allocated in (gen0)
 	HeapSize uint64
 	DataBase uint64 // data region, where long-lived objects live (gen2)
+	// TaskResult lays out the entry task's int result (Task<int>).
+	TaskResult bool
 }
 
 // EmitCode generates the runtime's functions.
@@ -60,17 +73,15 @@ func runtimeFunc(b *Builder, name, step string) {
 	b.SetMeta(region.Meta{Region: region.Runtime, Step: step})
 }
 
-// EmitAwaitDriver is the program's Main for an async method: `Task t =
-// Foo(...); while (!t.IsCompleted) na.Continue();`. call emits the call of
-// the method's tier0 code with its arguments (the continuation argument
-// null), result what Main returns into RAX; the rest is the runtime's. The
-// driver stands for the thread-pool loop that runs continuations: every
-// resumption passes through it.
-func (rt Runtime) EmitAwaitDriver(b *Builder, name string, call, result func()) {
+// EmitAwaitLoop is the body of the program's Main for an async entry
+// method: `Task t = Foo(...); while (!t.IsCompleted) na.Continue();`. call
+// emits the call of the method's tier0 code with its arguments (the
+// continuation argument null); the rest is the runtime's, to the point
+// where Main's result is computed. The driver stands for the thread-pool
+// loop that runs continuations: every resumption passes through it
+// (StepDriver).
+func (rt Runtime) EmitAwaitLoop(b *Builder, call func()) {
 	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
-	runtimeFunc(b, name, StepDriver)
-	b.AllocStack(CallFrame(0))
-	b.EndProlog()
 	call()
 	b.Test(S64, RCX, RCX)
 	b.Jcc(CondE, completed)
@@ -86,10 +97,6 @@ func (rt Runtime) EmitAwaitDriver(b *Builder, name string, call, result func()) 
 	b.Bind(completed)
 	rt.emitSetCompleted(b)
 	b.Bind(done)
-	result()
-	b.Add(S64, RSP, Imm(CallFrame(0)))
-	b.Ret()
-	b.EndFunc()
 }
 
 // emitIsCompleted jumps to done when the task has completed (t.IsCompleted).

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/report"
@@ -43,8 +44,11 @@ func Breakdown(im *sim.Image) []report.Part {
 // Emulate runs a built workload under Unicorn and checks it against the Go
 // reference: final s_value, suspensions and resumptions.
 //
-// Per-op figures and breakdowns count what the operations add: the run
-// minus the same run without operations (Params.Setup), emulated too.
+// Per-op figures and breakdowns of the templates count what the operations
+// add: the run minus the same run without operations (Params.Setup),
+// emulated too. A C# workload with a stopwatch counts its measured region:
+// what a run cut at the stop mark adds over a run cut at the start mark;
+// without one, its whole run.
 func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
 	r, err := unicorn.Run(b.Image, opt)
 	if err != nil {
@@ -54,16 +58,22 @@ func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.R
 	if err := Verify(b, res); err != nil {
 		return res, r, err
 	}
-	sb, err := workload.Build(b.Params.Setup(), b.Strategy)
-	if err != nil {
-		return nil, r, err
+	if b.Expect.Err != nil {
+		return res, r, nil // the program stopped with its run-time error: no figures
 	}
-	sr, err := unicorn.Run(sb.Image, opt)
-	if err != nil {
-		return nil, r, fmt.Errorf("%s/%s setup run: %w", b.Params.Workload, b.Strategy, err)
+	var setup *report.Result
+	switch {
+	case b.Expect.Stopwatch:
+		setup, err = outsideRegion(b, res, opt)
+	case b.Params.Source != nil:
+		setup = &report.Result{Instructions: &report.Instructions{}}
+		if res.CyclesEst != nil {
+			setup.CyclesEst = &report.Cycles{}
+		}
+	default:
+		setup, err = emulateVariant(b, b.Params.Setup(), opt, true)
 	}
-	setup := FromCounts(sb, sr)
-	if err := Verify(sb, setup); err != nil {
+	if err != nil {
 		return nil, r, err
 	}
 	subtract(res.Instructions, setup.Instructions, b.Expect.Ops)
@@ -72,6 +82,68 @@ func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.R
 		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.CyclesEst.Total) / float64(b.Expect.Ops)
 	}
 	return res, r, nil
+}
+
+// emulateVariant builds and emulates a variant of b's workload (its setup
+// run, a cut run); verify checks it against its own reference.
+func emulateVariant(b *workload.Built, p workload.Params, opt unicorn.Options, verify bool) (*report.Result, error) {
+	vb, err := workload.Build(p, b.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	vr, err := unicorn.Run(vb.Image, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s %s run: %w", b.Params.Workload, b.Strategy, variantName(p), err)
+	}
+	res := FromCounts(vb, vr)
+	if verify {
+		if err := Verify(vb, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func variantName(p workload.Params) string {
+	switch p.Cut {
+	case continuation.CutStart:
+		return "cut-at-start"
+	case continuation.CutStop:
+		return "cut-at-stop"
+	}
+	return "setup"
+}
+
+// outsideRegion is what the full run executes outside the stopwatch
+// region, in the shape of a setup run: full - (cut at stop - cut at start).
+func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options) (*report.Result, error) {
+	var cuts [2]*report.Result
+	for i, cut := range []int{continuation.CutStart, continuation.CutStop} {
+		p := b.Params
+		p.Cut = cut
+		r, err := emulateVariant(b, p, opt, false)
+		if err != nil {
+			return nil, err
+		}
+		cuts[i] = r
+	}
+	start, stop := cuts[0].Instructions, cuts[1].Instructions
+	out := &report.Instructions{Total: full.Instructions.Total - (stop.Total - start.Total),
+		ByRegion: map[string]uint64{}, ByStep: map[string]uint64{}, BySymbol: map[string]uint64{}}
+	for _, m := range []struct{ out, full, start, stop map[string]uint64 }{
+		{out.ByRegion, full.Instructions.ByRegion, start.ByRegion, stop.ByRegion},
+		{out.ByStep, full.Instructions.ByStep, start.ByStep, stop.ByStep},
+		{out.BySymbol, full.Instructions.BySymbol, start.BySymbol, stop.BySymbol},
+	} {
+		for k, v := range m.full {
+			m.out[k] = v - (m.stop[k] - m.start[k])
+		}
+	}
+	setup := &report.Result{Instructions: out}
+	if c := full.CyclesEst; c != nil {
+		setup.CyclesEst = &report.Cycles{Total: c.Total - (cuts[1].CyclesEst.Total - cuts[0].CyclesEst.Total)}
+	}
+	return setup, nil
 }
 
 // subtract leaves in ins what the operations add over the setup run.
@@ -195,8 +267,17 @@ func enclosing(syms []sim.Symbol, i int) int {
 func Verify(b *workload.Built, res *report.Result) error {
 	want := b.Expect
 	var errs []string
-	if res.FinalState.SValue != want.SValue {
+	got := workload.DecodeError(res.FinalState.Ret)
+	switch {
+	case want.Err != nil && (got == nil || got.Kind != want.Err.Kind || got.Pos != want.Err.Pos):
+		errs = append(errs, fmt.Sprintf("return value %#x, want the run-time error %v at %v", res.FinalState.Ret, want.Err.Kind, want.Err.Pos))
+	case want.Err == nil && got != nil:
+		errs = append(errs, fmt.Sprintf("run-time error %v at %v, want none", got.Kind, got.Pos))
+	case want.Err != nil:
+	case res.FinalState.SValue != want.SValue:
 		errs = append(errs, fmt.Sprintf("s_value %d, want %d", res.FinalState.SValue, want.SValue))
+	case uint32(res.FinalState.Ret>>32) != want.Hash:
+		errs = append(errs, fmt.Sprintf("statics hash %#x, want %#x", uint32(res.FinalState.Ret>>32), want.Hash))
 	}
 	if res.Engine == sim.Emu {
 		if res.Suspensions != want.Suspensions {

@@ -60,7 +60,7 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	}
 	emulateAll(tasks, e, opt)
 
-	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
+	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version), Config: string(e.Resolved())}
 	if len(tasks) > 0 {
 		r.RuntimeModel = tasks[0].cell.Emu.Runtime.Model.String()
 	}
@@ -89,7 +89,9 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 }
 
 // buildTasks builds every cell for every strategy, at emulation scale and,
-// for native runs, at native scale, which must be the same code.
+// for native runs, at native scale, which must be the same code. A C#
+// program that the interpreter sees stop with a run-time error is the
+// user's error, reported before anything runs.
 func buildTasks(e *experiments.Experiment, wantNative bool) ([]*task, error) {
 	var tasks []*task
 	for _, c := range e.Cells() {
@@ -99,9 +101,15 @@ func buildTasks(e *experiments.Experiment, wantNative bool) ([]*task, error) {
 			if t.emu, err = workload.Build(c.Emu, s); err != nil {
 				return nil, err
 			}
+			if rerr := t.emu.Expect.Err; rerr != nil {
+				return nil, workload.SourceError(c.Emu, rerr)
+			}
 			if wantNative {
 				if t.native, err = workload.Build(c.Native, s); err != nil {
 					return nil, err
+				}
+				if rerr := t.native.Expect.Err; rerr != nil {
+					return nil, workload.SourceError(c.Native, rerr)
 				}
 				if !bytes.Equal(t.emu.Image.Region("code").Init, t.native.Image.Region("code").Init) {
 					return nil, fmt.Errorf("BUG: %s/%s: native-scale code differs from the emulated code", c.Workload, s)
@@ -216,17 +224,21 @@ func pinCPU() *int {
 }
 
 // nativeAcc collects the native samples of one cell over several launches.
-// Every sample is also timed for the same run without operations
-// (Params.Setup), whose median is subtracted, like the PR's stopwatch that
-// starts after the warm-up loop.
+// For the templates every sample is also timed for the same run without
+// operations (Params.Setup), whose median is subtracted, like the PR's
+// stopwatch that starts after the warm-up loop. A C# workload with a
+// stopwatch times its region itself; one without counts its whole run.
 type nativeAcc struct {
-	b, setup        *workload.Built
-	samples, setupS []float64 // ns per call
-	baseline        []float64 // shim overhead per launch
+	b, setup        *workload.Built // setup: nil for C# workloads
+	samples, setupS []float64       // ns per call (or per region)
+	baseline        []float64       // shim overhead per launch
 	state           sim.State
 }
 
 func newNativeAcc(b *workload.Built) (*nativeAcc, error) {
+	if b.Params.Source != nil {
+		return &nativeAcc{b: b}, nil
+	}
 	sb, err := workload.Build(b.Params.Setup(), b.Strategy)
 	if err != nil {
 		return nil, err
@@ -236,16 +248,24 @@ func newNativeAcc(b *workload.Built) (*nativeAcc, error) {
 
 // launch runs one child process for the cell and one for its setup run.
 func (a *nativeAcc) launch(opt native.Options) error {
+	opt.Stopwatch = a.b.Expect.Stopwatch
 	nr, err := native.RunInChild(a.b.Image, opt)
 	if err != nil {
 		return fmt.Errorf("%s/%s native: %w", a.b.Params.Workload, a.b.Strategy, err)
 	}
-	sr, err := native.RunInChild(a.setup.Image, opt)
-	if err != nil {
-		return fmt.Errorf("%s/%s native setup run: %w", a.b.Params.Workload, a.b.Strategy, err)
+	switch {
+	case opt.Stopwatch:
+		a.samples = append(a.samples, nr.WindowNs...)
+	default:
+		a.samples = append(a.samples, nr.SamplesNs...)
 	}
-	a.samples = append(a.samples, nr.SamplesNs...)
-	a.setupS = append(a.setupS, sr.SamplesNs...)
+	if a.setup != nil {
+		sr, err := native.RunInChild(a.setup.Image, opt)
+		if err != nil {
+			return fmt.Errorf("%s/%s native setup run: %w", a.b.Params.Workload, a.b.Strategy, err)
+		}
+		a.setupS = append(a.setupS, sr.SamplesNs...)
+	}
 	a.baseline = append(a.baseline, nr.BaselineNs)
 	a.state = nr.State
 	return nil
@@ -255,7 +275,10 @@ func (a *nativeAcc) launch(opt native.Options) error {
 // against the reference computation.
 func (a *nativeAcc) result(warmup, launches int) (*report.Result, error) {
 	b := a.b
-	setupNs := report.Summarize(a.setupS).Median
+	setupNs := 0.0
+	if a.setup != nil {
+		setupNs = report.Summarize(a.setupS).Median
+	}
 	ops := float64(max(b.Expect.Ops, 1))
 	per := make([]float64, len(a.samples))
 	for i, s := range a.samples {
@@ -274,7 +297,14 @@ func (a *nativeAcc) result(warmup, launches int) (*report.Result, error) {
 func scale(p workload.Params) string {
 	m := experiments.Flatten(p)
 	var parts []string
-	for _, k := range []string{"n", "awaits", "calls", "iterations"} {
+	names := []string{"n", "awaits", "calls", "iterations"}
+	if p.Source != nil {
+		names = nil
+		for _, q := range p.Own() {
+			names = append(names, q.Name)
+		}
+	}
+	for _, k := range names {
 		if v, ok := m[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
 		}

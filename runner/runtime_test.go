@@ -124,7 +124,10 @@ func TestAllocationContext(t *testing.T) {
 	p.Runtime.AllocQuantum = 300 // rounded up to 320: four 0x50-byte continuations
 	r, b := coreclrRig(t, p)
 	mt := b.Linked.Symbols[continuation.SymContinuationMTCLR]
-	size := uint64(continuation.CoreCLR.ObjectSize(len(b.Method.LiveAcrossAwaits())))
+	size := r.read(mt) >> 32 // the MethodTable's base size
+	if size != 0x50 {
+		t.Fatalf("base size %#x, want 0x50 (three locals)", size)
+	}
 	const quantum = 320
 	start, end := sim.HeapBase+continuation.HeapStart, sim.HeapBase+workload.HeapSize
 	perQuantum := quantum / size

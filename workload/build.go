@@ -59,20 +59,21 @@ type Built struct {
 
 // Build compiles p for strategy s into an image.
 //
-// The code-range table and the unwind records describe the generated code,
-// so generation runs twice: the first pass measures every function, the
-// second lays the tables out with those sizes. Code never depends on the
-// tables' contents (references are rel32), and the second pass checks that
-// every function kept its size.
+// The code tables and the unwind records describe the generated code, so
+// generation runs twice: the first pass measures and places every
+// function, the second lays the tables out from that. Code never depends
+// on the tables' contents (references are rel32), and the second pass
+// checks that every function kept its place and size.
 func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	m := p.Method()
-	if err := m.Validate(); err != nil {
+	cls, err := p.Class()
+	if err != nil {
 		return nil, err
 	}
-	g := &gen{p: p, s: s, m: m}
+	m := cls.Methods[0]
+	g := &gen{p: p, s: s, cls: cls, m: m}
 	obj1, err := g.generate(nil)
 	if err != nil {
 		return nil, err
@@ -91,24 +92,30 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: p.Expect()}, nil
+	exp, err := p.Expect()
+	if err != nil {
+		return nil, err
+	}
+	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: exp}, nil
 }
 
 type gen struct {
 	p     Params
 	s     patchpoint.Strategy
-	m     *jit.Method
-	frame jit.Frame
+	cls   *jit.Class  // the methods (the entry first) and statics
+	m     *jit.Method // the entry method
+	frame jit.Frame   // its tier0 frame
 }
 
-func (g *gen) loops() []int {
-	var ils []int
-	for _, st := range g.m.Body {
-		if l, ok := st.(jit.Loop); ok {
-			ils = append(ils, l.IL)
-		}
+// opt is what the compilers generate code for.
+func (g *gen) opt() jit.Options {
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant, Runtime: g.p.Runtime.Model}
+	if g.p.Source == nil {
+		// The templates keep osrsim's first resumption dispatch, which
+		// their baselines were recorded with.
+		opt.ResumeDispatch = jit.DispatchCompareChain
 	}
-	return ils
+	return opt
 }
 
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
@@ -119,35 +126,46 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
 	prog.EHFrame(code, nativeHelper)
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant, Runtime: g.p.Runtime.Model}
+	opt := g.opt()
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
-	rt := continuation.Runtime{Settings: g.p.Runtime, Locals: len(g.m.LiveAcrossAwaits()),
-		HeapBase: sim.HeapBase, HeapSize: HeapSize, DataBase: sim.DataBase}
+	rt := continuation.Runtime{Settings: g.p.Runtime, Locals: opt.ContinuationSlots(g.m),
+		HeapBase: sim.HeapBase, HeapSize: HeapSize, DataBase: sim.DataBase, TaskResult: g.m.Async && g.m.Result}
+	svc := g.services()
 
 	// The native module (the helper) first, the host's entry stub between
 	// it and the JIT code heap, where every function gets a CodeHeader
 	// before its code.
 	helper.EmitCode(code)
-	link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
+	svc.Exit = link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
 	code.SetFuncHeader(patchpoint.CodeHeaderSize, patchpoint.EmitCodeHeader(funcs == nil))
 	g.emitMain(code, rt)
-	g.frame = jit.CompileTier0(code, g.m, opt)
 	var osr []patchpoint.OSRMethod
-	for _, il := range g.loops() {
-		if err := jit.CompileOSR(code, g.m, il, g.frame, opt); err != nil {
-			return nil, err
+	for i, m := range g.cls.Methods {
+		frame := jit.CompileTier0(code, m, opt)
+		if i == 0 {
+			g.frame = frame
 		}
-		osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(g.m.Name), OSR: jit.OSRSym(g.m.Name, il), IL: il})
+		for _, il := range m.Loops() {
+			if err := jit.CompileOSR(code, m, il, frame, opt); err != nil {
+				return nil, err
+			}
+			osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(m.Name), OSR: jit.OSRSym(m.Name, il), IL: il})
+		}
 	}
 	if g.m.Async {
 		continuation.EmitResumeStub(code, g.m.Name, jit.Tier0Sym(g.m.Name), len(g.m.Params))
 		rt.EmitCode(code)
 	}
+	if g.p.Source != nil {
+		svc.EmitCode(code)
+	}
 
 	link.EmitZero(data)
-	data.DefineSymbol(StaticValue)
-	data.U32(0)
-	data.EndSymbol(StaticValue)
+	for _, f := range g.cls.Fields {
+		data.DefineSymbol(string(f.Sym))
+		data.U32(uint32(f.Init))
+		data.EndSymbol(string(f.Sym))
+	}
 	for _, f := range g.paramFields() {
 		data.DefineSymbol(f.sym)
 		data.U32(uint32(f.v))
@@ -156,6 +174,9 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	if g.m.Async {
 		rt.EmitData(data)
 		continuation.EmitResumeInfo(data, g.m.Name, jit.Tier0Sym(g.m.Name))
+	}
+	if g.p.Source != nil {
+		svc.EmitData(data, g.p.Cut)
 	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
 	return prog.Finish()
@@ -183,28 +204,28 @@ func (g *gen) paramFields() []paramField {
 	case Reentry:
 		return []paramField{{SymParamCalls, g.p.Calls}, {SymParamIterations, g.p.Iterations}}
 	}
-	return nil
+	return g.sourceParams()
 }
 
 // emitMain is the program's Main.
 func (g *gen) emitMain(b *Builder, rt continuation.Runtime) {
 	tier0 := Sym(jit.Tier0Sym(g.m.Name))
+	b.Func(SymMain)
+	// The driver stands for the thread-pool loop that runs continuations:
+	// runtime code, every resumption passes through it.
+	meta := region.Meta{Region: region.Runtime}
+	if g.m.Async {
+		meta.Step = continuation.StepDriver
+	}
+	b.SetMeta(meta)
 	switch g.p.Workload {
 	case AwaitLoop:
 		// Task t = Foo(n, awaits, na); while (!t.IsCompleted) na.Continue();
-		rt.EmitAwaitDriver(b, SymMain, func() {
-			b.Xor(S32, RCX, RCX)
-			b.Mov(S32, RDX, RIPSym(SymParamN))
-			b.Mov(S32, R8, RIPSym(SymParamAwaits))
-			b.Lea(R9, RIPSym(continuation.SymAwaiter))
-			b.Call(tier0)
-		}, func() { b.Mov(S32, RAX, RIPSym(StaticValue)) })
+		g.emitAsyncMain(b, rt, []string{SymParamN, SymParamAwaits, ""}, func() {
+			b.Mov(S32, RAX, RIPSym(StaticValue))
+		})
 	case Reentry:
 		// for (c = 0; c < calls; c++) Bar(iterations);
-		b.Func(SymMain)
-		// The driver stands for the thread-pool loop that runs methods:
-		// runtime code.
-		b.SetMeta(region.Meta{Region: region.Runtime})
 		loop, done := b.NewLabel("main.loop"), b.NewLabel("main.done")
 		b.PushNonvol(RBX)
 		b.AllocStack(CallFrame(1))
@@ -222,8 +243,34 @@ func (g *gen) emitMain(b *Builder, rt continuation.Runtime) {
 		b.Add(S64, RSP, Imm(CallFrame(1)))
 		b.Pop(RBX)
 		b.Ret()
-		b.EndFunc()
+	default:
+		g.emitSourceMain(b, rt)
 	}
+	b.EndFunc()
+}
+
+// emitAsyncMain is the PR's Main: Task t = Entry(args); while
+// (!t.IsCompleted) na.Continue() (the runtime's loop). args names the data
+// field of each argument ("" for the awaiter); result leaves the return
+// value in RAX.
+func (g *gen) emitAsyncMain(b *Builder, rt continuation.Runtime, args []string, result func()) {
+	b.AllocStack(CallFrame(0))
+	b.EndProlog()
+	rt.EmitAwaitLoop(b, func() {
+		b.Xor(S32, RCX, RCX) // no continuation: a first call
+		for i, sym := range args {
+			r := jit.ArgRegs[i+1]
+			if sym == "" {
+				b.Lea(r, RIPSym(continuation.SymAwaiter))
+			} else {
+				b.Mov(S32, r, RIPSym(sym))
+			}
+		}
+		b.Call(Sym(jit.Tier0Sym(g.m.Name)))
+	})
+	result()
+	b.Add(S64, RSP, Imm(CallFrame(0)))
+	b.Ret()
 }
 
 // nativeHelper says whether code of region r is native in CoreCLR (the
@@ -263,15 +310,8 @@ func (g *gen) image(obj *Object) (*sim.Image, *Linked, error) {
 		jit.ResumeJmpSym(g.m.Name):        EvResumeJump,
 		continuation.ResumeStub(g.m.Name): EvResume,
 	}
-	fns := []string{jit.Tier0Sym(g.m.Name)}
-	for _, il := range g.loops() {
-		fns = append(fns, jit.OSRSym(g.m.Name, il))
-	}
-	for _, fn := range fns {
-		for state := 1; state <= g.m.Awaits(); state++ {
-			sym := jit.SuspendSym(fn, state)
-			events[sym] = EvSuspend + "." + sym
-		}
+	for _, sym := range g.opt().SuspendSyms(g.m) {
+		events[sym] = EvSuspend + "." + sym
 	}
 	for _, s := range obj.Section(secCode).Symbols {
 		if s.Region == region.OSR && s.Kind == SymFunc {
