@@ -47,10 +47,7 @@ func (g Generator) EmitData(d *Builder, t Tables) {
 	d.Align(32, 0)
 	d.DefineSymbol(SymCodeTable)
 	filler := func(begin uint64) {
-		d.U64(begin)
-		d.U64(begin + fillerStride/2)
-		d.U64Sym(SymFillerUnwind, 0)
-		d.U64(CodeManaged)
+		d.Words(Word{Addend: int64(begin)}, Word{Addend: int64(begin + fillerStride/2)}, Word{Sym: SymFillerUnwind}, Word{Addend: CodeManaged})
 	}
 	for k := below; k > 0; k-- {
 		filler(t.CodeBase - uint64(k)*fillerStride)

@@ -110,8 +110,13 @@ func (g *gen) loops() []int {
 	return ils
 }
 
+// generate builds the program; emitter.Generate runs it once more, with
+// positions for the errors, only if it fails.
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
-	prog := NewProgram()
+	return Generate(func(prog *Program) error { return g.emit(prog, funcs) })
+}
+
+func (g *gen) emit(prog *Program, funcs []patchpoint.Func) error {
 	code, data := prog.Section(secCode), prog.Section(secData)
 	// Method entries 32-byte aligned, as CoreCLR's code heap allocates
 	// them; it also keeps strategies' layouts comparable (helper-return's
@@ -128,7 +133,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	var osr []patchpoint.OSRMethod
 	for _, il := range g.loops() {
 		if err := jit.CompileOSR(code, g.m, il, g.frame, opt); err != nil {
-			return nil, err
+			return err
 		}
 		osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(g.m.Name), OSR: jit.OSRSym(g.m.Name, il), IL: il})
 	}
@@ -152,7 +157,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 		continuation.EmitResumeInfo(data, g.m.Name, jit.Tier0Sym(g.m.Name))
 	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
-	return prog.Finish()
+	return nil
 }
 
 // The driver reads the workload's sizes from data, so images of one
