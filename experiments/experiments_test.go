@@ -541,3 +541,37 @@ func TestREADMEExample(t *testing.T) {
 		t.Errorf("%d cells", n)
 	}
 }
+
+// The fingerprint follows what an experiment computes: not its file or
+// layout, but every setting, --set included.
+func TestFingerprint(t *testing.T) {
+	const cfg = `name: fp
+workloads:
+  await-loop:
+    awaits: 100
+sweeps:
+  live_locals: [0, 1]
+`
+	a, err := Parse("a.yaml", []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("elsewhere/b.yaml", []byte("# a comment moves every line\n"+cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Errorf("the file name or line numbers change the fingerprint")
+	}
+	if err := b.Set("awaits", "101"); err != nil {
+		t.Fatal(err)
+	}
+	if a.Fingerprint() == b.Fingerprint() {
+		t.Errorf("--set awaits=101 does not change the fingerprint")
+	}
+	c, _ := Parse("a.yaml", []byte(cfg))
+	c.Native.Samples++
+	if a.Fingerprint() == c.Fingerprint() {
+		t.Errorf("native samples do not change the fingerprint")
+	}
+}

@@ -8,10 +8,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
@@ -46,6 +49,12 @@ func Breakdown(im *sim.Image) []report.Part {
 // Per-op figures and breakdowns count what the operations add: the run
 // minus the same run without operations (Params.Setup), emulated too.
 func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
+	return emulate(b, opt, nil)
+}
+
+// emulate is Emulate taking the setup run's counts from setups when a
+// cell before had the same setup run.
+func emulate(b *workload.Built, opt unicorn.Options, setups *setupCache) (*report.Result, *unicorn.Result, error) {
 	r, err := unicorn.Run(b.Image, opt)
 	if err != nil {
 		return nil, r, fmt.Errorf("%s/%s: %w", b.Params.Workload, b.Strategy, err)
@@ -54,24 +63,89 @@ func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.R
 	if err := Verify(b, res); err != nil {
 		return res, r, err
 	}
-	sb, err := workload.Build(b.Params.Setup(), b.Strategy)
+	setup, err := setups.get(b, func() (*setupCounts, error) { return emulateSetup(b, opt) })
 	if err != nil {
 		return nil, r, err
+	}
+	subtract(res.Instructions, setup.ins, b.Expect.Ops)
+	if res.CyclesEst != nil && setup.cycles != nil && b.Expect.Ops > 0 {
+		res.CyclesEst.Setup = setup.cycles.Total
+		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.cycles.Total) / float64(b.Expect.Ops)
+	}
+	return res, r, nil
+}
+
+// setupCounts are what a run's figures subtract of its setup run.
+type setupCounts struct {
+	ins    *report.Instructions
+	cycles *report.Cycles
+}
+
+// emulateSetup emulates b's setup run: b's image with the operation
+// counts set to zero in its data.
+func emulateSetup(b *workload.Built, opt unicorn.Options) (*setupCounts, error) {
+	sb, err := b.AtScale(b.Params.Setup())
+	if err != nil {
+		return nil, err
 	}
 	sr, err := unicorn.Run(sb.Image, opt)
 	if err != nil {
-		return nil, r, fmt.Errorf("%s/%s setup run: %w", b.Params.Workload, b.Strategy, err)
+		return nil, fmt.Errorf("%s/%s setup run: %w", b.Params.Workload, b.Strategy, err)
 	}
 	setup := FromCounts(sb, sr)
 	if err := Verify(sb, setup); err != nil {
-		return nil, r, err
+		return nil, err
 	}
-	subtract(res.Instructions, setup.Instructions, b.Expect.Ops)
-	if res.CyclesEst != nil && setup.CyclesEst != nil && b.Expect.Ops > 0 {
-		res.CyclesEst.Setup = setup.CyclesEst.Total
-		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.CyclesEst.Total) / float64(b.Expect.Ops)
+	return &setupCounts{ins: setup.Instructions, cycles: setup.CyclesEst}, nil
+}
+
+// setupCacheSize is how many setup runs a run remembers: enough for the
+// cells of a sweep over operation counts to share theirs, bounded so that
+// memory does not grow with the number of cells.
+const setupCacheSize = 64
+
+// setupCache holds the counts of recent setup runs. Cells whose parameters
+// differ only in their operation counts (a sweep over awaits) have the
+// same setup run, which is emulated once. Its methods are safe for
+// concurrent use; a nil cache remembers nothing.
+type setupCache struct {
+	mu      sync.Mutex
+	entries []*setupEntry // oldest first
+}
+
+type setupEntry struct {
+	params   workload.Params // the setup run's
+	strategy patchpoint.Strategy
+	ready    chan struct{} // closed when counts or err is set
+	counts   *setupCounts
+	err      error
+}
+
+func newSetupCache() *setupCache { return &setupCache{} }
+
+// get returns the counts of b's setup run, from the cache or from run.
+func (c *setupCache) get(b *workload.Built, run func() (*setupCounts, error)) (*setupCounts, error) {
+	if c == nil {
+		return run()
 	}
-	return res, r, nil
+	key := b.Params.Setup()
+	c.mu.Lock()
+	for _, e := range c.entries {
+		if e.strategy == b.Strategy && reflect.DeepEqual(e.params, key) {
+			c.mu.Unlock()
+			<-e.ready
+			return e.counts, e.err
+		}
+	}
+	e := &setupEntry{params: key, strategy: b.Strategy, ready: make(chan struct{})}
+	if len(c.entries) == setupCacheSize {
+		c.entries = c.entries[1:]
+	}
+	c.entries = append(c.entries, e)
+	c.mu.Unlock()
+	e.counts, e.err = run()
+	close(e.ready)
+	return e.counts, e.err
 }
 
 // subtract leaves in ins what the operations add over the setup run.
@@ -192,8 +266,9 @@ func enclosing(syms []sim.Symbol, i int) int {
 }
 
 // Verify checks a result against the workload's Go reference computation.
-func Verify(b *workload.Built, res *report.Result) error {
-	want := b.Expect
+func Verify(b *workload.Built, res *report.Result) error { return verify(b.Expect, res) }
+
+func verify(want workload.Expected, res *report.Result) error {
 	var errs []string
 	if res.FinalState.SValue != want.SValue {
 		errs = append(errs, fmt.Sprintf("s_value %d, want %d", res.FinalState.SValue, want.SValue))

@@ -147,41 +147,17 @@ func (g *gen) emit(prog *Program, funcs []patchpoint.Func) error {
 	data.DefineSymbol(StaticValue)
 	data.U32(0)
 	data.EndSymbol(StaticValue)
-	for _, f := range g.paramFields() {
-		data.DefineSymbol(f.sym)
-		data.U32(uint32(f.v))
-		data.EndSymbol(f.sym)
+	for _, q := range scaleParams(g.p.Workload) {
+		sym := scaleSyms[q.Name]
+		data.DefineSymbol(sym)
+		data.U32(uint32(*q.Field(&g.p)))
+		data.EndSymbol(sym)
 	}
 	if g.m.Async {
 		rt.EmitData(data)
 		continuation.EmitResumeInfo(data, g.m.Name, jit.Tier0Sym(g.m.Name))
 	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
-	return nil
-}
-
-// The driver reads the workload's sizes from data, so images of one
-// workload at different scales share byte-identical code: native runs at
-// full scale execute exactly the code that completed under emulation.
-const (
-	SymParamN          = "params.n"
-	SymParamAwaits     = "params.awaits"
-	SymParamCalls      = "params.calls"
-	SymParamIterations = "params.iterations"
-)
-
-type paramField struct {
-	sym string
-	v   int
-}
-
-func (g *gen) paramFields() []paramField {
-	switch g.p.Workload {
-	case AwaitLoop:
-		return []paramField{{SymParamN, g.p.N}, {SymParamAwaits, g.p.Awaits}}
-	case Reentry:
-		return []paramField{{SymParamCalls, g.p.Calls}, {SymParamIterations, g.p.Iterations}}
-	}
 	return nil
 }
 
