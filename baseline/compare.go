@@ -27,6 +27,9 @@ const (
 	NativeEnforce
 )
 
+// NativeModes lists the native modes, in the order help names them.
+var NativeModes = []NativeMode{NativeOff, NativeWarn, NativeEnforce}
+
 // String returns "off", "warn" or "enforce".
 func (m NativeMode) String() string {
 	switch m {

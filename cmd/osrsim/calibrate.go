@@ -1,47 +1,66 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/osrsim/osrsim/cycles"
 )
 
-// cmdCalibrate fits the cycle model's per-class costs and penalties to this
+// calibrateCommand fits the cycle model's per-class costs and penalties to this
 // machine from native microbenchmarks and writes a calibration file that
 // configs name in `cycle_model:`.
-func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	out := fs.String("out", filepath.Join("results", "calibration.json"), "calibration file to write")
-	name := fs.String("name", "calibrated", "model name recorded in reports")
-	iters := fs.Int("iterations", 0, "loop iterations per microbenchmark (default 200,000)")
-	samples := fs.Int("samples", 0, "native samples per microbenchmark (default 7)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func calibrateCommand() *cobra.Command {
+	var f calibrateFlags
+	cmd := &cobra.Command{
+		Use:   "calibrate",
+		Short: "Fit the cycle model to this machine",
+		Long: `Time native microbenchmarks of each instruction class and predictor event
+and write a calibration file: a cycle model that configs name with
+cycle_model: (a path relative to the config) or --set cycle_model=FILE.`,
+		Example: `  osrsim calibrate --out results/calibration.json
+  osrsim run --set cycle_model=results/calibration.json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.run(cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
-	if len(pos) > 0 {
-		return badf("calibrate takes no CONFIG")
-	}
-	if *iters < 0 || *samples < 0 {
+	fs := cmd.Flags()
+	fs.StringVarP(&f.out, "out", "o", filepath.Join("results", "calibration.json"), "write the calibration to `FILE`")
+	fs.StringVar(&f.name, "name", "calibrated", "name the model `NAME` in reports")
+	fs.IntVar(&f.iters, "iterations", 0, "run each microbenchmark's loop `N` times (default 200,000)")
+	fs.IntVar(&f.samples, "samples", 0, "take `N` native samples of each microbenchmark (default 7)")
+	cmd.MarkFlagFilename("out", "json")
+	return cmd
+}
+
+// calibrateFlags are the flags of osrsim calibrate.
+type calibrateFlags struct {
+	out, name      string
+	iters, samples int
+}
+
+func (f *calibrateFlags) run(stdout, stderr io.Writer) error {
+	if f.iters < 0 || f.samples < 0 {
 		return badf("--iterations and --samples must not be negative")
 	}
-	if err := checkWritableDir(filepath.Dir(*out)); err != nil {
+	if err := checkWritableDir(filepath.Dir(f.out)); err != nil {
 		return err
 	}
-	f, err := cycles.Calibrate(cycles.CalibrateOptions{Name: *name, Iterations: *iters, Samples: *samples, Log: stderr})
+	cal, err := cycles.Calibrate(cycles.CalibrateOptions{Name: f.name, Iterations: f.iters, Samples: f.samples, Log: stderr})
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(f.out), 0o755); err != nil {
 		return err
 	}
-	if err := cycles.WriteFile(*out, f); err != nil {
+	if err := cycles.WriteFile(f.out, cal); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s; use it with `cycle_model: <path relative to the config>` or --set cycle_model=%s\n", *out, *out)
+	fmt.Fprintf(stdout, "wrote %s; use it with `cycle_model: <path relative to the config>` or --set cycle_model=%s\n", f.out, f.out)
 	return nil
 }

@@ -1,30 +1,45 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
-// cmdDisasm prints the image's listing, annotated (like perf annotate) with
-// how often each instruction ran in an emulated run of the experiment.
-func cmdDisasm(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("disasm", flag.ContinueOnError)
+// disasmCommand prints the image's listing, annotated (like perf annotate)
+// with how often each instruction ran in an emulated run of the experiment.
+func disasmCommand() *cobra.Command {
 	var sel selection
-	sel.register(fs)
-	noCounts := fs.Bool("no-counts", false, "list without running")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+	var noCounts bool
+	cmd := &cobra.Command{
+		Use:   "disasm [CONFIG.yaml]",
+		Short: "Print the image's listing with per-instruction execution counts",
+		Long: `Build the first cell of the experiment for its first (or only selected)
+strategy and print the listing of every function, each instruction annotated
+with how often it ran in one emulated run (like perf annotate).`,
+		Example: `  osrsim disasm --strategy helper
+  osrsim disasm experiments/live-locals.yaml --strategy direct --set live_locals=4 --no-counts`,
+		Args:              maxArgs(1),
+		ValidArgsFunction: completeInputs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return disasm(&sel, args, noCounts, cmd.OutOrStdout())
+		},
 	}
-	b, err := buildOne(&sel, pos)
+	sel.register(cmd)
+	cmd.Flags().BoolVar(&noCounts, "no-counts", false, "list without running")
+	return cmd
+}
+
+func disasm(sel *selection, args []string, noCounts bool, stdout io.Writer) error {
+	b, err := buildOne(sel, args)
 	if err != nil {
 		return err
 	}
 	var annotate func(uint64) string
-	if !*noCounts {
+	if !noCounts {
 		r, err := unicorn.Run(b.Image, unicorn.Options{PerInstruction: true})
 		if err != nil {
 			return err

@@ -1,76 +1,47 @@
 package main
 
 import (
-	"errors"
-	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
-// multi is a repeatable string flag.
-type multi []string
-
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
-
-// parse parses flags anywhere among the arguments (osrsim run seed.yaml
-// --engine emu) and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		f := fs.Lookup(name)
-		if f == nil {
-			return nil, badf("unknown flag %s", a)
-		}
-		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
-			continue
-		}
-		if i+1 >= len(args) {
-			return nil, badf("flag %s needs a value", a)
-		}
-		i++
-		flags = append(flags, args[i])
-	}
-	if err := fs.Parse(flags); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, badf("%s: see osrsim help", fs.Name())
-		}
-		return nil, badInput{err}
-	}
-	return pos, nil
-}
-
 // selection holds the flags every command has for choosing what to run.
 type selection struct {
-	strategies string
-	sets       multi
+	strategies []string
+	sets       []string
 }
 
-func (s *selection) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.strategies, "strategy", "", "comma-separated strategies (helper, direct, helper-return)")
-	fs.Var(&s.sets, "set", "override a parameter: key=value (repeatable)")
+// register adds --strategy and --set to cmd, with their completions.
+func (s *selection) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&s.strategies, "strategy", nil, "run these strategies, `S,...` or the flag repeated ("+strings.Join(enum.Names(patchpoint.Strategies), ", ")+")")
+	f.StringArrayVar(&s.sets, "set", nil, "set a parameter as the config would, `key=value` (repeatable)")
+	completeValues(cmd, "strategy", enum.Names(patchpoint.Strategies))
+	cmd.RegisterFlagCompletionFunc("set", completeSetKeys)
+}
+
+// completeSetKeys offers every key --set accepts, as "key=".
+func completeSetKeys(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	for _, k := range experiments.Keys() {
+		if k.FileOnly {
+			continue
+		}
+		out = append(out, k.Name+"=")
+		if k.Scope == experiments.Param {
+			out = append(out, "emulation."+k.Name+"=")
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 }
 
 // load reads the experiments named on the command line (the embedded
@@ -81,7 +52,7 @@ func (s *selection) load(paths []string) ([]*experiments.Experiment, error) {
 		exps = append(exps, experiments.Default())
 	}
 	for _, p := range paths {
-		e, err := experiments.Load(p)
+		e, err := loadInput(p)
 		if err != nil {
 			return nil, err
 		}
@@ -96,9 +67,9 @@ func (s *selection) load(paths []string) ([]*experiments.Experiment, error) {
 }
 
 func (s *selection) apply(e *experiments.Experiment) error {
-	if s.strategies != "" {
+	if len(s.strategies) > 0 {
 		var ss []patchpoint.Strategy
-		for _, name := range strings.Split(s.strategies, ",") {
+		for _, name := range s.strategies {
 			st, err := patchpoint.ParseStrategy(strings.TrimSpace(name))
 			if err != nil {
 				return badf("--strategy: %v", err)
@@ -156,11 +127,8 @@ func checkWritableDir(dir string) error {
 	}
 }
 
-// oneExperiment is for commands that take at most one config.
+// oneExperiment is for commands that take at most one config (maxArgs(1)).
 func oneExperiment(s *selection, pos []string) (*experiments.Experiment, error) {
-	if len(pos) > 1 {
-		return nil, badf("at most one CONFIG, got %d", len(pos))
-	}
 	exps, err := s.load(pos)
 	if err != nil {
 		return nil, err

@@ -2,11 +2,12 @@ package main
 
 import (
 	debugelf "debug/elf"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/experiments"
@@ -33,52 +34,73 @@ func buildFirst(e *experiments.Experiment) (*workload.Built, error) {
 	return workload.Build(cells[0].Emu, e.Strategies[0])
 }
 
-func cmdImage(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("image", flag.ContinueOnError)
-	var sel selection
-	sel.register(fs)
-	out := fs.String("out", "", "output directory")
-	elfOut := fs.String("elf", "", "ELF executable to write")
-	pos, err := parse(fs, args)
+// imageFlags are the flags of osrsim image.
+type imageFlags struct {
+	sel         selection
+	out, elfOut string
+}
+
+func imageCommand() *cobra.Command {
+	var f imageFlags
+	cmd := &cobra.Command{
+		Use:   "image [CONFIG.yaml] (--out DIR | --elf FILE)",
+		Short: "Write the image: region .bin files and image.json, or an ELF file",
+		Long: `Build the first cell of the experiment for its first (or only selected)
+strategy and write the image: --out DIR writes each region as a .bin file
+with image.json (regions, symbols with their region and step, events);
+--elf FILE writes an ELF64 executable with symbols and .eh_frame records
+(objdump -d, readelf --debug-dump=frames-interp, gdb).`,
+		Example: `  osrsim image --strategy helper --out img/
+  osrsim image --strategy direct --elf osr.elf && objdump -d osr.elf`,
+		Args:              maxArgs(1),
+		ValidArgsFunction: completeInputs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.run(args, cmd.OutOrStdout())
+		},
+	}
+	f.sel.register(cmd)
+	fs := cmd.Flags()
+	fs.StringVarP(&f.out, "out", "o", "", "write the region .bin files and image.json into `DIR`")
+	fs.StringVar(&f.elfOut, "elf", "", "write the image as an ELF executable `FILE`")
+	cmd.MarkFlagsOneRequired("out", "elf")
+	cmd.MarkFlagDirname("out")
+	return cmd
+}
+
+func (f *imageFlags) run(args []string, stdout io.Writer) error {
+	if f.out != "" {
+		if err := checkWritableDir(f.out); err != nil {
+			return err
+		}
+	}
+	if f.elfOut != "" {
+		if st, err := os.Stat(f.elfOut); err == nil && st.IsDir() {
+			return badf("--elf %s is a directory", f.elfOut)
+		}
+		if err := checkWritableDir(filepath.Dir(f.elfOut)); err != nil {
+			return err
+		}
+	}
+	b, err := buildOne(&f.sel, args)
 	if err != nil {
 		return err
 	}
-	if *out == "" && *elfOut == "" {
-		return badf("image: --out DIR or --elf FILE is required")
-	}
-	if *out != "" {
-		if err := checkWritableDir(*out); err != nil {
+	if f.out != "" {
+		if err := sim.WriteDir(b.Image, f.out); err != nil {
 			return err
 		}
-	}
-	if *elfOut != "" {
-		if st, err := os.Stat(*elfOut); err == nil && st.IsDir() {
-			return badf("--elf %s is a directory", *elfOut)
-		}
-		if err := checkWritableDir(filepath.Dir(*elfOut)); err != nil {
-			return err
-		}
-	}
-	b, err := buildOne(&sel, pos)
-	if err != nil {
-		return err
-	}
-	if *out != "" {
-		if err := sim.WriteDir(b.Image, *out); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s/ (%s, %s): %d regions, %d symbols, entry %#x\n", *out, b.Params.Workload, b.Strategy,
+		fmt.Fprintf(stdout, "wrote %s/ (%s, %s): %d regions, %d symbols, entry %#x\n", f.out, b.Params.Workload, b.Strategy,
 			len(b.Image.Regions), len(b.Image.Symbols), b.Image.Entry)
-		fmt.Fprintf(stdout, "disassemble with: objdump -D -b binary -m i386:x86-64 --adjust-vma=%#x %s/code.bin\n", sim.CodeBase, *out)
+		fmt.Fprintf(stdout, "disassemble with: objdump -D -b binary -m i386:x86-64 --adjust-vma=%#x %s/code.bin\n", sim.CodeBase, f.out)
 	}
-	if *elfOut != "" {
-		if err := os.MkdirAll(filepath.Dir(*elfOut), 0o755); err != nil {
+	if f.elfOut != "" {
+		if err := os.MkdirAll(filepath.Dir(f.elfOut), 0o755); err != nil {
 			return err
 		}
-		if err := elfFile(b).WriteFile(*elfOut); err != nil {
+		if err := elfFile(b).WriteFile(f.elfOut); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s (%s, %s): try objdump -d, readelf --debug-dump=frames-interp, gdb\n", *elfOut, b.Params.Workload, b.Strategy)
+		fmt.Fprintf(stdout, "wrote %s (%s, %s): try objdump -d, readelf --debug-dump=frames-interp, gdb\n", f.elfOut, b.Params.Workload, b.Strategy)
 	}
 	return nil
 }

@@ -1,18 +1,20 @@
 // Command osrsim simulates JIT on-stack replacement mechanisms on x64: it
 // generates real machine code, runs it under Unicorn and natively, and
 // reports instruction counts, estimated cycles and wall-clock time.
+//
+// The command line is a cobra command tree (root.go); each subcommand is
+// built by one function in its own file and listed in commands.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/sim/native"
-	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // version is set by the Makefile from git describe.
@@ -34,46 +36,30 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// badInput marks errors caused by the user's input (flags, configs, files).
-type badInput struct{ err error }
-
-func (e badInput) Error() string { return e.err.Error() }
-func (e badInput) Unwrap() error { return e.err }
-
-func badf(format string, args ...any) error { return badInput{fmt.Errorf(format, args...)} }
-
-var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"run":       cmdRun,
-	"image":     cmdImage,
-	"disasm":    cmdDisasm,
-	"trace":     cmdTrace,
-	"calibrate": cmdCalibrate,
-	"check":     cmdCheck,
-}
-
+// run executes the command line args and returns the exit code: 0 ok, 1
+// a failure or a regression, 2 bad input (flags, configs, files).
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitBadInput
-	}
-	switch args[0] {
-	case "version":
-		fmt.Fprintf(stdout, "osrsim %s\ngo %s %s/%s\nlibunicorn %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, unicorn.Version())
-		return exitOK
-	case "help", "-h", "--help":
-		usage(stdout)
-		return exitOK
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "osrsim: unknown command %q\n", args[0])
-		usage(stderr)
-		return exitBadInput
-	}
-	err := cmd(args[1:], stdout, stderr)
+	root, ran := newRoot()
+	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(context.Background())
 	if err == nil {
 		return exitOK
 	}
+	if u := (usageError{}); !*ran || errors.As(err, &u) {
+		// cobra refused the command line before any command ran (an
+		// unknown command or flag, a missing flag value, wrong
+		// arguments), or a command found it incomplete.
+		fmt.Fprintln(stderr, "osrsim:", err)
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return exitBadInput
+	}
+	return exitCode(err, stderr)
+}
+
+// exitCode prints a command's error on stderr and classifies it.
+func exitCode(err error, stderr io.Writer) int {
 	var cfgs experiments.ErrorList
 	var cfg *experiments.Error
 	var bad badInput
@@ -99,25 +85,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitFailure
 }
 
+// badInput marks errors caused by the user's input (flags, configs, files).
+type badInput struct{ err error }
+
+func (e badInput) Error() string { return e.err.Error() }
+func (e badInput) Unwrap() error { return e.err }
+
+func badf(format string, args ...any) error { return badInput{fmt.Errorf(format, args...)} }
+
+// usageError is a command line that cobra, an argument check or a
+// command refused as incomplete.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
 // regression is check's "the candidate is worse" outcome.
 type regression struct{ msg string }
 
 func (r regression) Error() string { return r.msg }
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `osrsim: simulate JIT on-stack replacement mechanisms on x64
-
-usage:
-  osrsim run [CONFIG.yaml ...] [--engine emu|native|both] [--strategy S,...] [--set key=value ...] [--out DIR] [--exact]
-  osrsim check --baseline FILE [CONFIG.yaml ...] [--tolerance N] [--native-check] [--update]
-  osrsim disasm [CONFIG.yaml] [--strategy S] [--set key=value ...] [--no-counts]
-  osrsim image  [CONFIG.yaml] [--strategy S] [--set key=value ...] [--out DIR] [--elf FILE]
-  osrsim trace  [CONFIG.yaml] [--strategy S] [--set key=value ...] --out FILE
-  osrsim calibrate [--out FILE]
-  osrsim version
-
-Without a CONFIG, commands use the embedded default experiment (the
-benchmark of dotnet/runtime#123757). Strategies: helper, direct,
-helper-return. Exit codes: 0 ok, 1 failure or regression, 2 bad input.
-`)
-}

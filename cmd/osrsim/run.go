@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -9,38 +8,66 @@ import (
 	"slices"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
-func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var sel selection
-	sel.register(fs)
-	engine := fs.String("engine", "", fmt.Sprintf("%s, %s or %s (default: the config's engines)", sim.Emu, sim.Native, sim.AllEngines))
-	out := fs.String("out", "", "output directory (default results/<experiment>/)")
-	exact := fs.Bool("exact", false, "count with a per-instruction hook (verification mode)")
-	workers := fs.Int("workers", 0, "parallel emulation workers (default: one per core)")
-	quiet := fs.Bool("quiet", false, "print only where the report went")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+// runFlags are the flags of osrsim run.
+type runFlags struct {
+	sel          selection
+	engine, out  string
+	exact, quiet bool
+	workers      int
+}
+
+func runCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [CONFIG.yaml ...]",
+		Short: "Run experiments and write their reports",
+		Long: `Run each experiment (the embedded default without a CONFIG) on its engines
+and write results/<experiment>/: report.json, report.md, report.csv and plots.
+Emulated results carry exact instruction counts per region and helper step
+and estimated cycles; native ones wall-clock samples.`,
+		Example: `  osrsim run
+  osrsim run experiments/live-locals.yaml --engine emu --set awaits=2000
+  osrsim run experiments/*.yaml --out results/all --quiet`,
+		ValidArgsFunction: completeInputs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.run(args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
+	f.sel.register(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&f.engine, "engine", "", fmt.Sprintf("run on these engines, `%s|%s|%s` (default: the config's)", sim.Emu, sim.Native, sim.AllEngines))
+	fs.StringVarP(&f.out, "out", "o", "", "write the report into `DIR` (default results/<experiment>/)")
+	fs.BoolVar(&f.exact, "exact", false, "count with a per-instruction hook (verification mode)")
+	fs.IntVar(&f.workers, "workers", 0, "emulate on `N` workers in parallel (default: one per core)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only where the report went")
+	completeValues(cmd, "engine", append(enum.Names(sim.Engines), sim.AllEngines))
+	return cmd
+}
+
+func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 	var engines []sim.Engine
-	if *engine != "" {
-		if engines, err = sim.ParseEngines(*engine); err != nil {
+	var err error
+	if f.engine != "" {
+		if engines, err = sim.ParseEngines(f.engine); err != nil {
 			return badf("--engine: %v", err)
 		}
 	}
-	if *exact && engines != nil && !slices.Contains(engines, sim.Emu) {
+	if f.exact && engines != nil && !slices.Contains(engines, sim.Emu) {
 		return badf("--exact counts emulated instructions; it conflicts with --engine native")
 	}
-	if *workers < 0 {
-		return badf("--workers must not be negative, got %d", *workers)
+	if f.workers < 0 {
+		return badf("--workers must not be negative, got %d", f.workers)
 	}
-	exps, err := sel.load(pos)
+	exps, err := f.sel.load(args)
 	if err != nil {
 		return err
 	}
@@ -51,12 +78,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			e.Engines = engines
 		}
 		switch {
-		case *out == "":
+		case f.out == "":
 			dirs[i] = filepath.Join("results", e.Name)
 		case len(exps) == 1:
-			dirs[i] = *out
+			dirs[i] = f.out
 		default:
-			dirs[i] = filepath.Join(*out, e.Name)
+			dirs[i] = filepath.Join(f.out, e.Name)
 		}
 		if prev, ok := seen[dirs[i]]; ok {
 			return badf("experiments %s and %s would both write %s", prev, e.File, dirs[i])
@@ -74,7 +101,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	for i, e := range exps {
 		start := time.Now()
-		r, err := runner.Run(e, runner.Options{Version: version, Exact: *exact, Cycles: models[i], Workers: *workers, Progress: newProgress(stderr, *quiet)})
+		r, err := runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet)})
 		if err != nil {
 			return err
 		}
@@ -85,7 +112,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if !*quiet {
+		if !f.quiet {
 			fmt.Fprintln(stdout, report.Markdown(r))
 		}
 		fmt.Fprintf(stdout, "%s: %d results in %.1fs; wrote %s/ (", e.Name, len(r.Results), time.Since(start).Seconds(), dirs[i])

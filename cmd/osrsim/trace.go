@@ -2,12 +2,13 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/internal/atomicfile"
@@ -20,30 +21,52 @@ import (
 // one: a trace is for looking at a few resumptions, not millions.
 const traceAwaits = 10
 
-func cmdTrace(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	var sel selection
-	sel.register(fs)
-	out := fs.String("out", "", "Chrome trace JSON file (required); JSON lines go next to it (.jsonl)")
-	limit := fs.Int("max-records", 1_000_000, "timeline records to keep")
-	pos, err := parse(fs, args)
+// traceFlags are the flags of osrsim trace.
+type traceFlags struct {
+	sel   selection
+	out   string
+	limit int
+}
+
+func traceCommand() *cobra.Command {
+	var f traceFlags
+	cmd := &cobra.Command{
+		Use:   "trace [CONFIG.yaml] --out FILE",
+		Short: "Write a Chrome trace (ui.perfetto.dev) of an emulated run",
+		Long: fmt.Sprintf(`Run the first cell of the experiment for its first (or only selected)
+strategy under the emulator with a timeline and write it as Chrome trace JSON
+(open in ui.perfetto.dev; one trace microsecond is one instruction) and as
+JSON lines next to it. Helper steps are slices, helper calls, transitions
+and resumptions instant events. Unless --set chooses, awaits is cut to %d.`, traceAwaits),
+		Example: `  osrsim trace --strategy helper --out helper.json
+  osrsim trace --strategy direct --set emulation.awaits=3 --out direct.json`,
+		Args:              maxArgs(1),
+		ValidArgsFunction: completeInputs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.run(args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.sel.register(cmd)
+	fs := cmd.Flags()
+	fs.StringVarP(&f.out, "out", "o", "", "write Chrome trace JSON to `FILE` (required); JSON lines go next to it (.jsonl)")
+	fs.IntVar(&f.limit, "max-records", 1_000_000, "keep at most `N` timeline records")
+	cmd.MarkFlagRequired("out")
+	cmd.MarkFlagFilename("out", "json")
+	return cmd
+}
+
+func (f *traceFlags) run(args []string, stdout, stderr io.Writer) error {
+	if f.limit <= 0 {
+		return badf("--max-records must be positive, got %d", f.limit)
+	}
+	if err := checkWritableDir(filepath.Dir(f.out)); err != nil {
+		return err
+	}
+	e, err := oneExperiment(&f.sel, args)
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		return badf("trace: --out FILE is required")
-	}
-	if *limit <= 0 {
-		return badf("--max-records must be positive, got %d", *limit)
-	}
-	if err := checkWritableDir(filepath.Dir(*out)); err != nil {
-		return err
-	}
-	e, err := oneExperiment(&sel, pos)
-	if err != nil {
-		return err
-	}
-	if !setsAny(sel.sets, "awaits", "emulation.awaits") {
+	if !setsAny(f.sel.sets, "awaits", "emulation.awaits") {
 		if err := limitAwaits(e); err != nil {
 			return err
 		}
@@ -52,7 +75,7 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := unicorn.Run(b.Image, unicorn.Options{Trace: *limit, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout})
+	r, err := unicorn.Run(b.Image, unicorn.Options{Trace: f.limit, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout})
 	if err != nil {
 		return err
 	}
@@ -70,18 +93,18 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 	if err := trace.JSONLines(&lines, run); err != nil {
 		return err
 	}
-	jsonl := strings.TrimSuffix(*out, filepath.Ext(*out)) + ".jsonl"
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+	jsonl := strings.TrimSuffix(f.out, filepath.Ext(f.out)) + ".jsonl"
+	if err := os.MkdirAll(filepath.Dir(f.out), 0o755); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(*out, chrome.Bytes()); err != nil {
+	if err := atomicfile.Write(f.out, chrome.Bytes()); err != nil {
 		return err
 	}
 	if err := atomicfile.Write(jsonl, lines.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d records over %d instructions (awaits=%d); wrote %s (open in ui.perfetto.dev) and %s\n",
-		run.Name, len(r.Trace), r.Counts.Total, b.Params.Awaits, *out, jsonl)
+		run.Name, len(r.Trace), r.Counts.Total, b.Params.Awaits, f.out, jsonl)
 	if r.TraceDropped > 0 {
 		fmt.Fprintf(stderr, "osrsim: %d records did not fit; raise --max-records\n", r.TraceDropped)
 	}
