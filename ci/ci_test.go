@@ -343,7 +343,7 @@ func TestSweepIndexedJob(t *testing.T) {
 	for _, a := range get(t, c, "args").([]any) {
 		args = append(args, a.(string))
 	}
-	if want := []string{"run", "/config/sweep.yaml", "--shard", fmt.Sprintf("$(SHARD)/%d", n), "--out", "/results/shard-$(SHARD)", "--quiet"}; !slices.Equal(args, want) {
+	if want := []string{"run", "/config/sweep.yaml", "--shard", fmt.Sprintf("$(SHARD)/%d", n), "--out", "/results/shard-$(SHARD)"}; !slices.Equal(args, want) {
 		t.Errorf("sweep args %q, want %q", args, want)
 	}
 	args = nil

@@ -68,7 +68,7 @@ type done struct {
 func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	wantEmu, wantNative := slices.Contains(e.Engines, sim.Emu), slices.Contains(e.Engines, sim.Native)
 	cells := e.Cells()
-	if err := opt.Shard.check(len(cells)); err != nil {
+	if err := opt.Shard.Check(len(cells)); err != nil {
 		return nil, err
 	}
 	var tasks []*task

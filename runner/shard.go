@@ -46,9 +46,9 @@ func (s Shard) valid() error {
 	return nil
 }
 
-// check tells whether the shard makes sense for a grid of cells: every
+// Check tells whether the shard makes sense for a grid of cells: every
 // shard must get at least one cell.
-func (s Shard) check(cells int) error {
+func (s Shard) Check(cells int) error {
 	if s == (Shard{}) {
 		return nil
 	}

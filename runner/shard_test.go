@@ -123,7 +123,7 @@ func TestParseShard(t *testing.T) {
 			t.Errorf("ParseShard(%q) = %v, want an error saying %q", in, err, want)
 		}
 	}
-	if err := (Shard{4, 10}).check(9); err == nil || !strings.Contains(err.Error(), "only 9 cells") {
+	if err := (Shard{4, 10}).Check(9); err == nil || !strings.Contains(err.Error(), "only 9 cells") {
 		t.Errorf("10 shards of 9 cells: %v", err)
 	}
 }
