@@ -123,6 +123,7 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect f
 		defer opt.Progress.Finish()
 	}
 	setups := newSetupCache()
+	native := slices.Contains(e.Engines, sim.Native)
 	todo, out := make(chan *task), make(chan done)
 	var failed atomic.Bool
 	var wg sync.WaitGroup
@@ -131,7 +132,7 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect f
 		go func() {
 			defer wg.Done()
 			for t := range todo {
-				out <- emulateTask(t, uopt, setups)
+				out <- emulateTask(t, uopt, setups, native)
 			}
 		}()
 	}
@@ -177,11 +178,17 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect f
 }
 
 // emulateTask builds one task's image, emulates it and keeps what the
-// report needs.
-func emulateTask(t *task, opt unicorn.Options, setups *setupCache) done {
+// report needs. For a native run it also checks that the native scale is
+// the emulated image's (nativeImages), before any native run starts.
+func emulateTask(t *task, opt unicorn.Options, setups *setupCache, native bool) done {
 	b, err := workload.Build(t.cell.Emu, t.strategy)
 	if err != nil {
 		return done{task: t, err: err}
+	}
+	if native {
+		if _, err := b.AtScale(t.cell.Native); err != nil {
+			return done{task: t, err: err}
+		}
 	}
 	res, _, err := emulate(b, opt, setups)
 	if err != nil {
