@@ -8,6 +8,8 @@
 // Builder methods never return errors: invalid uses are recorded with the
 // position of the caller and returned together by Program.Finish as an
 // ErrorList. Broken internal invariants panic with a "BUG:" message.
+// Generate builds a program without paying for those positions unless an
+// error needs them, and Words emits large tables in bulk.
 package emitter
 
 import (
