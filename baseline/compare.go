@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
 )
@@ -25,12 +27,15 @@ const (
 	// NativeEnforce makes a significant slowdown beyond the threshold a
 	// regression.
 	NativeEnforce
+	// NativeReport compares native times and lists the changes, neither
+	// failing nor warning: an A/B comparison (osrsim compare).
+	NativeReport
 )
 
 // NativeModes lists the native modes, in the order help names them.
-var NativeModes = []NativeMode{NativeOff, NativeWarn, NativeEnforce}
+var NativeModes = []NativeMode{NativeOff, NativeReport, NativeWarn, NativeEnforce}
 
-// String returns "off", "warn" or "enforce".
+// String returns "off", "report", "warn" or "enforce".
 func (m NativeMode) String() string {
 	switch m {
 	case NativeOff:
@@ -39,21 +44,20 @@ func (m NativeMode) String() string {
 		return "warn"
 	case NativeEnforce:
 		return "enforce"
+	case NativeReport:
+		return "report"
 	}
 	return "NativeMode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// ParseNativeMode parses "off", "warn" or "enforce".
+// ParseNativeMode parses "off", "report", "warn" or "enforce".
 func ParseNativeMode(s string) (NativeMode, error) {
-	switch s {
-	case "off":
-		return NativeOff, nil
-	case "warn":
-		return NativeWarn, nil
-	case "enforce":
-		return NativeEnforce, nil
+	for _, m := range NativeModes {
+		if m.String() == s {
+			return m, nil
+		}
 	}
-	return 0, fmt.Errorf("native mode %q: want off, warn or enforce", s)
+	return 0, fmt.Errorf("native mode %q: want one of %s", s, strings.Join(enum.Names(NativeModes), ", "))
 }
 
 // ParseFraction parses a relative amount: "0.05" or "5%" (both 0.05). It
@@ -105,8 +109,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("native threshold %v: want a finite fraction >= 0", o.NativeThreshold)
 	case math.IsNaN(o.Alpha) || o.Alpha < 0 || o.Alpha >= 1:
 		return fmt.Errorf("alpha %v: want 0 < alpha < 1 (0 for the default %v)", o.Alpha, report.Alpha)
-	case o.Native < NativeOff || o.Native > NativeEnforce:
-		return fmt.Errorf("native mode %v: want off, warn or enforce", o.Native)
+	case !slices.Contains(NativeModes, o.Native):
+		return fmt.Errorf("native mode %v: want one of %s", o.Native, strings.Join(enum.Names(NativeModes), ", "))
 	}
 	return nil
 }
@@ -174,6 +178,10 @@ type Row struct {
 	// P is the Mann–Whitney p-value of a native row (nil otherwise or
 	// when not computed).
 	P *float64 `json:"p,omitempty"`
+	// OldCI and NewCI are the 95% confidence intervals of the mean
+	// ns_per_resume of a native row's two sides (nil below 2 samples).
+	OldCI *[2]float64 `json:"old_ci95,omitempty"`
+	NewCI *[2]float64 `json:"new_ci95,omitempty"`
 	// Note explains the verdict: "within tolerance 1%", "warning only",
 	// "too few samples", "not significant", ...
 	Note string `json:"note,omitempty"`
@@ -319,7 +327,7 @@ func Compare(base, cur *report.Report, opt Options) *Verdict {
 		return v.bad("current report: " + err.Error())
 	}
 	if base.Experiment != cur.Experiment {
-		v.warn("the baseline is of experiment %q, this run of %q", base.Experiment, cur.Experiment)
+		v.warn("the reports are of different experiments: %q, then %q", base.Experiment, cur.Experiment)
 	}
 
 	use := func(r report.Result) bool { return r.Engine != sim.Native || opt.Native != NativeOff }
@@ -550,6 +558,7 @@ func (v *Verdict) native(k Cell, b, c report.Result, opt Options) {
 		return
 	}
 	row.Old, row.New = b.Native.NsPerResume.Median, c.Native.NsPerResume.Median
+	row.OldCI, row.NewCI = ci95(b.Native.NsPerResume), ci95(c.Native.NsPerResume)
 	row.Delta = row.New - row.Old
 	if row.Old != 0 {
 		row.DeltaPct = 100 * row.Delta / row.Old
@@ -580,9 +589,10 @@ func (v *Verdict) native(k Cell, b, c report.Result, opt Options) {
 		row.Note = fmt.Sprintf("~ not significant (p=%.3f)", p)
 	case ratio > 1+opt.NativeThreshold:
 		row.Kind = Slower
-		if opt.Native == NativeEnforce {
+		switch opt.Native {
+		case NativeEnforce:
 			row.Fails = true
-		} else {
+		case NativeWarn:
 			row.Note = "warning only (native mode warn)"
 			v.warn("%s: native time %.2f → %.2f ns/op (%+.1f%%, p=%.3f), beyond the %s threshold", k, row.Old, row.New, row.DeltaPct, p, pct(opt.NativeThreshold))
 		}
@@ -592,4 +602,13 @@ func (v *Verdict) native(k Cell, b, c report.Result, opt Options) {
 		row.Note = fmt.Sprintf("significant (p=%.3f) but within the %s threshold", p, pct(opt.NativeThreshold))
 	}
 	v.Rows = append(v.Rows, row)
+}
+
+// ci95 is the confidence interval of s, nil when it has none.
+func ci95(s report.Stats) *[2]float64 {
+	if s.N < 2 {
+		return nil
+	}
+	ci := s.CI95
+	return &ci
 }

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"github.com/osrsim/osrsim/internal/atomicfile"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/osrsim/osrsim/report"
@@ -35,22 +36,35 @@ import (
 // engine). Unknown fields are ignored, as report.ReadJSON does.
 func Load(path string) (*report.Report, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, notExist{path, err}
+	}
+	return decode(path, "baseline", data, err)
+}
+
+// ReadReport reads a report.json to compare (osrsim compare), checked as
+// Load checks a baseline; errors call it a report.
+func ReadReport(path string) (*report.Report, error) {
+	data, err := os.ReadFile(path)
+	return decode(path, "report", data, err)
+}
+
+// decode decodes and validates a report read from path (what: "baseline"
+// or "report", for errors), or wraps the error that reading it gave.
+func decode(path, what string, data []byte, err error) (*report.Report, error) {
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, notExist{path, err}
-		}
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	var r report.Report
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("baseline %s is not a valid report.json: %w", path, err)
+		return nil, fmt.Errorf("%s %s is not a valid report.json: %w", what, path, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("baseline %s is not a valid report.json: data after the report", path)
+		return nil, fmt.Errorf("%s %s is not a valid report.json: data after the report", what, path)
 	}
 	if err := validate(&r); err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return &r, nil
 }
@@ -71,8 +85,9 @@ func (e notExist) Unwrap() error { return e.err }
 // Merge combines the reports of several experiments checked against one
 // baseline (osrsim check --baseline FILE A.yaml B.yaml) into one: results
 // in order, Experiment the names joined with "+", Env, Baseline and
-// Description of the first, comparisons, sweeps and warnings concatenated.
-// Two results of the same cell are an error. One report is returned as is.
+// Description of the first, comparisons, sweeps and warnings concatenated,
+// and the distinct configs as one YAML stream (Configs splits it). Two
+// results of the same cell are an error. One report is returned as is.
 func Merge(reports ...*report.Report) (*report.Report, error) {
 	switch len(reports) {
 	case 0:
@@ -88,6 +103,12 @@ func Merge(reports ...*report.Report) (*report.Report, error) {
 		m.Comparisons = append(m.Comparisons, r.Comparisons...)
 		m.Sweeps = append(m.Sweeps, r.Sweeps...)
 		m.Warnings = append(m.Warnings, r.Warnings...)
+		if r.Config != "" && !slices.Contains(Configs(m), r.Config) {
+			if m.Config != "" {
+				m.Config += configSeparator
+			}
+			m.Config += r.Config
+		}
 	}
 	m.Experiment = strings.Join(names, "+")
 	if err := validate(m); err != nil {
@@ -140,4 +161,22 @@ func Save(path string, r *report.Report) (err error) {
 		return fmt.Errorf("baseline %s: cannot write: %w", path, err)
 	}
 	return nil
+}
+
+// configSeparator starts each config after the first in a merged
+// report's Config (a YAML document separator).
+const configSeparator = "---\n"
+
+// Configs splits a report's Config into the configs of its experiments:
+// one for a report of one experiment, none for a report written before
+// reports recorded their config.
+func Configs(r *report.Report) []string {
+	if r.Config == "" {
+		return nil
+	}
+	parts := strings.Split(r.Config, "\n"+configSeparator)
+	for i := range parts[:len(parts)-1] {
+		parts[i] += "\n" // each config ends its last line
+	}
+	return parts
 }

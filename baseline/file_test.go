@@ -117,4 +117,15 @@ func TestMerge(t *testing.T) {
 	if m, err := Merge(a); err != nil || m != a {
 		t.Errorf("Merge of one report: %v", err)
 	}
+	// The configs of the experiments, each once, split back apart.
+	a.Config, b.Config = "name: seed\nworkloads: {}\n", "name: frame-size\n"
+	c := rep(emuResult("direct", 0))
+	c.Config = a.Config
+	m, err = Merge(a, b, c)
+	if want := []string{a.Config, b.Config}; err != nil || !reflect.DeepEqual(Configs(m), want) || m.Config != a.Config+"---\n"+b.Config {
+		t.Errorf("configs %q (%v), want %q", Configs(m), err, want)
+	}
+	if got := Configs(rep(emuResult("helper", 0))); got != nil {
+		t.Errorf("no config: %q", got)
+	}
 }

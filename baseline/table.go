@@ -7,10 +7,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/osrsim/osrsim/internal/texttable"
 )
 
-// groups are the sections of Table and Markdown, in order.
+// groups are the sections of the tables, in order; Unchanged only when a
+// view lists every row.
 var groups = []struct {
 	title string
 	kinds []Kind
@@ -19,12 +21,29 @@ var groups = []struct {
 	{"Faster", []Kind{Faster}},
 	{"Changed", []Kind{Changed}},
 	{"New/Missing", []Kind{Missing, New}},
+	{"Unchanged", []Kind{Unchanged}},
 }
+
+// view is how a verdict is shown: as check's gate (rows that fail say so,
+// the summary ends in the verdict) or as an A/B comparison (osrsim
+// compare: every difference, none failing).
+type view struct {
+	title string
+	gate  bool
+	all   bool // list unchanged rows too
+}
+
+var (
+	gateView = view{title: "osrsim check", gate: true}
+	abView   = view{title: "osrsim compare"}
+)
 
 // Summary is the one-line summary: "N unchanged, M faster, K slower" (plus
 // changed, new and missing when there are any, and how many slower rows
 // fail), followed by the verdict.
-func (v *Verdict) Summary() string {
+func (v *Verdict) Summary() string { return v.summary(gateView) }
+
+func (v *Verdict) summary(vw view) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d unchanged, %d faster, %d slower", v.Count(Unchanged), v.Count(Faster), v.Count(Slower))
 	if n := v.Count(Changed); n > 0 {
@@ -42,26 +61,33 @@ func (v *Verdict) Summary() string {
 			fails++
 		}
 	}
-	switch v.Status {
-	case OK:
+	switch {
+	case !vw.gate && (v.Status == OK || v.Status == Regressed):
+	case v.Status == OK:
 		b.WriteString(": ok")
-	case Regressed:
+	case v.Status == Regressed:
 		fmt.Fprintf(&b, ": REGRESSION (%d failing)", fails)
-	case UnicornMismatch:
+	case v.Status == UnicornMismatch:
 		b.WriteString(": NOT CHECKED: " + v.Message)
-	case BadInput:
+	case v.Status == BadInput:
 		b.WriteString(": BAD INPUT: " + v.Message)
 	}
 	return b.String()
 }
 
 // header describes what was compared.
-func (v *Verdict) header() string {
+func (v *Verdict) header(vw view) string {
 	side := func(s Side) string {
 		return fmt.Sprintf("%s (osrsim %s, libunicorn %s)", orUnknown(s.Experiment), orUnknown(s.Env.Osrsim), orUnknown(s.Env.Unicorn))
 	}
-	h := fmt.Sprintf("baseline: %s\ncurrent:  %s\ncounts: exact, tolerance %s; native: %s",
-		side(v.Base), side(v.Cur), pct(v.Options.Tolerance), v.Options.Native)
+	var h string
+	if vw.gate {
+		h = fmt.Sprintf("baseline: %s\ncurrent:  %s\ncounts: exact, tolerance %s; native: %s",
+			side(v.Base), side(v.Cur), pct(v.Options.Tolerance), v.Options.Native)
+	} else {
+		h = fmt.Sprintf("old: %s\nnew: %s\ncounts: exact; native: median ns_per_resume, Mann–Whitney U test",
+			side(v.Base), side(v.Cur))
+	}
 	if v.Options.Native != NativeOff {
 		h += fmt.Sprintf(" (threshold %s, alpha %g)", pct(v.Options.NativeThreshold), v.Options.Alpha)
 	}
@@ -153,6 +179,9 @@ func (r Row) cells() (old, new, delta, dpct string) {
 	return f(r.Old), f(r.New), d, dpctOf(r)
 }
 
+// num2 formats a time with two decimals.
+func num2(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+
 func isInt(x float64) bool { return x == math.Trunc(x) && math.Abs(x) < 1e15 }
 
 func dpctOf(r Row) string {
@@ -169,15 +198,29 @@ func dpctOf(r Row) string {
 	return fmt.Sprintf("%+.*f%%", d, r.DeltaPct)
 }
 
-func (r Row) note() string {
+func (r Row) note(vw view) string {
 	n := r.Note
-	if r.P != nil && !strings.Contains(n, "p=") {
+	if !vw.gate {
+		switch r.Kind {
+		case New:
+			n = "only in new"
+		case Missing:
+			n = "only in old"
+		}
+	}
+	add := func(s string) {
 		if n != "" {
 			n += ", "
 		}
-		n += fmt.Sprintf("p=%.3f", *r.P)
+		n += s
 	}
-	if r.Fails {
+	if r.P != nil && !strings.Contains(n, "p=") {
+		add(fmt.Sprintf("p=%.3f", *r.P))
+	}
+	if r.OldCI != nil && r.NewCI != nil {
+		add(fmt.Sprintf("CI95 of the mean [%s, %s] → [%s, %s]", num2(r.OldCI[0]), num2(r.OldCI[1]), num2(r.NewCI[0]), num2(r.NewCI[1])))
+	}
+	if r.Fails && vw.gate {
 		if n != "" {
 			return "FAIL: " + n
 		}
@@ -190,23 +233,30 @@ func (r Row) note() string {
 // and the options, then the rows grouped under Slower, Faster, Changed and
 // New/Missing (empty groups left out; unchanged rows are only counted),
 // the warnings, and the summary line.
-func (v *Verdict) Table() string {
+func (v *Verdict) Table() string { return v.table(gateView) }
+
+// DiffTable renders the verdict as an A/B comparison (osrsim compare):
+// as Table, but the two reports are old and new, no row fails, and the
+// summary has no verdict. With all, unchanged rows are listed too.
+func (v *Verdict) DiffTable(all bool) string { return v.table(view{abView.title, false, all}) }
+
+func (v *Verdict) table(vw view) string {
 	var b strings.Builder
-	b.WriteString(v.header())
+	b.WriteString(v.header(vw))
 	b.WriteString("\n")
 	if v.Status == UnicornMismatch || v.Status == BadInput {
 		fmt.Fprintf(&b, "\n%s\n", v.Message)
 	}
 	label := v.labeller()
-	for _, g := range v.grouped() {
+	for _, g := range v.grouped(vw) {
 		title, rows := g.title, g.rows
 		fmt.Fprintf(&b, "\n%s (%d):\n", title, len(rows))
 		lines := [][]string{{"cell", "metric", "old", "new", "delta", "delta%", ""}}
 		for _, r := range rows {
 			o, n, d, p := r.cells()
-			lines = append(lines, []string{label(r.Cell), r.Metric, o, n, d, p, r.note()})
+			lines = append(lines, []string{label(r.Cell), r.Metric, o, n, d, p, r.note(vw)})
 		}
-		align(&b, lines, "llrrrrl")
+		texttable.Write(&b, "  ", lines, "llrrrrl")
 	}
 	if len(v.Warnings) > 0 {
 		fmt.Fprintf(&b, "\nWarnings (%d):\n", len(v.Warnings))
@@ -214,14 +264,17 @@ func (v *Verdict) Table() string {
 			fmt.Fprintf(&b, "  - %s\n", w)
 		}
 	}
-	fmt.Fprintf(&b, "\n%s\n", v.Summary())
+	fmt.Fprintf(&b, "\n%s\n", v.summary(vw))
 	return b.String()
 }
 
 // grouped returns the non-empty row groups in display order.
-func (v *Verdict) grouped() []rowGroup {
+func (v *Verdict) grouped(vw view) []rowGroup {
 	var out []rowGroup
 	for _, g := range groups {
+		if slices.Contains(g.kinds, Unchanged) && !vw.all {
+			continue
+		}
 		var rows []Row
 		for _, r := range v.Rows {
 			if slices.Contains(g.kinds, r.Kind) {
@@ -242,23 +295,28 @@ type rowGroup struct {
 
 // Markdown renders the verdict as GitHub-flavoured Markdown (for a job
 // summary or a PR comment): the same groups as Table, one table each.
-func (v *Verdict) Markdown() string {
+func (v *Verdict) Markdown() string { return v.markdown(gateView) }
+
+// DiffMarkdown is DiffTable as Markdown.
+func (v *Verdict) DiffMarkdown(all bool) string { return v.markdown(view{abView.title, false, all}) }
+
+func (v *Verdict) markdown(vw view) string {
 	var b strings.Builder
-	b.WriteString("### osrsim check\n\n")
-	for _, l := range strings.Split(v.header(), "\n") {
+	b.WriteString("### " + vw.title + "\n\n")
+	for _, l := range strings.Split(v.header(vw), "\n") {
 		fmt.Fprintf(&b, "- %s\n", mdEscape(l))
 	}
 	if v.Status == UnicornMismatch || v.Status == BadInput {
 		fmt.Fprintf(&b, "\n**%s**\n", mdEscape(v.Message))
 	}
 	label := v.labeller()
-	for _, g := range v.grouped() {
+	for _, g := range v.grouped(vw) {
 		title, rows := g.title, g.rows
 		fmt.Fprintf(&b, "\n#### %s (%d)\n\n| Cell | Metric | Old | New | Delta | Delta %% | Note |\n|:---|:---|---:|---:|---:|---:|:---|\n", title, len(rows))
 		for _, r := range rows {
 			o, n, d, p := r.cells()
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-				mdEscape(label(r.Cell)), mdEscape(r.Metric), mdEscape(o), mdEscape(n), d, p, mdEscape(r.note()))
+				mdEscape(label(r.Cell)), mdEscape(r.Metric), mdEscape(o), mdEscape(n), d, p, mdEscape(r.note(vw)))
 		}
 	}
 	if len(v.Warnings) > 0 {
@@ -267,38 +325,10 @@ func (v *Verdict) Markdown() string {
 			fmt.Fprintf(&b, "- %s\n", mdEscape(w))
 		}
 	}
-	fmt.Fprintf(&b, "\n**%s**\n", mdEscape(v.Summary()))
+	fmt.Fprintf(&b, "\n**%s**\n", mdEscape(v.summary(vw)))
 	return b.String()
 }
 
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
-
-// align writes rows as columns two spaces apart, indented by two spaces;
-// how[i] is 'l' or 'r' for column i. Trailing blanks are trimmed.
-func align(b *strings.Builder, rows [][]string, how string) {
-	w := make([]int, len(how))
-	for _, r := range rows {
-		for i, c := range r {
-			w[i] = max(w[i], utf8.RuneCountInString(c))
-		}
-	}
-	for _, r := range rows {
-		var line strings.Builder
-		line.WriteString("  ")
-		for i, c := range r {
-			pad := strings.Repeat(" ", w[i]-utf8.RuneCountInString(c))
-			if i > 0 {
-				line.WriteString("  ")
-			}
-			if how[i] == 'r' {
-				line.WriteString(pad + c)
-			} else {
-				line.WriteString(c + pad)
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteByte('\n')
-	}
 }

@@ -23,6 +23,17 @@ const (
 	SymContinuationMT = "runtime.continuation_mt"
 	SymAwaiterMT      = "runtime.awaiter_mt"
 	SymAwaiter        = "runtime.awaiter" // the one NullAwaiter instance
+	SymTaskResult     = "runtime.task_result"
+)
+
+// Symbols of the runtime's non-async services: the run-time error stub and
+// the stopwatch marks.
+const (
+	SymThrow          = "runtime.throw"
+	SymErrorInfo      = "runtime.error"
+	SymStopwatchStart = "runtime.stopwatch.start"
+	SymStopwatchStop  = "runtime.stopwatch.stop"
+	SymStopwatchCut   = "runtime.stopwatch.cut"
 )
 
 // ResumeStub names the resume function of a method, the target of its
@@ -40,6 +51,8 @@ type Runtime struct {
 	BlockSize int    // continuation allocation size (one size class)
 	HeapBase  uint64 // heap region the allocator carves blocks from
 	HeapSize  uint64
+	// TaskResult lays out the entry task's int result (Task<int>).
+	TaskResult bool
 }
 
 // EmitData lays out the runtime's statics in the data section.
@@ -61,6 +74,9 @@ func (rt Runtime) EmitData(d *Builder) {
 	u64(SymAllocLive, 0)
 	u64(SymPendingAwaiter, 0)
 	u64(SymTaskCompleted, 0)
+	if rt.TaskResult {
+		u64(SymTaskResult, 0)
+	}
 	u64(SymContinuationMT, 0xC0DE_0001) // stands in for the Continuation method table
 	d.DefineSymbol(SymAwaiterMT)
 	d.U64Sym(SymAwaiterOnComp, 0)

@@ -659,6 +659,7 @@ func (b *Builder) Int3()   { b.simple(0xcc) }
 func (b *Builder) Ud2()    { b.simple(0x0f, 0x0b) }
 func (b *Builder) Hlt()    { b.simple(0xf4) }
 func (b *Builder) Mfence() { b.simple(0x0f, 0xae, 0xf0) }
+func (b *Builder) Rdtsc()  { b.simple(0x0f, 0x31) } // EDX:EAX = time stamp counter
 
 func (b *Builder) lockOp(name string, op8 byte, sz Size, dst Mem, src Reg) {
 	if !b.sizeOK(name, sz, allSizes...) || !b.opsOK(name, sz, dst, src) {

@@ -28,6 +28,14 @@
 //     sharedKey(name, doc, enumValue(...)) in sharedKeys, over a field of
 //     workload.Params that Validate checks.
 //
+// # C# workloads
+//
+// A workload whose body names `source: FILE.cs` (relative to the config)
+// is a program of the C# subset (package csharp; experiments/CSHARP.md).
+// Its parameters are the program's, made into keys from it (paramKeyFor):
+// they take emulation overrides, --set and sweeps like the table's. The
+// command line runs a .cs file on its own through FromSource.
+//
 // # Resolution
 //
 // A workload's parameters are its defaults (workload.DefaultParams), then

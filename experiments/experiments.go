@@ -146,7 +146,7 @@ func (e *Experiment) Cells() []Cell {
 	for _, w := range e.Workloads {
 		var dims []Sweep
 		for _, s := range e.Sweeps {
-			if sweepApplies(s.Key, w.Kind) {
+			if sweepApplies(s.Key, w.Native) {
 				dims = append(dims, s)
 			}
 		}
@@ -161,7 +161,7 @@ func (e *Experiment) Cells() []Cell {
 						continue
 					}
 					c.Point[s.Key] = v
-					k := lookupKey(name)
+					k := paramKeyFor(c.Emu, name)
 					*k.field(&c.Emu) = int(v)
 					if !emuOnly {
 						*k.field(&c.Native) = int(v)
@@ -194,9 +194,8 @@ func splitEmu(key string) (string, bool) {
 }
 
 // sweepApplies reports whether a sweep key names a parameter of the
-// workload kind.
-func sweepApplies(key, kind string) bool {
-	name, _ := splitEmu(key)
-	k := lookupKey(name)
-	return k != nil && k.has(kind)
+// workload.
+func sweepApplies(key string, p workload.Params) bool {
+	k, _ := sweepKey(key, p)
+	return k != nil
 }

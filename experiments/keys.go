@@ -226,15 +226,6 @@ func isParam(name string) bool {
 	return k != nil && k.Scope == Param
 }
 
-// paramKeyOf finds a parameter of a workload kind by name.
-func paramKeyOf(kind, name string) *Key {
-	k := lookupKey(name)
-	if k == nil || k.Scope != Param || !k.has(kind) {
-		return nil
-	}
-	return k
-}
-
 // isSection reports whether name is a section: a dotted prefix of a run
 // or shared key ("native", "patchpoint").
 func isSection(name string) bool {

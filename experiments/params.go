@@ -18,16 +18,21 @@ func ParamNames(kind string) []string {
 
 // Flatten turns workload parameters into the params map of a report
 // result: the parameters its workload has and every shared parameter
-// (patchpoint.initial_counter, ...). For an unknown workload every
-// parameter is included.
+// (patchpoint.initial_counter, ...); a C# workload's are its program's.
+// For an unknown workload every parameter is included.
 func Flatten(p workload.Params) map[string]int64 {
 	m := map[string]int64{}
 	for _, k := range keys {
 		if k.field == nil {
 			continue
 		}
-		if k.has(p.Workload) || workload.ParamsOf(p.Workload) == nil {
+		if k.has(p.Workload) || (workload.ParamsOf(p.Workload) == nil && p.Source == nil) {
 			m[k.Name] = int64(*k.field(&p))
+		}
+	}
+	if p.Source != nil {
+		for _, q := range p.Own() {
+			m[q.Name] = int64(*q.Field(&p))
 		}
 	}
 	return m

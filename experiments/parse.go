@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,6 +24,13 @@ var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // Experiment.File. The error, if any, is an ErrorList of every problem.
 func Parse(file string, data []byte) (*Experiment, error) {
 	p := &parser{file: file}
+	if file != SeedFile {
+		p.dir = filepath.Dir(file)
+	}
+	return parse(p, data)
+}
+
+func parse(p *parser, data []byte) (*Experiment, error) {
 	var e *Experiment
 	if root := p.document(data); root != nil {
 		e = p.experiment(root)
@@ -38,6 +46,7 @@ func Parse(file string, data []byte) (*Experiment, error) {
 // undefined.
 type parser struct {
 	file string
+	dir  string // what a workload's relative source path is relative to
 	errs ErrorList
 }
 
@@ -294,11 +303,16 @@ func (p *parser) workloads(root *yaml.Node, t *top) []Workload {
 // its parameters are still checked.
 func (p *parser) workload(g kv, shared []assignment) (Workload, bool) {
 	kind, path := g.key, join("workloads", g.key)
-	if workload.ParamsOf(kind) == nil {
-		p.errorf(g.k.Line, path, "unknown workload %q (want %s)", kind, strings.Join(workload.Kinds, " or "))
+	w := Workload{Kind: kind, Native: workload.DefaultParams(kind)}
+	if src := sourceBody(g.v); src != nil {
+		var ok bool
+		if w.Native, ok = p.sourceWorkload(g, path, src); !ok {
+			return Workload{}, false
+		}
+	} else if workload.ParamsOf(kind) == nil {
+		p.errorf(g.k.Line, path, "unknown workload %q (want %s, or a C# program: source: FILE.cs)", kind, strings.Join(workload.Kinds, " or "))
 		return Workload{}, false
 	}
-	w := Workload{Kind: kind, Native: workload.DefaultParams(kind)}
 	srcs := map[string]src{}
 	for _, a := range shared {
 		if err := a.k.param(&w.Native, a.v); err != nil {
@@ -308,11 +322,11 @@ func (p *parser) workload(g kv, shared []assignment) (Workload, bool) {
 	}
 	own, emu := p.body(g.v, path)
 	fallback := src{path, g.k.Line}
-	p.params(kind, own, path, &w.Native, srcs)
+	p.params(own, path, &w.Native, srcs)
 	p.validate(w.Native, srcs, fallback)
 	w.Emu = w.Native
 	emuSrcs := maps.Clone(srcs)
-	p.params(kind, emu, join(path, "emulation"), &w.Emu, emuSrcs)
+	p.params(emu, join(path, "emulation"), &w.Emu, emuSrcs)
 	p.validate(w.Emu, emuSrcs, fallback)
 	return w, true
 }
@@ -322,6 +336,9 @@ func (p *parser) workload(g kv, shared []assignment) (Workload, bool) {
 func (p *parser) body(n *yaml.Node, path string) (own, emu []kv) {
 	entries, _ := p.mapping(n, path, true)
 	for _, h := range entries {
+		if h.key == sourceKey {
+			continue // read by sourceWorkload
+		}
 		if h.key != "emulation" {
 			own = append(own, h)
 			continue
@@ -341,16 +358,17 @@ func (p *parser) body(n *yaml.Node, path string) (own, emu []kv) {
 
 // params applies parameter entries of a workload to dst, recording where
 // each value came from.
-func (p *parser) params(kind string, body []kv, path string, dst *workload.Params, srcs map[string]src) {
+func (p *parser) params(body []kv, path string, dst *workload.Params, srcs map[string]src) {
+	kind := dst.Workload
 	for _, h := range body {
 		key := join(path, h.key)
-		k := paramKeyOf(kind, h.key)
+		k := ownKeyFor(*dst, h.key)
 		if k == nil {
 			what := "unknown parameter"
 			if isParam(h.key) {
 				what = kind + " has no parameter"
 			}
-			p.errorf(h.k.Line, key, "%s %s (%s has %s)", what, h.key, kind, strings.Join(ParamNames(kind), ", "))
+			p.errorf(h.k.Line, key, "%s %s (%s has %s)", what, h.key, kind, strings.Join(paramNames(*dst), ", "))
 			continue
 		}
 		if err := k.param(dst, node{h.v}); err != nil {

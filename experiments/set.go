@@ -37,11 +37,10 @@ func (e *Experiment) Set(key, value string) error {
 		return nil
 	}
 	name, emuOnly := splitEmu(key)
-	k := lookupKey(name)
-	if k == nil || k.Scope == Run || (emuOnly && k.Scope != Param) {
+	if k := lookupKey(name); k != nil && (k.Scope == Run || (emuOnly && k.Scope != Param)) {
 		return fail(fmt.Errorf("unknown key (want a workload parameter, emulation.<param>, patchpoint.<field> or one of %s)", strings.Join(settableRunKeys(), ", ")))
 	}
-	if err := e.setParam(k, emuOnly, v); err != nil {
+	if err := e.setParam(name, emuOnly, v); err != nil {
 		return fail(err)
 	}
 	return nil
@@ -49,28 +48,33 @@ func (e *Experiment) Set(key, value string) error {
 
 // setParam sets a shared or workload parameter on the workloads that have
 // it and fixes the sweeps over it.
-func (e *Experiment) setParam(k *Key, emuOnly bool, v raw) error {
+func (e *Experiment) setParam(name string, emuOnly bool, v raw) error {
 	if emuOnly {
 		for _, s := range e.Sweeps {
-			if s.Key == k.Name {
-				return fmt.Errorf("%s is swept (line %d); --set %s=V fixes the sweep on both scales", k.Name, s.Line, k.Name)
+			if s.Key == name {
+				return fmt.Errorf("%s is swept (line %d); --set %s=V fixes the sweep on both scales", name, s.Line, name)
 			}
 		}
 	}
 	ws := append([]Workload(nil), e.Workloads...)
 	var set *Workload
+	var k *Key
 	for i := range ws {
 		w := &ws[i]
-		if !k.has(w.Kind) {
+		wk := paramKeyFor(w.Native, name)
+		if wk == nil || (emuOnly && wk.Scope != Param) {
 			continue
 		}
-		if err := setScales(k, v, w, emuOnly); err != nil {
+		if err := setScales(wk, v, w, emuOnly); err != nil {
 			return err
 		}
-		set = w
+		set, k = w, wk
 	}
 	if set == nil {
-		return fmt.Errorf("no workload of this experiment has parameter %s", k.Name)
+		if lookupKey(name) == nil {
+			return fmt.Errorf("unknown key (want a workload parameter, emulation.<param>, patchpoint.<field> or one of %s)", strings.Join(settableRunKeys(), ", "))
+		}
+		return fmt.Errorf("no workload of this experiment has parameter %s", name)
 	}
 	copy(e.Workloads, ws)
 	if k.field == nil { // not sweepable
@@ -79,7 +83,7 @@ func (e *Experiment) setParam(k *Key, emuOnly bool, v raw) error {
 	value := int64(*k.field(&set.Emu))
 	for i := range e.Sweeps {
 		// emulation.<param> itself swept was refused above.
-		if s := &e.Sweeps[i]; s.Key == k.Name || s.Key == "emulation."+k.Name {
+		if s := &e.Sweeps[i]; s.Key == name || s.Key == "emulation."+name {
 			s.Values = []int64{value}
 		}
 	}

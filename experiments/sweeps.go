@@ -19,33 +19,42 @@ func (p *parser) sweeps(e *Experiment, f kv) []Sweep {
 	return out
 }
 
-// sweepKey resolves a sweep key: an integer parameter, or
-// emulation.<param> for a workload's own parameter.
-func sweepKey(key string) (k *Key, emuOnly bool) {
+// sweepKey resolves a sweep key for a workload: an integer parameter, or
+// emulation.<param> for a workload's own parameter; nil if the workload
+// has no such parameter.
+func sweepKey(key string, w workload.Params) (k *Key, emuOnly bool) {
 	name, emuOnly := splitEmu(key)
-	k = lookupKey(name)
+	k = paramKeyFor(w, name)
 	if k == nil || k.field == nil || (emuOnly && k.Scope != Param) {
 		return nil, emuOnly
 	}
 	return k, emuOnly
 }
 
+// target is a workload a sweep (or --set) applies to, with the key of the
+// parameter in it.
+type target struct {
+	w Workload
+	k *Key
+}
+
 // sweep parses one sweep.
 func (p *parser) sweep(e *Experiment, g kv) (Sweep, bool) {
 	key := join("sweeps", g.key)
-	k, emuOnly := sweepKey(g.key)
-	if k == nil {
-		p.errorf(g.k.Line, key, "unknown sweep key %s (want a workload parameter, emulation.<param> or patchpoint.<field>)", g.key)
-		return Sweep{}, false
-	}
-	var targets []Workload
+	var targets []target
+	emuOnly := false
 	for _, w := range e.Workloads {
-		if k.has(w.Kind) {
-			targets = append(targets, w)
+		if k, emu := sweepKey(g.key, w.Native); k != nil {
+			targets, emuOnly = append(targets, target{w, k}), emu
 		}
 	}
 	if len(targets) == 0 {
-		p.errorf(g.k.Line, key, "no workload of this experiment has parameter %s", k.Name)
+		name, _ := splitEmu(g.key)
+		if k, _ := sweepKey(g.key, workload.DefaultParams(workload.Kinds[0])); k == nil && !isParam(name) {
+			p.errorf(g.k.Line, key, "unknown sweep key %s (want a workload parameter, emulation.<param> or patchpoint.<field>)", g.key)
+		} else {
+			p.errorf(g.k.Line, key, "no workload of this experiment has parameter %s", name)
+		}
 		return Sweep{}, false
 	}
 	items, err := node{g.v}.list("integers", "value")
@@ -53,13 +62,13 @@ func (p *parser) sweep(e *Experiment, g kv) (Sweep, bool) {
 		p.fail(g.v.Line, key, err)
 		return Sweep{}, false
 	}
-	values, ok := p.sweepValues(key, k, emuOnly, items, targets)
+	values, ok := p.sweepValues(key, emuOnly, items, targets)
 	return Sweep{Key: g.key, Values: values, Line: g.k.Line}, ok
 }
 
 // sweepValues reads a sweep's values, checking each on every scale of
 // every workload it applies to; ok is false if any fails.
-func (p *parser) sweepValues(key string, k *Key, emuOnly bool, items []raw, targets []Workload) (values []int64, ok bool) {
+func (p *parser) sweepValues(key string, emuOnly bool, items []raw, targets []target) (values []int64, ok bool) {
 	seen := map[int64]int{}
 	ok = true
 	for _, it := range items {
@@ -70,11 +79,11 @@ func (p *parser) sweepValues(key string, k *Key, emuOnly bool, items []raw, targ
 			}
 			seen[v] = it.line()
 		}
-		for _, w := range targets {
+		for _, t := range targets {
 			if err != nil {
 				break
 			}
-			err = setScales(k, it, &w, emuOnly) // w is a copy
+			err = setScales(t.k, it, &t.w, emuOnly) // t.w is a copy
 		}
 		if err != nil {
 			p.fail(it.line(), key, err)
@@ -110,7 +119,7 @@ func (p *parser) grid(e *Experiment, sweeps []Sweep) {
 	for _, w := range e.Workloads {
 		total := 1
 		for _, s := range sweeps {
-			if !sweepApplies(s.Key, w.Kind) {
+			if !sweepApplies(s.Key, w.Native) {
 				continue
 			}
 			if total *= len(s.Values); total > MaxCells {

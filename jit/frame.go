@@ -13,7 +13,8 @@ import (
 //	[rbp+8]        return address
 //	[rbp]          caller's RBP
 //	[rbp-0x38..-8] callee-save area, reserved for the OSR method
-//	below          patchpoint counter, OSR temp, locals, extra space
+//	below          patchpoint counter, OSR temp, locals, expression temps,
+//	               extra space
 //	[rsp..rsp+32]  outgoing home area
 //
 // A tier0 method with patchpoints reserves the largest integer callee-save
@@ -45,6 +46,7 @@ var ArgRegs = []Reg{RCX, RDX, R8, R9}
 // Frame is a tier0 frame layout.
 type Frame struct {
 	Slots      map[Local]int32 // FP-relative offsets of every variable
+	Temps      []int32         // expression temps (spilled operands, call arguments)
 	Counter    int32           // patchpoint counter slot
 	OSRTemp    int32           // "IL offset / OSR address for tier0 OSR method"
 	Alloc      int32           // bytes subtracted from RSP after push rbp: SP to FP
@@ -55,7 +57,7 @@ type Frame struct {
 
 // Layout computes m's tier0 frame.
 func Layout(m *Method) Frame {
-	f := Frame{Slots: map[Local]int32{}, HasCounter: hasLoops(m.Body)}
+	f := Frame{Slots: map[Local]int32{}, HasCounter: m.HasPatchpoints()}
 	argBase := int32(ContHome)
 	if m.Async {
 		argBase += 8
@@ -69,6 +71,9 @@ func Layout(m *Method) Frame {
 	f.OSRTemp = next()
 	for _, l := range m.Locals {
 		f.Slots[l] = next()
+	}
+	for k := stmtTemps(m); k > 0; k-- {
+		f.Temps = append(f.Temps, next())
 	}
 	extra := int32((m.ExtraFrame + 7) &^ 7)
 	off -= extra
@@ -95,15 +100,6 @@ type PatchpointInfo struct {
 // Info returns f's PatchpointInfo.
 func (f Frame) Info() PatchpointInfo {
 	return PatchpointInfo{TotalFrameSize: f.SPToFP() + 8, Offsets: f.Slots, ContHome: ContHome}
-}
-
-func hasLoops(ss []Stmt) bool {
-	for _, s := range ss {
-		if _, ok := s.(Loop); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // Event symbols: sub-ranges the engines count executions of.

@@ -14,75 +14,89 @@ import (
 // pops.
 var osrRegs = []Reg{RBX, RSI, RDI, R12, R13, R14, R15, R8, R9, R10, R11}
 
+// osrCalleeSaved are the registers of osrRegs a call preserves: a version
+// that calls methods keeps variables only there.
+var osrCalleeSaved = osrRegs[:7]
+
 type osr struct {
-	b      *Builder
-	m      *Method
+	gen
 	f      Frame
-	opt    Options
 	il     int
-	name   string
-	loc    map[Local]Operand // where each variable lives in the OSR method
-	live   []Local
+	locs   map[Local]Operand // where each variable lives in the OSR method
 	epilog *Label
-	resume map[int]*Label // by state
-	state  int
+	done   *Label
+	sus    []suspension
+	next   int
 	t0     int32 // tier0 FP minus OSR FP
 	saves  []Reg // callee saves in tier0's save area, from its top slot down
 }
 
-// CompileOSR emits the OSR version of m for the patchpoint at IL offset il,
-// which must head a top-level loop. f is m's tier0 frame (its
-// PatchpointInfo).
+// CompileOSR emits the OSR version of m for the patchpoint at IL offset il
+// (any loop, nested or not). The version holds the code reachable from that
+// loop: the top-level statement containing it and everything after; it
+// enters at the loop's head. f is m's tier0 frame (its PatchpointInfo).
 //
 // Entry contract: RBP = tier0 FP and RSP = tier0 SP - 8 with the helper
 // strategy (the helper made the pseudo return address slot), RSP = tier0 SP
 // otherwise (the prolog pushes the slot). Either way the body sees the same
 // RSP and RBP.
 func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
-	start := -1
-	for i, s := range m.Body {
-		if l, ok := s.(Loop); ok && l.IL == il {
-			start = i
-		}
+	path, top := m.LoopPath(il)
+	if path == nil {
+		return fmt.Errorf("method %s: no loop at IL %#x for OSR", m.Name, il)
 	}
-	if start < 0 {
-		return fmt.Errorf("method %s: no top-level loop at IL %#x for OSR", m.Name, il)
-	}
-	body := m.Body[start:]
-	c := &osr{b: b, m: m, f: f, opt: opt, il: il, name: OSRSym(m.Name, il),
-		loc: map[Local]Operand{}, live: m.LiveAcrossAwaits(), resume: map[int]*Label{}}
-	c.state = countAwaits(m.Body[:start])
+	body := m.Body[top:]
+	c := &osr{f: f, il: il, locs: map[Local]Operand{}}
+	c.gen = gen{b: b, m: m, name: OSRSym(m.Name, il), opt: opt,
+		loc: func(v Local) Operand { return c.locs[v] }}
+	c.sus = c.suspensions(top)
 
 	// Allocate registers to every variable the OSR body uses, in
 	// declaration order; the rest get OSR frame slots below its FP.
 	used := map[Local]bool{}
-	for _, v := range c.live {
-		used[v] = true
+	for _, s := range c.sus {
+		for _, v := range s.live {
+			used[v] = true
+		}
 	}
-	collectUses(body, used)
+	calls := false
+	Walk(body, func(s Stmt) {
+		WalkExprs(s, func(e Expr) {
+			switch e := e.(type) {
+			case Local:
+				used[e] = true
+			case Call:
+				calls = true
+			}
+		})
+	})
+	regs := osrRegs
+	if calls {
+		regs = osrCalleeSaved
+	}
 	spills := int32(0)
 	for _, v := range m.Vars() {
 		if !used[v] {
 			continue
 		}
-		if n := len(c.loc); n < len(osrRegs) {
-			c.loc[v] = osrRegs[n]
+		if n := len(c.locs); n < len(regs) {
+			c.locs[v] = regs[n]
 		} else {
 			spills++
-			c.loc[v] = M(RBP, -8*spills)
+			c.locs[v] = M(RBP, -8*spills)
 		}
 	}
-	frame := (8*spills + homeArea + 15) &^ 15
+	temps := int32(stmtTemps(m))
+	c.temp = func(k int) Mem { return M(RBP, -8*(spills+int32(k)+1)) }
+	frame := (8*(spills+temps) + homeArea + 15) &^ 15
 	// OSR FP sits 16 bytes below tier0 SP (pseudo return address slot and
 	// the re-chained caller RBP).
 	c.t0 = 16 + f.SPToFP()
 	c.epilog = b.NewLabel(c.name + ".epilog")
-	for i, n := 0, countAwaits(body); i < n; i++ {
-		c.resume[c.state+i+1] = b.NewLabel(SuspendSym(c.name, c.state+i+1) + ".resumed")
-	}
+	c.done = b.NewLabel(c.name + ".done")
 
 	inUse := map[Operand]bool{}
-	for _, op := range c.loc {
+	for _, op := range c.locs {
 		inUse[op] = true
 	}
 	for _, r := range CalleeSaves { // tier0 saved none of them
@@ -93,17 +107,25 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 	c.prolog(frame)
 
 	entry := b.NewLabel(c.name + ".entry")
-	if m.Async && len(c.resume) > 0 {
-		c.resumeCheck(entry)
+	var table []*Label
+	if m.Async && len(c.sus) > 0 {
+		table = c.resumeCheck(entry)
 	}
 	b.Bind(entry)
 	// genEnregisterOSRArgsAndLocals: load live-ins from tier0's slots.
 	for _, v := range m.Vars() {
-		if op, ok := c.loc[v]; ok {
+		if op, ok := c.locs[v]; ok {
 			c.move(S64, op, c.tier0Slot(v))
 		}
 	}
+	if len(path) > 1 {
+		b.Jmp(c.head(il)) // an inner loop: enter at its head
+	}
 	c.stmts(body)
+	if m.Result && !m.Async {
+		b.Xor(S32, RAX, RAX) // not reached: C# returns on every path
+	}
+	b.Bind(c.done)
 	if m.Async {
 		b.Xor(S32, RCX, RCX)
 	}
@@ -116,7 +138,9 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 	}
 	b.Pop(RBP)
 	b.Ret()
+	c.emitThrows()
 	b.EndFunc()
+	c.emitJumpTable(table)
 	return nil
 }
 
@@ -159,8 +183,9 @@ func (c *osr) prolog(frame int32) {
 func (c *osr) tier0Slot(v Local) Mem { return M(RBP, c.t0+c.f.Slots[v]) }
 
 // resumeCheck: the OSR method sees the continuation through tier0's home
-// slot. A tier0 continuation (or none) takes the normal entry path.
-func (c *osr) resumeCheck(entry *Label) {
+// slot. A tier0 continuation (or none) takes the normal entry path; its own
+// goes through the resumption dispatch.
+func (c *osr) resumeCheck(entry *Label) []*Label {
 	b := c.b
 	b.Mov(S64, RAX, M(RBP, c.t0+ContHome))
 	b.Test(S64, RAX, RAX)
@@ -172,17 +197,7 @@ func (c *osr) resumeCheck(entry *Label) {
 		b.Cmp(S32, M(RAX, continuation.OffOSRSlot), Imm(0))
 		b.Jcc(CondL, entry)
 	}
-	var dsts []Operand
-	for _, v := range c.live {
-		dsts = append(dsts, c.loc[v])
-	}
-	continuation.EmitRestore(b, RAX, dsts, RCX)
-	b.Mov(S32, RCX, M(RAX, continuation.OffState))
-	for st := c.state + 1; st <= c.state+len(c.resume); st++ {
-		b.Cmp(S32, RCX, Imm(st))
-		b.Jcc(CondE, c.resume[st])
-	}
-	b.Ud2()
+	return c.dispatch(c.sus)
 }
 
 func (c *osr) stmts(ss []Stmt) {
@@ -191,99 +206,28 @@ func (c *osr) stmts(ss []Stmt) {
 	}
 }
 
-func (c *osr) operand(e Expr) Operand {
-	if k, ok := e.(Const); ok {
-		return Imm(k)
-	}
-	return c.loc[e.(Local)]
-}
-
-// move copies src to dst, through RAX when both are in memory.
-func (c *osr) move(sz Size, dst, src Operand) {
-	_, dm := dst.(Mem)
-	_, sm := src.(Mem)
-	if dm && sm {
-		c.b.Mov(sz, RAX, src)
-		src = RAX
-	}
-	c.b.Mov(sz, dst, src)
-}
-
-// binop applies op(dst, src), through RAX when both are in memory.
-func (c *osr) binop(op func(Size, Operand, Operand), sz Size, dst, src Operand) {
-	_, dm := dst.(Mem)
-	_, sm := src.(Mem)
-	if dm && sm {
-		c.b.Mov(sz, RAX, src)
-		src = RAX
-	}
-	op(sz, dst, src)
-}
-
 func (c *osr) stmt(s Stmt) {
+	if c.gen.stmt(s, c.stmts) {
+		return
+	}
 	b := c.b
 	switch s := s.(type) {
-	case Set:
-		c.move(c.m.SizeOf(s.Dst), c.loc[s.Dst], c.operand(s.Src))
-	case Add:
-		c.binop(b.Add, S32, c.loc[s.Dst], c.operand(s.Src))
-	case AddStatic:
-		c.binop(b.Add, S32, RIPSym(s.Static), c.operand(s.Src))
 	case Loop:
-		head, exit := b.NewLabel(c.name+".loop_head"), b.NewLabel(c.name+".loop_exit")
-		b.Bind(head)
-		c.binop(b.Cmp, S32, c.loc[s.Var], c.loc[s.Limit])
-		b.Jcc(CondGE, exit)
-		c.stmts(s.Body)
-		b.Inc(S32, c.loc[s.Var])
-		b.Jmp(head)
-		b.Bind(exit)
+		c.loop(s, func() {}, c.stmts) // OSR methods have no patchpoints
 	case Await:
-		c.state++
-		var locals []Operand
-		for _, v := range c.live {
-			locals = append(locals, c.loc[v])
-		}
-		sus := continuation.Suspend{Method: c.m.Name, State: c.state, Locals: locals,
-			Awaiter: c.loc[s.Awaiter], EventSym: SuspendSym(c.name, c.state)}
 		if c.opt.Strategy.ResumeByJump() {
-			sus.Slot, sus.OSRSym = continuation.SlotFtnEntry, c.name // GT_FTN_ENTRY
+			c.suspend(c.sus[c.next], s.Awaiter, continuation.SlotFtnEntry, 0, c.name, c.epilog) // GT_FTN_ENTRY
 		} else {
-			sus.Slot, sus.IL = continuation.SlotILOffset, c.il
+			c.suspend(c.sus[c.next], s.Awaiter, continuation.SlotILOffset, c.il, "", c.epilog)
 		}
-		continuation.EmitSuspend(b, sus)
-		b.Jmp(c.epilog)
-		b.Bind(c.resume[c.state])
-	}
-}
-
-func countAwaits(ss []Stmt) int {
-	n := 0
-	for _, s := range ss {
-		switch s := s.(type) {
-		case Await:
-			n++
-		case Loop:
-			n += countAwaits(s.Body)
+		c.next++
+	case Return:
+		if s.Value != nil {
+			c.value(s.Value, 0)
+			if c.m.Async {
+				b.Mov(S32, RIPSym(continuation.SymTaskResult), RAX)
+			}
 		}
-	}
-	return n
-}
-
-func collectUses(ss []Stmt, set map[Local]bool) {
-	for _, s := range ss {
-		switch s := s.(type) {
-		case Set:
-			addExpr(set, s.Dst, s.Src)
-		case Add:
-			addExpr(set, s.Dst, s.Src)
-		case AddStatic:
-			addExpr(set, s.Src)
-		case Loop:
-			addExpr(set, s.Var, s.Limit)
-			collectUses(s.Body, set)
-		case Await:
-			addExpr(set, s.Awaiter)
-		}
+		b.Jmp(c.done)
 	}
 }

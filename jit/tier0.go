@@ -13,6 +13,8 @@ type Options struct {
 	Settings patchpoint.Settings
 	// Tier0Patchpoint selects the shape of the tier0 patchpoint sequence.
 	Tier0Patchpoint Tier0Variant
+	// ResumeDispatch selects the shape of the resumption dispatch.
+	ResumeDispatch DispatchVariant
 }
 
 // zeroUnroll is the largest zero-initialised area cleared with straight-line
@@ -20,24 +22,22 @@ type Options struct {
 const zeroUnroll = 64
 
 type tier0 struct {
-	b      *Builder
-	m      *Method
+	gen
 	f      Frame
-	opt    Options
-	name   string
-	live   []Local
 	epilog *Label
-	resume []*Label // per await state (index state-1)
-	state  int
+	done   *Label // the method completes (async: no continuation)
+	sus    []suspension
+	next   int // the next await's index in sus
 }
 
 // CompileTier0 emits m's tier0 code into b and returns its frame.
 func CompileTier0(b *Builder, m *Method, opt Options) Frame {
-	c := &tier0{b: b, m: m, f: Layout(m), opt: opt, name: Tier0Sym(m.Name), live: m.LiveAcrossAwaits()}
+	c := &tier0{f: Layout(m)}
+	c.gen = gen{b: b, m: m, name: Tier0Sym(m.Name), opt: opt, naive: true,
+		loc: func(v Local) Operand { return c.slot(v) }, temp: func(k int) Mem { return M(RBP, c.f.Temps[k]) }}
 	c.epilog = b.NewLabel(c.name + ".epilog")
-	for i := range m.awaits() {
-		c.resume = append(c.resume, b.NewLabel(SuspendSym(c.name, i+1)+".resumed"))
-	}
+	c.done = b.NewLabel(c.name + ".done")
+	c.sus = c.suspensions(0)
 	resume := b.NewLabel(c.name + ".resume")
 
 	b.Func(c.name)
@@ -58,11 +58,15 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	if c.f.HasCounter {
 		b.Mov(S32, M(RBP, c.f.Counter), Imm(opt.Settings.InitialCounter))
 	}
-	if m.Async {
+	if m.Async && len(c.sus) > 0 {
 		b.Cmp(S64, M(RBP, ContHome), Imm(0))
 		b.Jcc(CondNE, resume)
 	}
 	c.stmts(m.Body)
+	if m.Result && !m.Async {
+		b.Xor(S32, RAX, RAX) // not reached: C# returns on every path
+	}
+	b.Bind(c.done)
 	if m.Async {
 		b.Xor(S32, RCX, RCX) // completed: no continuation
 	}
@@ -70,11 +74,14 @@ func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	b.Add(S64, RSP, Imm(c.f.Alloc))
 	b.Pop(RBP)
 	b.Ret()
-	if m.Async {
+	var table []*Label
+	if m.Async && len(c.sus) > 0 {
 		b.Bind(resume)
-		c.resumption()
+		table = c.resumption()
 	}
+	c.emitThrows()
 	b.EndFunc()
+	c.emitJumpTable(table)
 	return c.f
 }
 
@@ -118,60 +125,25 @@ func (c *tier0) stmts(ss []Stmt) {
 
 // Tier0 code is naive on purpose: every read and write goes to the frame.
 func (c *tier0) stmt(s Stmt) {
+	if c.gen.stmt(s, c.stmts) {
+		return
+	}
 	b := c.b
 	switch s := s.(type) {
-	case Set:
-		sz := c.m.SizeOf(s.Dst)
-		if k, ok := s.Src.(Const); ok {
-			b.Mov(sz, c.slot(s.Dst), Imm(k))
-			return
-		}
-		b.Mov(sz, RAX, c.slot(s.Src.(Local)))
-		b.Mov(sz, c.slot(s.Dst), RAX)
-	case Add:
-		b.Mov(S32, RAX, c.slot(s.Dst))
-		b.Add(S32, RAX, c.operand(s.Src))
-		b.Mov(S32, c.slot(s.Dst), RAX)
-	case AddStatic:
-		if k, ok := s.Src.(Const); ok {
-			b.Add(S32, RIPSym(s.Static), Imm(k))
-			return
-		}
-		b.Mov(S32, RAX, c.slot(s.Src.(Local)))
-		b.Add(S32, RIPSym(s.Static), RAX)
 	case Loop:
-		head, exit := b.NewLabel(c.name+".loop_head"), b.NewLabel(c.name+".loop_exit")
-		b.Bind(head)
-		c.patchpoint(s.IL)
-		b.Mov(S32, RAX, c.slot(s.Var))
-		b.Cmp(S32, RAX, c.slot(s.Limit))
-		b.Jcc(CondGE, exit)
-		c.stmts(s.Body)
-		b.Mov(S32, RAX, c.slot(s.Var))
-		b.Inc(S32, RAX)
-		b.Mov(S32, c.slot(s.Var), RAX)
-		b.Jmp(head)
-		b.Bind(exit)
+		c.loop(s, func() { c.patchpoint(s.IL) }, c.stmts)
 	case Await:
-		c.state++
-		var locals []Operand
-		for _, v := range c.live {
-			locals = append(locals, c.slot(v))
+		c.suspend(c.sus[c.next], s.Awaiter, c.slotKind(), 0, "", c.epilog)
+		c.next++
+	case Return:
+		if s.Value != nil {
+			c.value(s.Value, 0)
+			if c.m.Async {
+				b.Mov(S32, RIPSym(continuation.SymTaskResult), RAX)
+			}
 		}
-		continuation.EmitSuspend(b, continuation.Suspend{
-			Method: c.m.Name, State: c.state, Slot: c.slotKind(),
-			Locals: locals, Awaiter: c.slot(s.Awaiter), EventSym: SuspendSym(c.name, c.state),
-		})
-		b.Jmp(c.epilog)
-		b.Bind(c.resume[c.state-1])
+		b.Jmp(c.done)
 	}
-}
-
-func (c *tier0) operand(e Expr) Operand {
-	if k, ok := e.(Const); ok {
-		return Imm(k)
-	}
-	return c.slot(e.(Local))
 }
 
 // slotKind is what tier0 stores in data[0]: a method with patchpoints marks
@@ -214,8 +186,8 @@ func (c *tier0) patchpoint(il int) {
 
 // resumption is the cold block run when the method is called with a
 // continuation: into the OSR method if data[0] names one, else restore the
-// tier0 state and switch on State.
-func (c *tier0) resumption() {
+// tier0 state of the await it names and go on there.
+func (c *tier0) resumption() []*Label {
 	b := c.b
 	cont := M(RBP, ContHome)
 	tmp := M(RBP, c.f.OSRTemp)
@@ -235,19 +207,9 @@ func (c *tier0) resumption() {
 		}
 		b.Mov(S64, RAX, cont)
 	}
-	var dsts []Operand
-	for _, v := range c.live {
-		dsts = append(dsts, c.slot(v))
-	}
-	continuation.EmitRestore(b, RAX, dsts, RCX)
-	b.Mov(S32, RCX, M(RAX, continuation.OffState))
-	for i, l := range c.resume {
-		b.Cmp(S32, RCX, Imm(i+1))
-		b.Jcc(CondE, l)
-	}
-	b.Ud2() // unknown state
+	table := c.dispatch(c.sus)
 	if !c.f.HasCounter {
-		return
+		return table
 	}
 	b.Bind(toOSR)
 	if c.opt.Strategy.ResumeByJump() {
@@ -261,4 +223,5 @@ func (c *tier0) resumption() {
 		b.Call(Sym(patchpoint.SymForced))
 		b.Ud2() // the forced helper does not return
 	}
+	return table
 }

@@ -42,3 +42,17 @@ func ParseTier0Variant(name string) (Tier0Variant, error) {
 
 // Valid reports whether v is one of Tier0Variants.
 func (v Tier0Variant) Valid() bool { return int(v) < len(Tier0Variants) }
+
+// DispatchVariant selects the shape of the resumption dispatch.
+type DispatchVariant uint8
+
+const (
+	// DispatchCoreCLR is CreateResumptionSwitch's: one state resumes
+	// directly, two branch on State != 0, more use a switch; each state
+	// restores its own live locals.
+	DispatchCoreCLR DispatchVariant = iota
+	// DispatchCompareChain is osrsim's first shape, kept for the built-in
+	// templates and their baselines: restore one layout shared by every
+	// await, then compare State with each state in turn.
+	DispatchCompareChain
+)

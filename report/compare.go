@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,21 +187,31 @@ func Compare(r *Report, baseline string) {
 // differently; agreement matches results on everything else.
 var scaleParams = map[string]bool{"n": true, "awaits": true, "calls": true, "iterations": true}
 
+// unscaled is p without the scale parameters (nil if nothing is left).
+func unscaled(p map[string]int64) map[string]int64 {
+	return pointParams(p, nil)
+}
+
+// pointParams is p without the scale parameters that no sweep (a key of
+// sweeps) varies: the parameters that say which point of an experiment a
+// result belongs to, whichever engine's scale it ran at. Nil if nothing
+// is left.
+func pointParams(p map[string]int64, sweeps []string) map[string]int64 {
+	var q map[string]int64
+	for k, v := range p {
+		if !scaleParams[k] || slices.Contains(sweeps, k) {
+			if q == nil {
+				q = map[string]int64{}
+			}
+			q[k] = v
+		}
+	}
+	return q
+}
+
 // agreement pairs each cycles_est comparison with the native comparison of
 // the same workload, strategies and (scale-free) parameters.
 func agreement(r *Report) []Agreement {
-	unscaled := func(p map[string]int64) map[string]int64 {
-		var q map[string]int64
-		for k, v := range p {
-			if !scaleParams[k] {
-				if q == nil {
-					q = map[string]int64{}
-				}
-				q[k] = v
-			}
-		}
-		return q
-	}
 	seen := map[string]bool{}
 	model := map[string]string{}
 	for _, res := range r.Results {

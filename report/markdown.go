@@ -25,14 +25,29 @@ type table struct {
 }
 
 func tables(r *Report) []*table {
+	return groupRows(r, func(res *Result) map[string]int64 { return res.Params })
+}
+
+// points groups r's results by workload and parameter point: results whose
+// parameters differ only in the scale ones (which emulated and native runs
+// set apart) share a table, unless a sweep varies them. Its Params are the
+// point's, without those scale parameters.
+func points(r *Report) []*table {
+	return groupRows(r, func(res *Result) map[string]int64 { return pointParams(res.Params, r.Sweeps) })
+}
+
+// groupRows groups r's results into tables by workload and the params key
+// gives, a row per strategy (merged over engines).
+func groupRows(r *Report, key func(*Result) map[string]int64) []*table {
 	var out []*table
 	idx := map[string]*table{}
 	for i := range r.Results {
 		res := &r.Results[i]
-		k := res.Workload + "\x00" + ParamsKey(res.Params)
+		p := key(res)
+		k := res.Workload + "\x00" + ParamsKey(p)
 		t := idx[k]
 		if t == nil {
-			t = &table{Workload: res.Workload, Params: res.Params}
+			t = &table{Workload: res.Workload, Params: p}
 			idx[k] = t
 			out = append(out, t)
 		}
@@ -546,53 +561,101 @@ func outlierHints(t *table) []string {
 	return hints
 }
 
-// writeComparisons lists every comparison.
+// writeComparisons lists every comparison, by parameter point.
 func writeComparisons(b *strings.Builder, r *Report) {
 	if len(r.Comparisons) == 0 {
 		return
 	}
 	b.WriteString("## Comparisons\n\n")
-	var ct mdTable
-	for _, h := range []string{"Workload", "Params", "Engine", "Metric", "Baseline", "Candidate"} {
-		ct.col(h, false)
-	}
-	ct.col("Ratio", true)
-	ct.col("p", true)
-	ct.col("n", true)
-	ct.col("Verdict", false)
-	for _, c := range r.Comparisons {
-		p, n := "", ""
-		if c.PValue != nil {
-			p = formatP(*c.PValue)
+	point := func(c Comparison) (string, map[string]int64) { return c.Workload, c.Params }
+	writeByPoint(b, r.Comparisons, point, func(b *strings.Builder, cs []Comparison) {
+		var ct mdTable
+		for _, h := range []string{"Engine", "Metric", "Baseline", "Candidate"} {
+			ct.col(h, false)
 		}
-		if c.BaselineN+c.CandidateN > 0 {
-			n = fmt.Sprintf("%d+%d", c.BaselineN, c.CandidateN)
+		ct.col("Ratio", true)
+		ct.col("p", true)
+		ct.col("n", true)
+		ct.col("Verdict", false)
+		for _, c := range cs {
+			p, n := "", ""
+			if c.PValue != nil {
+				p = formatP(*c.PValue)
+			}
+			if c.BaselineN+c.CandidateN > 0 {
+				n = fmt.Sprintf("%d+%d", c.BaselineN, c.CandidateN)
+			}
+			ct.rows = append(ct.rows, []string{c.Engine.String(), c.Metric, mdEscape(c.Baseline), mdEscape(c.Candidate),
+				formatRatio(c.Ratio), p, n, c.Verdict})
 		}
-		ct.rows = append(ct.rows, []string{mdEscape(c.Workload), ParamsKey(c.Params), c.Engine.String(), c.Metric,
-			mdEscape(c.Baseline), mdEscape(c.Candidate), formatRatio(c.Ratio), p, n, c.Verdict})
-	}
-	ct.write(b)
+		ct.write(b)
+	})
 }
 
-// writeAgreement sets the cycle model's ratios beside the native ones.
+// writeAgreement sets the cycle model's ratios beside the native ones, by
+// parameter point.
 func writeAgreement(b *strings.Builder, r *Report, leg legend) {
 	if len(r.Agreement) == 0 {
 		return
 	}
 	b.WriteString("## Cycle model vs native time\n\n")
-	var at mdTable
-	for _, h := range []string{"Workload", "Params", "Model", "Baseline", "Candidate"} {
-		at.col(h, false)
-	}
-	for _, h := range []string{"Est. cycles ratio", "Native ratio", "Model error"} {
-		at.col(h, true)
-	}
-	for _, a := range r.Agreement {
-		at.rows = append(at.rows, []string{mdEscape(a.Workload), ParamsKey(a.Params), mdEscape(a.Model), mdEscape(a.Baseline),
-			mdEscape(a.Candidate), formatRatio(a.CyclesRatio), formatRatio(a.NativeRatio), fmt.Sprintf("%+.0f%%", 100*a.Error)})
-	}
-	at.write(b)
+	point := func(a Agreement) (string, map[string]int64) { return a.Workload, a.Params }
+	writeByPoint(b, r.Agreement, point, func(b *strings.Builder, as []Agreement) {
+		var at mdTable
+		for _, h := range []string{"Model", "Baseline", "Candidate"} {
+			at.col(h, false)
+		}
+		for _, h := range []string{"Est. cycles ratio", "Native ratio", "Model error"} {
+			at.col(h, true)
+		}
+		for _, a := range as {
+			at.rows = append(at.rows, []string{mdEscape(a.Model), mdEscape(a.Baseline), mdEscape(a.Candidate),
+				formatRatio(a.CyclesRatio), formatRatio(a.NativeRatio), fmt.Sprintf("%+.0f%%", 100*a.Error)})
+		}
+		at.write(b)
+	})
 	leg.add("Model error", "estimated-cycle ratio / native-time ratio − 1 for the same comparison (emulated and native runs matched on every parameter but the scale ones: n, awaits, calls, iterations); 0% is perfect agreement, +50% means the model overstates the difference by half.")
+}
+
+// writeByPoint groups items by parameter point (workload and parameters,
+// in order of first appearance) and writes each group under a heading
+// that names its point once: the parameters every point shares in a line
+// above the first heading, each heading the workload and the rest.
+func writeByPoint[T any](b *strings.Builder, items []T, point func(T) (string, map[string]int64), write func(*strings.Builder, []T)) {
+	type group struct {
+		workload string
+		params   map[string]int64
+		items    []T
+	}
+	var gs []*group
+	idx := map[string]*group{}
+	for _, it := range items {
+		w, p := point(it)
+		k := w + "\x00" + ParamsKey(p)
+		if idx[k] == nil {
+			idx[k] = &group{workload: w, params: p}
+			gs = append(gs, idx[k])
+		}
+		idx[k].items = append(idx[k].items, it)
+	}
+	var common map[string]int64
+	if len(gs) > 1 {
+		common = merged(gs[0].params, nil)
+		for _, g := range gs[1:] {
+			for k, v := range common {
+				if w, ok := g.params[k]; !ok || w != v {
+					delete(common, k)
+				}
+			}
+		}
+		if len(common) > 0 {
+			b.WriteString("Every point below has " + strings.ReplaceAll(ParamsKey(common), ",", ", ") + ".\n\n")
+		}
+	}
+	for _, g := range gs {
+		b.WriteString(strings.TrimSpace("### "+mdEscape(g.workload)+" "+paramsLabel(without(g.params, common))) + "\n\n")
+		write(b, g.items)
+	}
 }
 
 // writeList writes a section of bullet points, if there are any.

@@ -26,6 +26,12 @@ type Report struct {
 	// Renderers show whatever it describes; keys it does not describe
 	// (reports written before it existed) follow, sorted.
 	Breakdown []Part `json:"breakdown,omitempty"`
+	// Config is the experiment's resolved config (a YAML document that
+	// names every key, experiments.Experiment.Resolved), so the report's
+	// experiment can be run again exactly (osrsim check without a config).
+	// A report merged from several experiments holds each config, as YAML
+	// documents separated by "---" lines.
+	Config string `json:"config,omitempty"`
 	// Shard marks a partial report, one share of the cells (osrsim run
 	// --shard); MergeShards joins the shares into the full report.
 	Shard *Shard `json:"shard,omitempty"`

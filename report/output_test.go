@@ -34,7 +34,11 @@ func TestMarkdown(t *testing.T) {
 		"Steps of the patchpoint helper, instructions per resume:\n\n| Strategy | stub | capture | unwind | restore |",
 		"| helper | 10.00 | 40.00 | 90.00 | 30.00 |",
 		"| direct | — | — | — | — |",
-		"| await-loop | awaits=100000,n=20000 | native | native.ns_per_resume | helper | direct | 24.35 | 0.000 | 10+10 | faster |",
+		// Comparisons name each parameter point once: what every point
+		// shares in a line, the rest in a heading per point.
+		"## Comparisons\n\nEvery point below has n=20000.\n\n### await-loop (awaits=100000)\n\n| Engine | Metric | Baseline | Candidate | Ratio | p | n | Verdict |\n",
+		"| native | native.ns_per_resume | helper | direct | 24.35 | 0.000 | 10+10 | faster |",
+		"### await-loop (awaits=1000)\n\n| Engine |",
 		"## Legend\n",
 		"- **Ratio**: baseline / this strategy, baseline `helper`: above 1",
 		"ratio of the medians",
@@ -45,6 +49,12 @@ func TestMarkdown(t *testing.T) {
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	// No table row repeats the parameters.
+	for _, line := range strings.Split(md[strings.Index(md, "## Comparisons"):], "\n") {
+		if strings.HasPrefix(line, "|") && strings.Contains(line, "=") {
+			t.Errorf("comparison row names parameters: %s", line)
 		}
 	}
 	// Sweep points in ascending order.
@@ -221,7 +231,7 @@ func TestWriteDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"native-await-loop.png", "native-await-loop.svg", "per-resume-await-loop.png", "per-resume-await-loop.svg",
-		"report.csv", "report.json", "report.md", "steps-helper-await-loop.png", "steps-helper-await-loop.svg", "sweep-awaits.png", "sweep-awaits.svg"}
+		"report.bench", "report.csv", "report.json", "report.md", "steps-helper-await-loop.png", "steps-helper-await-loop.svg", "sweep-awaits.png", "sweep-awaits.svg"}
 	if got := dirNames(t, dir); !reflect.DeepEqual(got, want) {
 		t.Errorf("dir has %v, want %v", got, want)
 	}

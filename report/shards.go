@@ -81,7 +81,7 @@ func checkShards(parts []Partial) error {
 		get  func(*Report) string
 	}{
 		{"experiment", func(r *Report) string { return r.Experiment }},
-		{"configuration (fingerprint of the resolved config, cycle model and --exact)", func(r *Report) string { return r.Shard.Config }},
+		{"configuration (a fingerprint of the resolved config, the cycle model and --exact)", func(r *Report) string { return r.Shard.Config }},
 		{"osrsim version", func(r *Report) string { return r.Env.Osrsim }},
 		{"libunicorn version", func(r *Report) string { return r.Env.Unicorn }},
 		{"number of shards", func(r *Report) string { return fmt.Sprint(r.Shard.Count) }},

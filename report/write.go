@@ -23,7 +23,8 @@ func JSON(r *Report) ([]byte, error) {
 }
 
 // Files renders every output file of the report: report.json, report.md,
-// report.csv and the plots (see Plots), in that order.
+// report.csv, report.bench (Go benchmark format, see Bench) and the plots
+// (see Plots), in that order.
 func Files(r *Report) ([]File, error) {
 	js, err := JSON(r)
 	if err != nil {
@@ -33,10 +34,15 @@ func Files(r *Report) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: report.csv: %w", err)
 	}
+	bench, err := Bench(r)
+	if err != nil {
+		return nil, err
+	}
 	files := []File{
 		{"report.json", js},
 		{"report.md", []byte(Markdown(r))},
 		{"report.csv", cs},
+		{"report.bench", bench},
 	}
 	plots, err := Plots(r)
 	if err != nil {
@@ -45,7 +51,7 @@ func Files(r *Report) ([]File, error) {
 	return append(files, plots...), nil
 }
 
-// WriteDir writes report.json, report.md, report.csv and the plots into
+// WriteDir writes report.json, report.md, report.csv, report.bench and the plots into
 // dir and returns their paths (dir joined with each name, sorted).
 //
 // It is all or nothing: every file is rendered and written, and synced,

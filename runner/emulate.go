@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/region"
@@ -46,14 +47,17 @@ func Breakdown(im *sim.Image) []report.Part {
 // Emulate runs a built workload under Unicorn and checks it against the Go
 // reference: final s_value, suspensions and resumptions.
 //
-// Per-op figures and breakdowns count what the operations add: the run
-// minus the same run without operations (Params.Setup), emulated too.
+// Per-op figures and breakdowns of the templates count what the operations
+// add: the run minus the same run without operations (Params.Setup),
+// emulated too. A C# workload with a stopwatch counts its measured region:
+// what a run cut at the stop mark adds over a run cut at the start mark;
+// without one, its whole run.
 func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
 	return emulate(b, opt, nil)
 }
 
-// emulate is Emulate taking the setup run's counts from setups when a
-// cell before had the same setup run.
+// emulate is Emulate taking a template's setup run from setups when a cell
+// before had the same setup run.
 func emulate(b *workload.Built, opt unicorn.Options, setups *setupCache) (*report.Result, *unicorn.Result, error) {
 	r, err := unicorn.Run(b.Image, opt)
 	if err != nil {
@@ -63,7 +67,21 @@ func emulate(b *workload.Built, opt unicorn.Options, setups *setupCache) (*repor
 	if err := Verify(b, res); err != nil {
 		return res, r, err
 	}
-	setup, err := setups.get(b, func() (*setupCounts, error) { return emulateSetup(b, opt) })
+	if b.Expect.Err != nil {
+		return res, r, nil // the program stopped with its run-time error: no figures
+	}
+	var setup *setupCounts
+	switch {
+	case b.Expect.Stopwatch:
+		setup, err = outsideRegion(b, res, opt)
+	case b.Params.Source != nil:
+		setup = &setupCounts{ins: &report.Instructions{}}
+		if res.CyclesEst != nil {
+			setup.cycles = &report.Cycles{}
+		}
+	default:
+		setup, err = setups.get(b, func() (*setupCounts, error) { return emulateSetup(b, opt) })
+	}
 	if err != nil {
 		return nil, r, err
 	}
@@ -75,28 +93,84 @@ func emulate(b *workload.Built, opt unicorn.Options, setups *setupCache) (*repor
 	return res, r, nil
 }
 
-// setupCounts are what a run's figures subtract of its setup run.
+// setupCounts are what a run's figures subtract: its setup run's counts,
+// or what it executes outside its stopwatch region.
 type setupCounts struct {
 	ins    *report.Instructions
 	cycles *report.Cycles
 }
 
-// emulateSetup emulates b's setup run: b's image with the operation
-// counts set to zero in its data.
+// emulateSetup emulates a template's setup run: b's image with the
+// operation counts set to zero in its data.
 func emulateSetup(b *workload.Built, opt unicorn.Options) (*setupCounts, error) {
-	sb, err := b.AtScale(b.Params.Setup())
+	res, err := emulateVariant(b, b.Params.Setup(), opt, true)
 	if err != nil {
 		return nil, err
 	}
-	sr, err := unicorn.Run(sb.Image, opt)
+	return &setupCounts{ins: res.Instructions, cycles: res.CyclesEst}, nil
+}
+
+// emulateVariant emulates b's workload at another scale (its setup run, a
+// cut run: workload.Built.AtScale); verify checks it against its own
+// reference.
+func emulateVariant(b *workload.Built, p workload.Params, opt unicorn.Options, verify bool) (*report.Result, error) {
+	vb, err := b.AtScale(p)
 	if err != nil {
-		return nil, fmt.Errorf("%s/%s setup run: %w", b.Params.Workload, b.Strategy, err)
-	}
-	setup := FromCounts(sb, sr)
-	if err := Verify(sb, setup); err != nil {
 		return nil, err
 	}
-	return &setupCounts{ins: setup.Instructions, cycles: setup.CyclesEst}, nil
+	vr, err := unicorn.Run(vb.Image, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s %s run: %w", b.Params.Workload, b.Strategy, variantName(p), err)
+	}
+	res := FromCounts(vb, vr)
+	if verify {
+		if err := Verify(vb, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func variantName(p workload.Params) string {
+	switch p.Cut {
+	case continuation.CutStart:
+		return "cut-at-start"
+	case continuation.CutStop:
+		return "cut-at-stop"
+	}
+	return "setup"
+}
+
+// outsideRegion is what the full run executes outside the stopwatch
+// region: full - (cut at stop - cut at start).
+func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options) (*setupCounts, error) {
+	var cuts [2]*report.Result
+	for i, cut := range []int{continuation.CutStart, continuation.CutStop} {
+		p := b.Params
+		p.Cut = cut
+		r, err := emulateVariant(b, p, opt, false)
+		if err != nil {
+			return nil, err
+		}
+		cuts[i] = r
+	}
+	start, stop := cuts[0].Instructions, cuts[1].Instructions
+	out := &report.Instructions{Total: full.Instructions.Total - (stop.Total - start.Total),
+		ByRegion: map[string]uint64{}, ByStep: map[string]uint64{}, BySymbol: map[string]uint64{}}
+	for _, m := range []struct{ out, full, start, stop map[string]uint64 }{
+		{out.ByRegion, full.Instructions.ByRegion, start.ByRegion, stop.ByRegion},
+		{out.ByStep, full.Instructions.ByStep, start.ByStep, stop.ByStep},
+		{out.BySymbol, full.Instructions.BySymbol, start.BySymbol, stop.BySymbol},
+	} {
+		for k, v := range m.full {
+			m.out[k] = v - (m.stop[k] - m.start[k])
+		}
+	}
+	setup := &setupCounts{ins: out}
+	if c := full.CyclesEst; c != nil {
+		setup.cycles = &report.Cycles{Total: c.Total - (cuts[1].CyclesEst.Total - cuts[0].CyclesEst.Total)}
+	}
+	return setup, nil
 }
 
 // setupCacheSize is how many setup runs a run remembers: enough for the
@@ -270,8 +344,17 @@ func Verify(b *workload.Built, res *report.Result) error { return verify(b.Expec
 
 func verify(want workload.Expected, res *report.Result) error {
 	var errs []string
-	if res.FinalState.SValue != want.SValue {
+	got := workload.DecodeError(res.FinalState.Ret)
+	switch {
+	case want.Err != nil && (got == nil || got.Kind != want.Err.Kind || got.Pos != want.Err.Pos):
+		errs = append(errs, fmt.Sprintf("return value %#x, want the run-time error %v at %v", res.FinalState.Ret, want.Err.Kind, want.Err.Pos))
+	case want.Err == nil && got != nil:
+		errs = append(errs, fmt.Sprintf("run-time error %v at %v, want none", got.Kind, got.Pos))
+	case want.Err != nil:
+	case res.FinalState.SValue != want.SValue:
 		errs = append(errs, fmt.Sprintf("s_value %d, want %d", res.FinalState.SValue, want.SValue))
+	case uint32(res.FinalState.Ret>>32) != want.Hash:
+		errs = append(errs, fmt.Sprintf("statics hash %#x, want %#x", uint32(res.FinalState.Ret>>32), want.Hash))
 	}
 	if res.Engine == sim.Emu {
 		if res.Suspensions != want.Suspensions {

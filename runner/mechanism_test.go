@@ -9,6 +9,7 @@ import (
 
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim/native"
 	"github.com/osrsim/osrsim/sim/unicorn"
 	"github.com/osrsim/osrsim/workload"
@@ -39,47 +40,56 @@ func cases() []workload.Params {
 	return []workload.Params{workload.DefaultParams(workload.AwaitLoop), a, big, r}
 }
 
+// checkEngines checks a built workload in every way both engines allow:
+// emulation computes the reference result, keeps RSP 16-byte aligned at
+// every call and counts the same in block and exact mode, and a native run
+// ends in the same final state. It returns the emulated result.
+func checkEngines(t *testing.T, b *workload.Built) *report.Result {
+	t.Helper()
+	exact, er, err := Emulate(b, unicorn.Options{CheckAlignment: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if er.Counts.MisalignedCalls != 0 || er.Counts.Calls == 0 {
+		t.Fatalf("calls %d, misaligned %d at %#x", er.Counts.Calls, er.Counts.MisalignedCalls, er.Counts.MisalignedAt)
+	}
+	fast, fr, err := Emulate(b, unicorn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(exact, fast) || !reflect.DeepEqual(er.Counts.ByRegion, fr.Counts.ByRegion) {
+		t.Fatalf("block counting differs from exact counting:\nexact %+v\nblock %+v", exact.Instructions, fast.Instructions)
+	}
+	l, err := native.Load(b.Image)
+	if errors.Is(err, native.ErrUnsupported) {
+		t.Log(err)
+		return fast
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	nr, err := l.Run(native.Options{Samples: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fr.State.Diff(nr.State); err != nil {
+		t.Fatalf("native and emulated final states differ: %v", err)
+	}
+	return fast
+}
+
 func name(p workload.Params, s patchpoint.Strategy) string {
 	return fmt.Sprintf("%s/live%d/frame%d/%s", p.Workload, p.LiveLocals, p.ExtraFrame, s)
 }
 
-// Every workload × strategy computes the reference result, keeps RSP
-// 16-byte aligned at every call, counts the same in block and exact mode,
-// and ends in the same final state natively.
+// Every workload × strategy passes checkEngines.
 func TestEveryWorkloadAndStrategy(t *testing.T) {
 	for _, p := range cases() {
 		for _, s := range patchpoint.Strategies {
 			t.Run(name(p, s), func(t *testing.T) {
 				b := build(t, p, s)
-				exact, er, err := Emulate(b, unicorn.Options{CheckAlignment: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if er.Counts.MisalignedCalls != 0 || er.Counts.Calls == 0 {
-					t.Fatalf("calls %d, misaligned %d at %#x", er.Counts.Calls, er.Counts.MisalignedCalls, er.Counts.MisalignedAt)
-				}
-				fast, fr, err := Emulate(b, unicorn.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(exact, fast) || !reflect.DeepEqual(er.Counts.ByRegion, fr.Counts.ByRegion) {
-					t.Fatalf("block counting differs from exact counting:\nexact %+v\nblock %+v", exact.Instructions, fast.Instructions)
-				}
-				l, err := native.Load(b.Image)
-				if errors.Is(err, native.ErrUnsupported) {
-					t.Skip(err)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer l.Close()
-				nr, err := l.Run(native.Options{Samples: 1})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := fr.State.Diff(nr.State); err != nil {
-					t.Fatalf("native and emulated final states differ: %v", err)
-				}
+				checkEngines(t, b)
 			})
 		}
 	}

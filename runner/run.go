@@ -81,7 +81,11 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 		}
 	}
 
-	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version)}
+	if err := checkPrograms(tasks, wantNative); err != nil {
+		return nil, err
+	}
+
+	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version), Config: string(e.Resolved())}
 	for _, s := range e.Sweeps {
 		r.Sweeps = append(r.Sweeps, s.Key)
 	}
@@ -106,6 +110,31 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	}
 	report.Compare(r, e.Baseline.String())
 	return r, nil
+}
+
+// checkPrograms reports a C# program that the reference interpreter sees
+// stop with a run-time error, at either scale: the user's error, reported
+// before anything runs.
+func checkPrograms(tasks []*task, wantNative bool) error {
+	for i, t := range tasks {
+		if i > 0 && tasks[i-1].cellNo == t.cellNo {
+			continue // the cell's other strategies: the same program
+		}
+		scales := []workload.Params{t.cell.Emu}
+		if wantNative {
+			scales = append(scales, t.cell.Native)
+		}
+		for _, p := range scales {
+			exp, err := p.Expect()
+			if err != nil {
+				return err
+			}
+			if exp.Err != nil {
+				return workload.SourceError(p, exp.Err)
+			}
+		}
+	}
+	return nil
 }
 
 // emulateAll emulates every task on a pool of workers and hands each
@@ -264,22 +293,24 @@ func pinCPU() *int {
 }
 
 // nativeAcc collects the native samples of one cell over several launches.
-// Every sample is also timed for the same run without operations
-// (Params.Setup), whose median is subtracted, like the PR's stopwatch that
-// starts after the warm-up loop.
+// For the templates every sample is also timed for the same run without
+// operations (Params.Setup), whose median is subtracted, like the PR's
+// stopwatch that starts after the warm-up loop. A C# workload with a
+// stopwatch times its region itself; one without counts its whole run.
 type nativeAcc struct {
 	task            *task
 	params          workload.Params // at native scale
-	ops             uint64
-	samples, setupS []float64 // ns per call
+	expect          workload.Expected
+	hasSetup        bool
+	samples, setupS []float64 // ns per call (or per region)
 	baseline        []float64 // shim overhead per launch
 	state           sim.State
 }
 
-// nativeImages are the task's images at native scale, its run and its
-// setup run, made from the emulated build: the very code that completed
-// under emulation, with the native scale in its data. They are built for
-// each launch rather than kept, so native runs hold no image between
+// nativeImages are the task's images at native scale, its run and (for
+// the templates) its setup run, made from the emulated build: the very
+// code that completed under emulation, at the native scale. They are built
+// for each launch rather than kept, so native runs hold no image between
 // launches.
 func nativeImages(t *task) (run, setup *workload.Built, err error) {
 	b, err := workload.Build(t.cell.Emu, t.strategy)
@@ -288,6 +319,9 @@ func nativeImages(t *task) (run, setup *workload.Built, err error) {
 	}
 	if run, err = b.AtScale(t.cell.Native); err != nil {
 		return nil, nil, err
+	}
+	if t.cell.Native.Source != nil {
+		return run, nil, nil
 	}
 	if setup, err = b.AtScale(t.cell.Native.Setup()); err != nil {
 		return nil, nil, err
@@ -301,17 +335,24 @@ func (a *nativeAcc) launch(opt native.Options) error {
 	if err != nil {
 		return err
 	}
-	a.params, a.ops = b.Params, b.Expect.Ops
+	a.params, a.expect, a.hasSetup = b.Params, b.Expect, setup != nil
+	opt.Stopwatch = b.Expect.Stopwatch
 	nr, err := native.RunInChild(b.Image, opt)
 	if err != nil {
 		return fmt.Errorf("%s/%s native: %w", b.Params.Workload, b.Strategy, err)
 	}
-	sr, err := native.RunInChild(setup.Image, opt)
-	if err != nil {
-		return fmt.Errorf("%s/%s native setup run: %w", b.Params.Workload, b.Strategy, err)
+	if opt.Stopwatch {
+		a.samples = append(a.samples, nr.WindowNs...)
+	} else {
+		a.samples = append(a.samples, nr.SamplesNs...)
 	}
-	a.samples = append(a.samples, nr.SamplesNs...)
-	a.setupS = append(a.setupS, sr.SamplesNs...)
+	if setup != nil {
+		sr, err := native.RunInChild(setup.Image, opt)
+		if err != nil {
+			return fmt.Errorf("%s/%s native setup run: %w", b.Params.Workload, b.Strategy, err)
+		}
+		a.setupS = append(a.setupS, sr.SamplesNs...)
+	}
 	a.baseline = append(a.baseline, nr.BaselineNs)
 	a.state = nr.State
 	return nil
@@ -321,26 +362,36 @@ func (a *nativeAcc) launch(opt native.Options) error {
 // against the reference computation.
 func (a *nativeAcc) result(warmup, launches int) (*report.Result, error) {
 	p := a.params
-	setupNs := report.Summarize(a.setupS).Median
-	ops := float64(max(a.ops, 1))
+	setupNs := 0.0
+	if a.hasSetup {
+		setupNs = report.Summarize(a.setupS).Median
+	}
+	ops := float64(max(a.expect.Ops, 1))
 	per := make([]float64, len(a.samples))
 	for i, s := range a.samples {
 		per[i] = (s - setupNs) / ops
 	}
 	res := &report.Result{
 		Workload: p.Workload, Strategy: a.task.strategy.String(), Engine: sim.Native,
-		Params: experiments.Flatten(p), Ops: a.ops,
+		Params: experiments.Flatten(p), Ops: a.expect.Ops,
 		Native: &report.Native{NsPerResume: report.Summarize(per), SamplesNs: per, BaselineNs: report.Summarize(a.baseline).Median,
 			SetupNs: setupNs, Warmup: warmup, Launches: launches, Scale: scale(p)},
 		FinalState: finalState(a.state),
 	}
-	return res, verify(p.Expect(), res)
+	return res, verify(a.expect, res)
 }
 
 func scale(p workload.Params) string {
 	m := experiments.Flatten(p)
 	var parts []string
-	for _, k := range []string{"n", "awaits", "calls", "iterations"} {
+	names := []string{"n", "awaits", "calls", "iterations"}
+	if p.Source != nil {
+		names = nil
+		for _, q := range p.Own() {
+			names = append(names, q.Name)
+		}
+	}
+	for _, k := range names {
 		if v, ok := m[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
 		}

@@ -64,7 +64,8 @@ func (s Shard) Check(cells int) error {
 // has reports whether cell k is in the shard.
 func (s Shard) has(k int) bool { return s.Count == 0 || k%s.Count == s.Index }
 
-// fingerprint identifies what a run computes: the resolved experiment, the
+// fingerprint identifies what a run computes: the resolved config (every
+// key, as report.json's config records it; not the file it came from), the
 // cycle model (a calibration file of the same name may differ between
 // machines) and whether counting is exact.
 func fingerprint(e *experiments.Experiment, opt Options) string {
@@ -73,6 +74,6 @@ func fingerprint(e *experiments.Experiment, opt Options) string {
 		panic("BUG: a cycle model does not encode as JSON: " + err.Error())
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\nexact=%v\n", e.Fingerprint(), model, opt.Exact)
+	fmt.Fprintf(h, "%s\n---\n%s\nexact=%v\n", e.Resolved(), model, opt.Exact)
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -127,3 +127,30 @@ func TestParseShard(t *testing.T) {
 		t.Errorf("10 shards of 9 cells: %v", err)
 	}
 }
+
+// The fingerprint follows what a run computes: not the config's file or
+// layout, but every setting, --set included, and the counting mode.
+func TestFingerprint(t *testing.T) {
+	a := parseConfig(t, shardConfig)
+	b, err := experiments.Parse("elsewhere/b.yaml", []byte("# a comment moves every line\n"+shardConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fingerprint(a, Options{}) != fingerprint(b, Options{}) {
+		t.Errorf("the file name or line numbers change the fingerprint")
+	}
+	if fingerprint(a, Options{}) == fingerprint(a, Options{Exact: true}) {
+		t.Errorf("--exact does not change the fingerprint")
+	}
+	if err := b.Set("awaits", "41"); err != nil {
+		t.Fatal(err)
+	}
+	if fingerprint(a, Options{}) == fingerprint(b, Options{}) {
+		t.Errorf("--set awaits=41 does not change the fingerprint")
+	}
+	c := parseConfig(t, shardConfig)
+	c.Native.Samples++
+	if fingerprint(a, Options{}) == fingerprint(c, Options{}) {
+		t.Errorf("native samples do not change the fingerprint")
+	}
+}

@@ -49,6 +49,10 @@ const (
 	// engines by nature, so it is never part of the compared final state.
 	HostBase uint64 = 0x5_4000_0000
 	HostSize uint64 = 0x1000
+	// The stopwatch marks of a C# workload store the time stamp counter
+	// in the host page.
+	HostTSCStart = HostBase + 0x100
+	HostTSCStop  = HostBase + 0x108
 	// EHFrameHdrBase and EHFrameBase hold the DWARF call-frame records of
 	// the native functions (.eh_frame_hdr, .eh_frame): read-only, between
 	// the code and the data.

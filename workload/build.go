@@ -67,11 +67,12 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	m := p.Method()
-	if err := m.Validate(); err != nil {
+	cls, err := p.Class()
+	if err != nil {
 		return nil, err
 	}
-	g := &gen{p: p, s: s, m: m}
+	m := cls.Methods[0]
+	g := &gen{p: p, s: s, cls: cls, m: m}
 	obj1, err := g.generate(nil)
 	if err != nil {
 		return nil, err
@@ -90,24 +91,30 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: p.Expect()}, nil
+	exp, err := p.Expect()
+	if err != nil {
+		return nil, err
+	}
+	return &Built{Params: p, Strategy: s, Method: m, Frame: g.frame, Image: im, Object: obj, Linked: linked, Expect: exp}, nil
 }
 
 type gen struct {
 	p     Params
 	s     patchpoint.Strategy
-	m     *jit.Method
-	frame jit.Frame
+	cls   *jit.Class  // the methods (the entry first) and statics
+	m     *jit.Method // the entry method
+	frame jit.Frame   // its tier0 frame
 }
 
-func (g *gen) loops() []int {
-	var ils []int
-	for _, st := range g.m.Body {
-		if l, ok := st.(jit.Loop); ok {
-			ils = append(ils, l.IL)
-		}
+// opt is what the compilers generate code for.
+func (g *gen) opt() jit.Options {
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
+	if g.p.Source == nil {
+		// The templates keep osrsim's first resumption dispatch, which
+		// their baselines were recorded with.
+		opt.ResumeDispatch = jit.DispatchCompareChain
 	}
-	return ils
+	return opt
 }
 
 // generate builds the program; emitter.Generate runs it once more, with
@@ -123,42 +130,76 @@ func (g *gen) emit(prog *Program, funcs []patchpoint.Func) error {
 	// extra `jmp rax` would otherwise shift every later function).
 	code.SetFuncAlign(MethodAlign)
 	prog.EHFrame(code, nativeHelper)
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
+	opt := g.opt()
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
-	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(len(g.m.LiveAcrossAwaits())), HeapBase: sim.HeapBase, HeapSize: HeapSize}
+	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize,
+		TaskResult: g.m.Async && g.m.Result}
+	svc := g.services()
 
-	link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
+	svc.Exit = link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
 	g.emitMain(code)
-	g.frame = jit.CompileTier0(code, g.m, opt)
 	var osr []patchpoint.OSRMethod
-	for _, il := range g.loops() {
-		if err := jit.CompileOSR(code, g.m, il, g.frame, opt); err != nil {
-			return err
+	for i, m := range g.cls.Methods {
+		frame := jit.CompileTier0(code, m, opt)
+		if i == 0 {
+			g.frame = frame
 		}
-		osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(g.m.Name), OSR: jit.OSRSym(g.m.Name, il), IL: il})
+		for _, il := range m.Loops() {
+			if err := jit.CompileOSR(code, m, il, frame, opt); err != nil {
+				return err
+			}
+			osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(m.Name), OSR: jit.OSRSym(m.Name, il), IL: il})
+		}
 	}
 	if g.m.Async {
 		continuation.EmitResumeStub(code, g.m.Name, jit.Tier0Sym(g.m.Name), len(g.m.Params))
 		rt.EmitCode(code)
 	}
+	if g.p.Source != nil {
+		svc.EmitCode(code)
+	}
 	helper.EmitCode(code)
 
 	link.EmitZero(data)
-	data.DefineSymbol(StaticValue)
-	data.U32(0)
-	data.EndSymbol(StaticValue)
-	for _, q := range scaleParams(g.p.Workload) {
-		sym := scaleSyms[q.Name]
-		data.DefineSymbol(sym)
-		data.U32(uint32(*q.Field(&g.p)))
-		data.EndSymbol(sym)
+	for _, f := range g.cls.Fields {
+		data.DefineSymbol(string(f.Sym))
+		data.U32(uint32(f.Init))
+		data.EndSymbol(string(f.Sym))
+	}
+	for _, f := range g.paramFields() {
+		data.DefineSymbol(f.sym)
+		data.U32(uint32(f.v))
+		data.EndSymbol(f.sym)
 	}
 	if g.m.Async {
 		rt.EmitData(data)
 		continuation.EmitResumeInfo(data, g.m.Name, jit.Tier0Sym(g.m.Name))
 	}
+	if g.p.Source != nil {
+		svc.EmitData(data, g.p.Cut)
+	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
 	return nil
+}
+
+// paramField is a parameter the driver reads from data: its word's symbol
+// and value.
+type paramField struct {
+	sym string
+	v   int
+}
+
+// paramFields are a template's scale parameters (scaleSyms) or a C#
+// program's arguments.
+func (g *gen) paramFields() []paramField {
+	if g.p.Source != nil {
+		return g.sourceParams()
+	}
+	var out []paramField
+	for _, q := range scaleParams(g.p.Workload) {
+		out = append(out, paramField{scaleSyms[q.Name], *q.Field(&g.p)})
+	}
+	return out
 }
 
 // emitMain is the program's Main.
@@ -171,29 +212,9 @@ func (g *gen) emitMain(b *Builder) {
 	switch g.p.Workload {
 	case AwaitLoop:
 		// Task t = Foo(n, awaits, na); while (!t.IsCompleted) na.Continue();
-		loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
-		b.AllocStack(CallFrame(0))
-		b.EndProlog()
-		b.Xor(S32, RCX, RCX)
-		b.Mov(S32, RDX, RIPSym(SymParamN))
-		b.Mov(S32, R8, RIPSym(SymParamAwaits))
-		b.Lea(R9, RIPSym(continuation.SymAwaiter))
-		b.Call(tier0)
-		b.Test(S64, RCX, RCX)
-		b.Jcc(CondE, completed)
-		b.Call(Sym(continuation.SymOnSuspended))
-		b.Bind(loop)
-		b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
-		b.Jcc(CondNE, done)
-		b.Lea(RCX, RIPSym(continuation.SymAwaiter))
-		b.Call(Sym(continuation.SymAwaiterCont))
-		b.Jmp(loop)
-		b.Bind(completed)
-		b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
-		b.Bind(done)
-		b.Mov(S32, RAX, RIPSym(StaticValue))
-		b.Add(S64, RSP, Imm(CallFrame(0)))
-		b.Ret()
+		g.emitAsyncMain(b, []string{SymParamN, SymParamAwaits, ""}, func() {
+			b.Mov(S32, RAX, RIPSym(StaticValue))
+		})
 	case Reentry:
 		// for (c = 0; c < calls; c++) Bar(iterations);
 		loop, done := b.NewLabel("main.loop"), b.NewLabel("main.done")
@@ -213,8 +234,44 @@ func (g *gen) emitMain(b *Builder) {
 		b.Add(S64, RSP, Imm(CallFrame(1)))
 		b.Pop(RBX)
 		b.Ret()
+	default:
+		g.emitSourceMain(b)
 	}
 	b.EndFunc()
+}
+
+// emitAsyncMain is the PR's Main: Task t = Entry(args); while
+// (!t.IsCompleted) na.Continue(). args names the data field of each
+// argument ("" for the awaiter); result leaves the return value in RAX.
+func (g *gen) emitAsyncMain(b *Builder, args []string, result func()) {
+	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
+	b.AllocStack(CallFrame(0))
+	b.EndProlog()
+	b.Xor(S32, RCX, RCX) // no continuation: a first call
+	for i, sym := range args {
+		r := jit.ArgRegs[i+1]
+		if sym == "" {
+			b.Lea(r, RIPSym(continuation.SymAwaiter))
+		} else {
+			b.Mov(S32, r, RIPSym(sym))
+		}
+	}
+	b.Call(Sym(jit.Tier0Sym(g.m.Name)))
+	b.Test(S64, RCX, RCX)
+	b.Jcc(CondE, completed)
+	b.Call(Sym(continuation.SymOnSuspended))
+	b.Bind(loop)
+	b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
+	b.Jcc(CondNE, done)
+	b.Lea(RCX, RIPSym(continuation.SymAwaiter))
+	b.Call(Sym(continuation.SymAwaiterCont))
+	b.Jmp(loop)
+	b.Bind(completed)
+	b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
+	b.Bind(done)
+	result()
+	b.Add(S64, RSP, Imm(CallFrame(0)))
+	b.Ret()
 }
 
 // nativeHelper says whether code of region r is native in CoreCLR (the
@@ -252,15 +309,8 @@ func (g *gen) image(obj *Object) (*sim.Image, *Linked, error) {
 		jit.ResumeJmpSym(g.m.Name):        EvResumeJump,
 		continuation.ResumeStub(g.m.Name): EvResume,
 	}
-	fns := []string{jit.Tier0Sym(g.m.Name)}
-	for _, il := range g.loops() {
-		fns = append(fns, jit.OSRSym(g.m.Name, il))
-	}
-	for _, fn := range fns {
-		for state := 1; state <= g.m.Awaits(); state++ {
-			sym := jit.SuspendSym(fn, state)
-			events[sym] = EvSuspend + "." + sym
-		}
+	for _, sym := range g.opt().SuspendSyms(g.m) {
+		events[sym] = EvSuspend + "." + sym
 	}
 	for _, s := range obj.Section(secCode).Symbols {
 		if s.Region == region.OSR && s.Kind == SymFunc {

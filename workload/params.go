@@ -78,9 +78,24 @@ var kindParams = map[string][]Param{
 // report order; nil for an unknown kind.
 func ParamsOf(kind string) []Param { return kindParams[kind] }
 
+// Own lists p's own parameters: its kind's, or a C# workload's (its
+// entry method's int parameters and its constants).
+func (p Params) Own() []Param {
+	if p.Source != nil {
+		return p.sourceParams()
+	}
+	return kindParams[p.Workload]
+}
+
 // Validate checks the parameters. A value out of range is a *ParamError.
 func (p Params) Validate() error {
 	own, ok := kindParams[p.Workload]
+	if p.Source != nil {
+		if err := p.validateSource(); err != nil {
+			return err
+		}
+		own, ok = p.Own(), true
+	}
 	if !ok {
 		return fmt.Errorf("unknown workload %q (want %s)", p.Workload, strings.Join(Kinds, " or "))
 	}

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"maps"
@@ -44,12 +45,17 @@ func scaleParams(kind string) []Param {
 	return out
 }
 
-// AtScale is b's workload with the scale of q (its setup run, its native
-// scale) without generating it again: q may differ from b.Params only in
-// scale parameters, so the image, object and linked bytes are b's with
-// the words of those parameters rewritten, which is what Build(q, ...)
-// would give. b is not changed.
+// AtScale is b's workload at the scale of q (its setup run, its native
+// scale, a cut run), with b's code: q may differ from b.Params only in
+// what the driver reads from data. A template's image, object and linked
+// bytes are b's with the words of its scale parameters rewritten, which is
+// what Build(q, ...) gives, without generating it again. A C# program (its
+// arguments, constants and stopwatch cut are its scale) is built again and
+// must have b's code. b is not changed.
 func (b *Built) AtScale(q Params) (*Built, error) {
+	if b.Params.Source != nil {
+		return b.rebuild(q)
+	}
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,8 +77,12 @@ func (b *Built) AtScale(q Params) (*Built, error) {
 		}
 		return out
 	}
+	exp, err := q.Expect()
+	if err != nil {
+		return nil, err
+	}
 	c := *b
-	c.Params, c.Expect = q, q.Expect()
+	c.Params, c.Expect = q, exp
 
 	ln := *b.Linked
 	ln.Bytes = maps.Clone(b.Linked.Bytes)
@@ -97,9 +107,21 @@ func (b *Built) AtScale(q Params) (*Built, error) {
 	return &c, nil
 }
 
+// rebuild builds q, which must have b's code.
+func (b *Built) rebuild(q Params) (*Built, error) {
+	c, err := Build(q, b.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(c.Image.Region(sim.RegionCode).Init, b.Image.Region(sim.RegionCode).Init) {
+		return nil, fmt.Errorf("%s/%s: %s changes the code, not only the scale", b.Params.Workload, b.Strategy, codeDiff(q, b.Params))
+	}
+	return c, nil
+}
+
 // codeDiff names the first parameter in which a and b differ.
 func codeDiff(a, b Params) string {
-	for _, q := range append(append([]Param(nil), SharedParams...), ParamsOf(a.Workload)...) {
+	for _, q := range append(append([]Param(nil), SharedParams...), a.Own()...) {
 		if *q.Field(&a) != *q.Field(&b) {
 			return q.Name
 		}

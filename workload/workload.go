@@ -8,7 +8,9 @@ package workload
 import (
 	"fmt"
 
+	"github.com/osrsim/osrsim/csharp"
 	"github.com/osrsim/osrsim/jit"
+	"github.com/osrsim/osrsim/jit/interp"
 	"github.com/osrsim/osrsim/patchpoint"
 )
 
@@ -37,6 +39,15 @@ type Params struct {
 	// Tier0Variant selects a variant of the tier0 patchpoint sequence
 	// (jit.Options.Tier0Patchpoint); the zero value is CoreCLR's shape.
 	Tier0Variant jit.Tier0Variant
+
+	// Source is a workload written in C#; Workload then names it and
+	// Values holds one value per Source.Params.
+	Source *csharp.Program
+	Values []int
+	// Cut ends a C# workload's run at a stopwatch mark
+	// (continuation.CutStart, CutStop): the runs whose difference is the
+	// measured region.
+	Cut int
 }
 
 // DefaultParams are the defaults of a workload (the PR's benchmark shape
@@ -72,26 +83,26 @@ func (p Params) Method() *jit.Method {
 		for k := 0; k < p.LiveLocals; k++ {
 			l := jit.Local(fmt.Sprintf("l%d", k))
 			m.Locals = append(m.Locals, l)
-			inits = append(inits, jit.Set{Dst: l, Src: jit.Const(k + 1)})
-			adds = append(adds, jit.Add{Dst: l, Src: jit.Local("j")})
-			sums = append(sums, jit.AddStatic{Static: StaticValue, Src: l})
+			inits = append(inits, jit.Assign{Dst: l, Src: jit.Const(k + 1)})
+			adds = append(adds, jit.Assign{Dst: l, Op: jit.OpAdd, Src: jit.Local("j")})
+			sums = append(sums, jit.Assign{Dst: jit.Static(StaticValue), Op: jit.OpAdd, Src: l})
 		}
 		m.Body = append(m.Body,
-			jit.Set{Dst: "i", Src: jit.Const(0)},
-			jit.Loop{IL: ILLoop1, Var: "i", Limit: "n", Body: []jit.Stmt{jit.AddStatic{Static: StaticValue, Src: jit.Local("i")}}},
+			jit.Assign{Dst: jit.Local("i"), Src: jit.Const(0)},
+			jit.CountedLoop(ILLoop1, "i", jit.Local("n"), jit.Assign{Dst: jit.Static(StaticValue), Op: jit.OpAdd, Src: jit.Local("i")}),
 		)
 		m.Body = append(m.Body, inits...)
 		m.Body = append(m.Body,
-			jit.Set{Dst: "j", Src: jit.Const(0)},
-			jit.Loop{IL: ILLoop2, Var: "j", Limit: "awaits", Body: append([]jit.Stmt{jit.Await{Awaiter: "na"}}, adds...)},
+			jit.Assign{Dst: jit.Local("j"), Src: jit.Const(0)},
+			jit.CountedLoop(ILLoop2, "j", jit.Local("awaits"), append([]jit.Stmt{jit.Await{Awaiter: "na"}}, adds...)...),
 		)
 		m.Body = append(m.Body, sums...)
 		return m
 	case Reentry:
 		return &jit.Method{Name: "Bar", Params: []jit.Local{"n"}, Locals: []jit.Local{"i"}, ExtraFrame: p.ExtraFrame,
 			Body: []jit.Stmt{
-				jit.Set{Dst: "i", Src: jit.Const(0)},
-				jit.Loop{IL: ILLoop1, Var: "i", Limit: "n", Body: []jit.Stmt{jit.AddStatic{Static: StaticValue, Src: jit.Local("i")}}},
+				jit.Assign{Dst: jit.Local("i"), Src: jit.Const(0)},
+				jit.CountedLoop(ILLoop1, "i", jit.Local("n"), jit.Assign{Dst: jit.Static(StaticValue), Op: jit.OpAdd, Src: jit.Local("i")}),
 			}}
 	}
 	return nil
@@ -113,10 +124,27 @@ type Expected struct {
 	// Calls is what per-operation figures divide by: resumptions for
 	// await-loop, calls for reentry.
 	Ops uint64
+	// Hash is the high half of the return value: a C# workload's driver
+	// returns a hash of its statics there (0 for the templates).
+	Hash uint32
+	// Err is the run-time error a C# workload stops with (nil: none); the
+	// return value then encodes it (continuation.ErrorMarker).
+	Err *interp.RuntimeError
+	// Stopwatch: per-operation figures count the region between the
+	// stopwatch marks; Ops is the resumptions inside it.
+	Stopwatch bool
 }
 
-// Expect computes the expected results.
-func (p Params) Expect() Expected {
+// Expect computes the expected results: in closed form for the
+// templates, with the interpreter for C# workloads.
+func (p Params) Expect() (Expected, error) {
+	if p.Source != nil {
+		return p.sourceExpect()
+	}
+	return p.templateExpect(), nil
+}
+
+func (p Params) templateExpect() Expected {
 	sum := func(n int) uint32 { // sum of 0..n-1, wrapping like C# int
 		var s uint32
 		for i := 0; i < n; i++ {

@@ -14,7 +14,7 @@ import (
 func TestExpect(t *testing.T) {
 	p := DefaultParams(AwaitLoop)
 	p.N, p.Awaits, p.LiveLocals = 100000, 10, 2
-	e := p.Expect()
+	e, _ := p.Expect()
 	// sum 0..99999 = 4,999,950,000 wraps to 705,032,704 as a C# int; each
 	// live local adds (k+1) + sum 0..9.
 	if want := uint32(4999950000%(1<<32)) + (1 + 45) + (2 + 45); e.SValue != want || e.Ops != 10 {
@@ -22,7 +22,7 @@ func TestExpect(t *testing.T) {
 	}
 	r := DefaultParams(Reentry)
 	r.Calls, r.Iterations = 3, 4
-	if e := r.Expect(); e.SValue != 18 || e.Ops != 3 {
+	if e, _ := r.Expect(); e.SValue != 18 || e.Ops != 3 {
 		t.Fatalf("reentry expect %+v", e)
 	}
 }

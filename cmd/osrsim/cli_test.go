@@ -1,10 +1,18 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/osrsim/osrsim/internal/texttable"
+	"github.com/osrsim/osrsim/report"
+	"github.com/osrsim/osrsim/sim"
 )
 
 // Every command answers --help and -h on stdout with exit 0: its usage,
@@ -120,7 +128,106 @@ func TestInputKinds(t *testing.T) {
 	}
 	p = writeFile(t, dir, "t.conf", okConfig)
 	code, _, stderr := osrsim(t, "disasm", p, "--no-counts")
-	if code != exitBadInput || !strings.Contains(stderr, "t.conf: cannot tell what the file holds from its name (want .yaml, .yml)\n") {
+	if code != exitBadInput || !strings.Contains(stderr, "t.conf: cannot tell what the file holds from its name (want .yaml, .yml, .cs)\n") {
 		t.Errorf(".conf: exit %d: %q", code, stderr)
+	}
+}
+
+// run prints a summary of the default experiment (both engines, at small
+// scales that differ) that fits a terminal: one table for the point, the scales
+// of both engines in its heading, then where the full report went.
+func TestRunSummaryWidth(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "seed")
+	code, stdout, stderr := osrsim(t, "run", "--set", "awaits=2000", "--set", "n=12000", "--set", "emulation.n=20000",
+		"--set", "native.samples=4", "--set", "native.launches=1", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	where := lines[len(lines)-2:]
+	if !strings.HasPrefix(where[0], "seed: 6 results in ") || !strings.HasSuffix(where[0], "s. Full report: "+filepath.Join(out, "report.md")) ||
+		where[1] != "Also in "+out+"/: report.bench, report.csv, report.json, 3 plots (SVG, PNG)" {
+		t.Errorf("where the report went: %q", where)
+	}
+	summary := strings.Join(lines[:len(lines)-2], "\n")
+	for _, want := range []string{"\n           emu: n=20000; native: n=12000\nStrategy  ", "Instr  Ratio  Est. cycles  Ratio", "Native ns", "\nhelper-return "} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if w := texttable.Width(summary); w > report.ConsoleWidth || strings.Contains(summary, "|") || strings.Count(summary, "Strategy ") != 1 {
+		t.Errorf("summary %d wide (limit %d), want one plain table:\n%s", w, report.ConsoleWidth, summary)
+	}
+	t.Logf("summary, %d columns wide:\n%s", texttable.Width(summary), summary)
+	// --markdown prints the whole report.md instead.
+	code, stdout, _ = osrsim(t, "run", "--engine", "emu", "--markdown", "--out", out)
+	if md, err := os.ReadFile(filepath.Join(out, "report.md")); code != exitOK || err != nil || !strings.HasPrefix(stdout, string(md)) {
+		t.Errorf("--markdown: exit %d (%v), stdout is not report.md:\n%s", code, err, stdout)
+	}
+}
+
+// compare: an A/B of two reports with known differences (counts edited,
+// native samples made up): exact deltas, a native row with its U test and
+// intervals, a verdict per row, exit 0; bad inputs exit 2.
+func TestCompare(t *testing.T) {
+	dir := t.TempDir()
+	oldDir := filepath.Join(dir, "old")
+	if code, _, stderr := osrsim(t, "run", writeFile(t, dir, "t.yaml", okConfig), "--strategy", "helper,direct", "--out", oldDir, "--quiet"); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	old, err := report.ReadJSON(filepath.Join(oldDir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := func(r *report.Report, samples ...float64) {
+		r.Results = append(r.Results, report.Result{Workload: "await-loop", Strategy: "direct", Engine: sim.Native, Params: r.Results[1].Params,
+			Native: &report.Native{NsPerResume: report.Summarize(samples), SamplesNs: samples}})
+	}
+	native(old, 10, 10.2, 9.9, 10.1, 10, 10.3, 9.8, 10.1)
+	cur, _ := report.ReadJSON(filepath.Join(oldDir, "report.json"))
+	native(cur, 12, 12.2, 11.9, 12.1, 12, 12.3, 11.8, 12.1)
+	direct := cur.Results[1].Instructions
+	direct.Total += 120
+	direct.ByRegion["runtime"] += 120
+	cur.Results[0].Instructions.ByStep["unwind"] -= 50
+	write := func(name string, r *report.Report) string {
+		data, err := report.JSON(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, dir, name, string(data))
+	}
+	oldFile, newFile := write("old.json", old), write("new.json", cur)
+
+	code, stdout, stderr := osrsim(t, "compare", oldFile, newFile)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	oldTotal := old.Results[1].Instructions.Total
+	for _, re := range []string{
+		`(?m)^Slower \(3\):$`,
+		fmt.Sprintf(`(?m)^  await-loop/direct emu +instructions\.total +%d +%d +\+120 +\+[0-9.]+%%$`, oldTotal, oldTotal+120),
+		`(?m)^  await-loop/direct emu +instructions\.by_region\.runtime .* \+120 `,
+		`(?m)^  await-loop/direct native +native\.ns_per_resume +10\.0500 +12\.0500 +\+2\.0000 +\+19\.90% +p=0\.00[0-9], CI95 of the mean \[9\.9[0-9], 10\.1[0-9]\] → \[11\.9[0-9], 12\.1[0-9]\]$`,
+		`(?m)^Faster \(1\):$`,
+		`(?m)^  await-loop/helper emu +instructions\.by_step\.unwind .* -50 `,
+		`(?m)^[0-9]+ unchanged, 1 faster, 3 slower$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("compare output lacks %s:\n%s", re, stdout)
+		}
+	}
+	if strings.Contains(stdout, "FAIL") || strings.Contains(stdout, "REGRESSION") {
+		t.Errorf("compare gates:\n%s", stdout)
+	}
+	// A result directory reads its report.json; --markdown for CI.
+	code, stdout, _ = osrsim(t, "compare", oldDir, newFile, "--markdown")
+	if code != exitOK || !strings.HasPrefix(stdout, "### osrsim compare\n") || !strings.Contains(stdout, "| await-loop/direct emu | instructions.total |") {
+		t.Errorf("--markdown: exit %d:\n%s", code, stdout)
+	}
+	for _, args := range [][]string{{oldFile}, {oldFile, filepath.Join(dir, "none.json")}, {oldFile, writeFile(t, dir, "bad.json", "{")}, {oldFile, dir}} {
+		if code, _, stderr := osrsim(t, append([]string{"compare"}, args...)...); code != exitBadInput || !strings.HasSuffix(stderr, "\n") {
+			t.Errorf("compare %q: exit %d: %q", args, code, stderr)
+		}
 	}
 }

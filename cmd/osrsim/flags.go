@@ -58,12 +58,17 @@ func (s *selection) load(paths []string) ([]*experiments.Experiment, error) {
 		}
 		exps = append(exps, e)
 	}
+	return exps, s.applyAll(exps)
+}
+
+// applyAll applies --strategy and --set to each experiment.
+func (s *selection) applyAll(exps []*experiments.Experiment) error {
 	for _, e := range exps {
 		if err := s.apply(e); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return exps, nil
+	return nil
 }
 
 func (s *selection) apply(e *experiments.Experiment) error {

@@ -18,6 +18,7 @@ var inputs = []struct {
 	load func(path string) (*experiments.Experiment, error)
 }{
 	{[]string{".yaml", ".yml"}, experiments.Load},
+	{[]string{".cs"}, experiments.FromSource}, // a workload written in C# (experiments/CSHARP.md)
 }
 
 // loadInput reads the experiment a positional argument names.

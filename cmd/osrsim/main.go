@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/osrsim/osrsim/csharp"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/sim/native"
 )
@@ -63,6 +64,7 @@ func exitCode(err error, stderr io.Writer) int {
 	var cfgs experiments.ErrorList
 	var cfg *experiments.Error
 	var bad badInput
+	var src *csharp.Error
 	var reg regression
 	switch {
 	case errors.As(err, &reg):
@@ -77,7 +79,7 @@ func exitCode(err error, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "osrsim:", e)
 		}
 		return exitBadInput
-	case errors.As(err, &cfg), errors.As(err, &bad):
+	case errors.As(err, &cfg), errors.As(err, &bad), errors.As(err, &src):
 		fmt.Fprintln(stderr, "osrsim:", err)
 		return exitBadInput
 	}

@@ -152,7 +152,7 @@ func TestRunWritesReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "| direct |") {
+	if !regexp.MustCompile(`(?m)^direct +157\.1 +8\.62 +`).MatchString(stdout) {
 		t.Errorf("summary lacks the direct row:\n%s", stdout)
 	}
 	r, err := report.ReadJSON(filepath.Join(out, "report.json"))
@@ -317,6 +317,64 @@ func TestCheck(t *testing.T) {
 	}
 	if code, _, _ := osrsim(t, "check", "--baseline", b, c, "--native", "sometimes"); code != exitBadInput {
 		t.Fatalf("bad --native: exit %d", code)
+	}
+}
+
+// check without a config runs the experiment the baseline records; a
+// config of another experiment is refused; one of the same experiment
+// that differs gets a note.
+func TestCheckRecordedConfig(t *testing.T) {
+	dir := t.TempDir()
+	c := writeFile(t, dir, "t.yaml", okConfig)
+	b := filepath.Join(dir, "base.json")
+	if code, _, stderr := osrsim(t, "check", "--update", "--baseline", b, c, "--set", "awaits=30"); code != 0 {
+		t.Fatalf("update: exit %d: %s", code, stderr)
+	}
+	rec, err := report.ReadJSON(b)
+	if err != nil || !strings.Contains(rec.Config, "name: t\n") || !strings.Contains(rec.Config, "    awaits: 30\n") || !strings.Contains(rec.Config, "engines: [emu]\n") {
+		t.Fatalf("recorded config (%v):\n%s", err, rec.Config)
+	}
+	// The config file may be gone: the baseline says what to run.
+	os.Remove(c)
+	if code, stdout, stderr := osrsim(t, "check", "--baseline", b); code != 0 || !strings.Contains(stdout, ", 0 slower: ok") || stderr != "" {
+		t.Fatalf("without a config: exit %d:\n%s%s", code, stdout, stderr)
+	}
+	// --set applies to the recorded config; --update re-records it.
+	if code, stdout, _ := osrsim(t, "check", "--baseline", b, "--set", "awaits=31"); code != exitRegression || !strings.Contains(stdout, "missing") {
+		t.Fatalf("recorded config with --set: exit %d:\n%s", code, stdout)
+	}
+	if code, _, stderr := osrsim(t, "check", "--update", "--baseline", b); code != 0 {
+		t.Fatalf("update without a config: exit %d: %s", code, stderr)
+	}
+	if again, _ := report.ReadJSON(b); again.Config != rec.Config {
+		t.Errorf("re-recorded config:\n%s\nwas\n%s", again.Config, rec.Config)
+	}
+
+	other := writeFile(t, dir, "other.yaml", strings.Replace(okConfig, "name: t", "name: other", 1))
+	code, _, stderr := osrsim(t, "check", "--baseline", b, other)
+	if code != exitBadInput || !strings.Contains(stderr, `other.yaml is experiment "other", but baseline `+b+` is of "t"`) {
+		t.Fatalf("another experiment: exit %d: %s", code, stderr)
+	}
+	same := writeFile(t, dir, "same.yaml", okConfig)
+	code, _, stderr = osrsim(t, "check", "--baseline", b, same)
+	if code != exitRegression || !strings.Contains(stderr, "note: the config differs from the one baseline "+b+" records:\n  -     awaits: 30\n  +     awaits: 50\n") {
+		t.Fatalf("same experiment, other config: exit %d: %s", code, stderr)
+	}
+
+	// A baseline from before baselines recorded their config.
+	rec.Config = ""
+	data, _ := report.JSON(rec)
+	oldStyle := writeFile(t, dir, "old.json", string(data))
+	if code, _, stderr := osrsim(t, "check", "--baseline", oldStyle); code != exitBadInput || !strings.Contains(stderr, "does not record its experiment's config") {
+		t.Fatalf("old baseline: exit %d: %s", code, stderr)
+	}
+}
+
+// The checked-in baselines record their configs: check needs no config.
+func TestCheckCheckedInBaseline(t *testing.T) {
+	code, stdout, stderr := osrsim(t, "check", "--baseline", filepath.Join("..", "..", "results", "baselines", "reentry.json"))
+	if code != 0 || !strings.Contains(stdout, "0 slower: ok") {
+		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
 	}
 }
 

@@ -18,6 +18,7 @@ var commands = []func() *cobra.Command{
 	runCommand,
 	mergeCommand,
 	checkCommand,
+	compareCommand,
 	disasmCommand,
 	traceCommand,
 	imageCommand,

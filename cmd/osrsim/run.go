@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ type runFlags struct {
 	sel          selection
 	engine, out  string
 	exact, quiet bool
+	markdown     bool
 	workers      int
 	shard        string
 }
@@ -51,6 +53,7 @@ and estimated cycles; native ones wall-clock samples.`,
 	fs.BoolVar(&f.exact, "exact", false, "count with a per-instruction hook (verification mode)")
 	fs.IntVar(&f.workers, "workers", 0, "emulate on `N` workers in parallel (default: one per core)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only where the report went")
+	fs.BoolVar(&f.markdown, "markdown", false, "print the whole report.md instead of the summary")
 	fs.StringVar(&f.shard, "shard", "", "run share `i/n` of the sweep's cells (0 <= i < n: cell k goes to k mod n) and write a partial report for osrsim merge")
 	completeValues(cmd, "engine", append(enum.Names(sim.Engines), sim.AllEngines))
 	return cmd
@@ -126,17 +129,34 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if !f.quiet {
+		switch {
+		case f.markdown:
 			fmt.Fprintln(stdout, report.Markdown(r))
+		case !f.quiet:
+			fmt.Fprintln(stdout, report.Console(r))
 		}
-		fmt.Fprintf(stdout, "%s: %d results in %.1fs; wrote %s/ (", e.Name, len(r.Results), time.Since(start).Seconds(), dirs[i])
-		for j, f := range files {
-			if j > 0 {
-				fmt.Fprint(stdout, ", ")
-			}
-			fmt.Fprint(stdout, filepath.Base(f))
-		}
-		fmt.Fprintln(stdout, ")")
+		fmt.Fprintf(stdout, "%s: %d results in %.1fs. Full report: %s\n%s\n", e.Name, len(r.Results), time.Since(start).Seconds(),
+			filepath.Join(dirs[i], "report.md"), alsoWritten(dirs[i], files))
 	}
 	return nil
+}
+
+// alsoWritten lists the report's other files, plots counted.
+func alsoWritten(dir string, files []string) string {
+	var others []string
+	plots := map[string]bool{}
+	for _, f := range files {
+		name := filepath.Base(f)
+		switch ext := filepath.Ext(name); {
+		case name == "report.md":
+		case ext == ".svg" || ext == ".png":
+			plots[strings.TrimSuffix(name, ext)] = true
+		default:
+			others = append(others, name)
+		}
+	}
+	if len(plots) > 0 {
+		others = append(others, fmt.Sprintf("%d plots (SVG, PNG)", len(plots)))
+	}
+	return fmt.Sprintf("Also in %s: %s", filepath.Clean(dir)+string(filepath.Separator), strings.Join(others, ", "))
 }

@@ -17,6 +17,8 @@ var (
 	// Int32 is what a C# int (and a 32-bit load in generated code) holds
 	// of a count.
 	Int32 = Range{0, math.MaxInt32}
+	// AnyInt32 is every value of a C# int (a C# workload's parameters).
+	AnyInt32 = Range{math.MinInt32, math.MaxInt32}
 )
 
 // Check returns an error saying how v misses the range, or nil.

@@ -33,13 +33,14 @@ func EmitZero(d *Builder) {
 // name(uint64 arg)`), it saves the host's callee-saved registers and stack
 // pointer in the host page, switches to the image stack (top at stackTop),
 // clears every other register, calls main with the argument in RDI, and
-// switches back.
+// switches back. It returns the label of its way back: jumping there from
+// any stack depth returns RAX to the host (a run that ends early).
 //
 // Clearing matters: code in the image saves callee-saved registers and
 // may capture every register, so host values would otherwise reach image
 // memory and the engines' final states would differ. The data section must
 // hold SymZero (EmitZero).
-func Entry(b *Builder, name, main string, stackTop uint64) {
+func Entry(b *Builder, name, main string, stackTop uint64) *Label {
 	saves := []Reg{RBX, RBP, R12, R13, R14, R15}
 	b.Func(name)
 	b.SetMeta(region.Meta{Region: region.Host})
@@ -59,6 +60,8 @@ func Entry(b *Builder, name, main string, stackTop uint64) {
 		b.Movdqu(XReg(x), RIPSym(SymZero))
 	}
 	b.Call(Sym(main))
+	exit := b.NewLabel(name + ".exit")
+	b.Bind(exit)
 	b.MovImm64(RCX, sim.HostBase)
 	b.Mov(S64, RSP, M(RCX, 0))
 	for i := len(saves) - 1; i >= 0; i-- {
@@ -66,6 +69,7 @@ func Entry(b *Builder, name, main string, stackTop uint64) {
 	}
 	b.Ret()
 	b.EndFunc()
+	return exit
 }
 
 // Layout sizes an image's writable regions; a zero HeapSize leaves the

@@ -45,6 +45,10 @@ type Options struct {
 	// or shares a core with a busy SMT sibling can run ~1.5x slower for its
 	// whole life, which shows up as bimodal samples across launches.
 	PinCPU *int `json:"pin_cpu,omitempty"`
+	// Stopwatch: the image's stopwatch marks store the time stamp counter
+	// at sim.HostTSCStart and HostTSCStop; each sample then also reports
+	// the time between them (Result.WindowNs).
+	Stopwatch bool `json:"stopwatch,omitempty"`
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -69,6 +73,10 @@ type Result struct {
 	// same shim with the same Reps.
 	BaselineNs float64 `json:"baseline_ns"`
 	Reps       int     `json:"reps"`
+	// WindowNs holds, per sample, the nanoseconds between the stopwatch
+	// marks of its last call (with Options.Stopwatch): their time stamp
+	// counter ticks at the rate the sample's own ticks and clock give.
+	WindowNs []float64 `json:"window_ns,omitempty"`
 	// State after the last sample: its return value and the checksum of
 	// every Compared region, read from the mapped memory.
 	State sim.State `json:"state"`

@@ -3,9 +3,12 @@
 package native
 
 import (
+	"encoding/binary"
 	"errors"
 	"runtime"
 	"sort"
+
+	"github.com/osrsim/osrsim/sim"
 )
 
 var errClosed = errors.New("native: image is closed")
@@ -50,12 +53,27 @@ func (l *Loaded) Run(opt Options) (*Result, error) {
 	var ret uint64
 	for range opt.Samples {
 		l.Reset()
-		var ns int64
-		ns, ret = timeCalls(entry, arg, opt.Reps)
+		ns, r, tsc := timeCallsTSC(entry, arg, opt.Reps)
+		ret = r
 		res.SamplesNs = append(res.SamplesNs, float64(ns)/float64(opt.Reps)-res.BaselineNs)
+		if opt.Stopwatch {
+			// The marks' ticks (of the last call) at the loop's rate.
+			start, stop := l.hostWord(sim.HostTSCStart), l.hostWord(sim.HostTSCStop)
+			res.WindowNs = append(res.WindowNs, float64(stop-start)*float64(ns)/float64(tsc))
+		}
 	}
 	res.State = l.state(ret)
 	return res, nil
+}
+
+// hostWord reads a 64-bit word of the host page.
+func (l *Loaded) hostWord(addr uint64) uint64 {
+	for _, m := range l.maps {
+		if m.r.Name == sim.RegionHost {
+			return binary.LittleEndian.Uint64(m.mem[addr-m.r.Base:])
+		}
+	}
+	return 0
 }
 
 func median(xs []float64) float64 {

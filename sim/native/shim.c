@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <time.h>
+#include <x86intrin.h>
 
 #include "shim.h"
 
@@ -19,15 +20,20 @@ static int64_t now_ns(void) {
 }
 
 // osrsim_time_calls calls fn(arg) reps times and returns the elapsed
-// nanoseconds of the whole loop; *ret receives the last return value.
-int64_t osrsim_time_calls(uint64_t fn, uint64_t arg, int64_t reps, uint64_t *ret) {
+// nanoseconds of the whole loop; *ret receives the last return value and
+// *tsc the time stamp counter ticks of the loop (to convert the ticks a
+// stopwatch region of the image measured).
+int64_t osrsim_time_calls(uint64_t fn, uint64_t arg, int64_t reps, uint64_t *ret, uint64_t *tsc) {
 	entry_fn f = (entry_fn)(uintptr_t)fn;
 	uint64_t r = 0;
 	int64_t t0 = now_ns();
+	uint64_t c0 = __rdtsc();
 	for (int64_t i = 0; i < reps; i++) {
 		r = f(arg);
 	}
+	uint64_t c1 = __rdtsc();
 	int64_t t1 = now_ns();
 	*ret = r;
+	*tsc = c1 - c0;
 	return t1 - t0;
 }

@@ -14,7 +14,14 @@ import "C"
 // loop in C; it returns the elapsed nanoseconds and the last return value.
 // The caller holds runtime.LockOSThread.
 func timeCalls(fn, arg uint64, reps int) (ns int64, ret uint64) {
-	var r C.uint64_t
-	ns = int64(C.osrsim_time_calls(C.uint64_t(fn), C.uint64_t(arg), C.int64_t(reps), &r))
-	return ns, uint64(r)
+	ns, ret, _ = timeCallsTSC(fn, arg, reps)
+	return ns, ret
+}
+
+// timeCallsTSC is timeCalls that also returns the loop's time stamp
+// counter ticks.
+func timeCallsTSC(fn, arg uint64, reps int) (ns int64, ret, tsc uint64) {
+	var r, t C.uint64_t
+	ns = int64(C.osrsim_time_calls(C.uint64_t(fn), C.uint64_t(arg), C.int64_t(reps), &r, &t))
+	return ns, uint64(r), uint64(t)
 }
