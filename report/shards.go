@@ -36,7 +36,7 @@ func MergeShards(parts []Partial) (*Report, error) {
 	parts = slices.Clone(parts)
 	slices.SortFunc(parts, func(a, b Partial) int { return a.Report.Shard.Index - b.Report.Shard.Index })
 	first := parts[0].Report
-	r := &Report{Experiment: first.Experiment, Description: first.Description, Env: first.Env, Sweeps: first.Sweeps}
+	r := &Report{Experiment: first.Experiment, Description: first.Description, Env: first.Env, Sweeps: first.Sweeps, Config: first.Config}
 	for _, p := range parts {
 		r.Results = append(r.Results, p.Report.Results...)
 		r.Breakdown = MergeBreakdown(r.Breakdown, p.Report.Breakdown)

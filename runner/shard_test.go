@@ -82,8 +82,8 @@ func TestShardedRunMergesToTheWholeRun(t *testing.T) {
 				whole.Results[i].Workload, whole.Results[i].Strategy, whole.Results[i].Cell)
 		}
 	}
-	if !reflect.DeepEqual(merged.Comparisons, whole.Comparisons) || !reflect.DeepEqual(merged.Breakdown, whole.Breakdown) {
-		t.Errorf("comparisons or breakdown differ from the whole run's")
+	if !reflect.DeepEqual(merged.Comparisons, whole.Comparisons) || !reflect.DeepEqual(merged.Breakdown, whole.Breakdown) || merged.Config != whole.Config {
+		t.Errorf("comparisons, breakdown or config differ from the whole run's")
 	}
 	if merged.Shard != nil || len(merged.Shards) != 3 || merged.Shards[0].Index != 0 {
 		t.Errorf("merged report: shard %+v, shards %+v", merged.Shard, merged.Shards)
