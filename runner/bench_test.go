@@ -73,7 +73,7 @@ func BenchmarkCellEmulate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := Emulate(bt, unicorn.Options{}); err != nil {
+		if _, _, err := Emulate(bt, unicorn.Options{}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

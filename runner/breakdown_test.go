@@ -100,7 +100,7 @@ func TestRuntimeStepReachesReports(t *testing.T) {
 	if err := b.Image.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	res, _, err := Emulate(b, unicorn.Options{})
+	res, _, err := Emulate(b, unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

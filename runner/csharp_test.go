@@ -95,7 +95,7 @@ func TestCSharpRuntimeError(t *testing.T) {
 	if want == nil || want.Kind != interp.DivideByZero || want.Pos != (jit.Pos{Line: 23, Col: 26}) {
 		t.Fatalf("interpreter error %+v, want division by zero at 23:26", want)
 	}
-	r, _, err := Emulate(b, unicorn.Options{})
+	r, _, err := Emulate(b, unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,11 +126,11 @@ func TestSeedCSMatchesAwaitLoop(t *testing.T) {
 	a.N, a.Awaits = 20000, 10000
 	perResume := func(r *report.Result, m map[string]uint64, k string) float64 { return float64(m[k]) / float64(r.Ops) }
 	for _, s := range patchpoint.Strategies {
-		cs, _, err := Emulate(build(t, p, s), unicorn.Options{})
+		cs, _, err := Emulate(build(t, p, s), unicorn.Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		al, _, err := Emulate(build(t, a, s), unicorn.Options{})
+		al, _, err := Emulate(build(t, a, s), unicorn.Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

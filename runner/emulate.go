@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"github.com/osrsim/osrsim/continuation"
+	"github.com/osrsim/osrsim/cycles"
+	"github.com/osrsim/osrsim/cycles/emu"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/region"
@@ -44,26 +46,28 @@ func Breakdown(im *sim.Image) []report.Part {
 	return append(parts, report.Part{Name: RegionOther, Doc: "code outside every region"})
 }
 
-// Emulate runs a built workload under Unicorn and checks it against the Go
-// reference: final s_value, suspensions and resumptions.
+// Emulate runs a built workload under Unicorn, with the cycle model m
+// unless it is nil, and checks it against the Go reference: final
+// s_value, suspensions and resumptions.
 //
 // Per-op figures and breakdowns of the templates count what the operations
 // add: the run minus the same run without operations (Params.Setup),
 // emulated too. A C# workload with a stopwatch counts its measured region:
 // what a run cut at the stop mark adds over a run cut at the start mark;
 // without one, its whole run.
-func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
-	return emulate(b, opt, nil)
+func Emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*report.Result, *unicorn.Result, error) {
+	return emulate(b, opt, m, nil)
 }
 
 // emulate is Emulate taking a template's setup run from setups when a cell
 // before had the same setup run.
-func emulate(b *workload.Built, opt unicorn.Options, setups *setupCache) (*report.Result, *unicorn.Result, error) {
-	r, err := unicorn.Run(b.Image, opt)
+func emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model, setups *setupCache) (*report.Result, *unicorn.Result, error) {
+	r, cc, err := emu.Run(b.Image, opt, m, false)
 	if err != nil {
 		return nil, r, fmt.Errorf("%s/%s: %w", b.Params.Workload, b.Strategy, err)
 	}
 	res := FromCounts(b, r)
+	res.CyclesEst = cyclesOf(cc, b.Expect.Ops)
 	if err := Verify(b, res); err != nil {
 		return res, r, err
 	}
@@ -73,14 +77,14 @@ func emulate(b *workload.Built, opt unicorn.Options, setups *setupCache) (*repor
 	var setup *setupCounts
 	switch {
 	case b.Expect.Stopwatch:
-		setup, err = outsideRegion(b, res, opt)
+		setup, err = outsideRegion(b, res, opt, m)
 	case b.Params.Source != nil:
 		setup = &setupCounts{ins: &report.Instructions{}}
 		if res.CyclesEst != nil {
 			setup.cycles = &report.Cycles{}
 		}
 	default:
-		setup, err = setups.get(b, func() (*setupCounts, error) { return emulateSetup(b, opt) })
+		setup, err = setups.get(b, func() (*setupCounts, error) { return emulateSetup(b, opt, m) })
 	}
 	if err != nil {
 		return nil, r, err
@@ -102,8 +106,8 @@ type setupCounts struct {
 
 // emulateSetup emulates a template's setup run: b's image with the
 // operation counts set to zero in its data.
-func emulateSetup(b *workload.Built, opt unicorn.Options) (*setupCounts, error) {
-	res, err := emulateVariant(b, b.Params.Setup(), opt, true)
+func emulateSetup(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*setupCounts, error) {
+	res, err := emulateVariant(b, b.Params.Setup(), opt, m, true)
 	if err != nil {
 		return nil, err
 	}
@@ -113,16 +117,17 @@ func emulateSetup(b *workload.Built, opt unicorn.Options) (*setupCounts, error) 
 // emulateVariant emulates b's workload at another scale (its setup run, a
 // cut run: workload.Built.AtScale); verify checks it against its own
 // reference.
-func emulateVariant(b *workload.Built, p workload.Params, opt unicorn.Options, verify bool) (*report.Result, error) {
+func emulateVariant(b *workload.Built, p workload.Params, opt unicorn.Options, m *cycles.Model, verify bool) (*report.Result, error) {
 	vb, err := b.AtScale(p)
 	if err != nil {
 		return nil, err
 	}
-	vr, err := unicorn.Run(vb.Image, opt)
+	vr, cc, err := emu.Run(vb.Image, opt, m, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s %s run: %w", b.Params.Workload, b.Strategy, variantName(p), err)
 	}
 	res := FromCounts(vb, vr)
+	res.CyclesEst = cyclesOf(cc, vb.Expect.Ops)
 	if verify {
 		if err := Verify(vb, res); err != nil {
 			return nil, err
@@ -143,12 +148,12 @@ func variantName(p workload.Params) string {
 
 // outsideRegion is what the full run executes outside the stopwatch
 // region: full - (cut at stop - cut at start).
-func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options) (*setupCounts, error) {
+func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options, m *cycles.Model) (*setupCounts, error) {
 	var cuts [2]*report.Result
 	for i, cut := range []int{continuation.CutStart, continuation.CutStop} {
 		p := b.Params
 		p.Cut = cut
-		r, err := emulateVariant(b, p, opt, false)
+		r, err := emulateVariant(b, p, opt, m, false)
 		if err != nil {
 			return nil, err
 		}
@@ -277,14 +282,8 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 		return n
 	}
 	osrEntries, jumps := ev(workload.EvOSREntry), ev(workload.EvResumeJump)
-	var cyc *report.Cycles
-	if cc := c.Cycles; cc != nil {
-		cyc = &report.Cycles{Total: uint64(math.Round(cc.Estimated)), PerResume: per(uint64(math.Round(cc.Estimated))), Model: cc.Model,
-			Mispredicts: report.Mispredicts{Branch: cc.BranchMispredicts, Indirect: cc.IndirectMispredicts, Return: cc.ReturnMispredicts}}
-	}
 	return &report.Result{
-		CyclesEst: cyc,
-		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Emu,
+		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Emu,
 		Params: experiments.Flatten(b.Params), Ops: ops, Instructions: ins,
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
@@ -337,6 +336,20 @@ func enclosing(syms []sim.Symbol, i int) int {
 		}
 	}
 	return best
+}
+
+// cyclesOf is the report's view of a run's cycle estimate (nil: none).
+func cyclesOf(cc *cycles.Counts, ops uint64) *report.Cycles {
+	if cc == nil {
+		return nil
+	}
+	total := uint64(math.Round(cc.Estimated))
+	perResume := 0.0
+	if ops > 0 {
+		perResume = float64(total) / float64(ops)
+	}
+	return &report.Cycles{Total: total, PerResume: perResume, Model: cc.Model,
+		Mispredicts: report.Mispredicts{Branch: cc.BranchMispredicts, Indirect: cc.IndirectMispredicts, Return: cc.ReturnMispredicts}}
 }
 
 // Verify checks a result against the workload's Go reference computation.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/report"
@@ -24,7 +25,7 @@ type Options struct {
 	Version string // osrsim's version, for the report's environment
 	Exact   bool   // count with a per-instruction hook (verification mode)
 	// Cycles is the cycle model for estimated cycles (nil: none).
-	Cycles  *unicorn.CycleModel
+	Cycles  *cycles.Model
 	Workers int // parallel emulation workers; 0 = GOMAXPROCS
 	// Progress receives progress updates (nil: none).
 	Progress Progress
@@ -142,7 +143,7 @@ func checkPrograms(tasks []*task, wantNative bool) error {
 // are done. After an error no new task starts, and the error of the
 // earliest failed task is returned.
 func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect func(done)) error {
-	uopt := unicorn.Options{Exact: opt.Exact, Cycles: opt.Cycles, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
+	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -161,7 +162,7 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect f
 		go func() {
 			defer wg.Done()
 			for t := range todo {
-				out <- emulateTask(t, uopt, setups, native)
+				out <- emulateTask(t, uopt, opt.Cycles, setups, native)
 			}
 		}()
 	}
@@ -209,7 +210,7 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect f
 // emulateTask builds one task's image, emulates it and keeps what the
 // report needs. For a native run it also checks that the native scale is
 // the emulated image's (nativeImages), before any native run starts.
-func emulateTask(t *task, opt unicorn.Options, setups *setupCache, native bool) done {
+func emulateTask(t *task, opt unicorn.Options, m *cycles.Model, setups *setupCache, native bool) done {
 	b, err := workload.Build(t.cell.Emu, t.strategy)
 	if err != nil {
 		return done{task: t, err: err}
@@ -219,7 +220,7 @@ func emulateTask(t *task, opt unicorn.Options, setups *setupCache, native bool) 
 			return done{task: t, err: err}
 		}
 	}
-	res, _, err := emulate(b, opt, setups)
+	res, _, err := emulate(b, opt, m, setups)
 	if err != nil {
 		return done{task: t, err: err}
 	}

@@ -80,7 +80,7 @@ sweeps:
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _, err := Emulate(b, unicorn.Options{MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout})
+			want, _, err := Emulate(b, unicorn.Options{MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
 	"github.com/osrsim/osrsim/sim"
-	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // runFlags are the flags of osrsim run.
@@ -110,7 +110,7 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	models := make([]*unicorn.CycleModel, len(exps))
+	models := make([]*cycles.Model, len(exps))
 	for i, e := range exps {
 		if models[i], err = cycleModel(e); err != nil {
 			return err
