@@ -1,320 +1,182 @@
 package cycles
 
-import (
-	"encoding/json"
-	"fmt"
-	"github.com/osrsim/osrsim/internal/atomicfile"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
+/*
+#include "cycles.h"
+*/
+import "C"
 
-	"github.com/osrsim/osrsim/sim/unicorn"
+import (
+	"fmt"
+	"math"
 )
 
-// DefaultName is the built-in model configs get when they name none.
-const DefaultName = "default"
+// Predictor names for Model.Predictor.
+const (
+	PredictorBimodal = "bimodal"
+	PredictorGshare  = "gshare"
+	PredictorTAGE    = "tage"
+)
 
-// Default is the built-in "default" model: the out-of-order core model
-// (unicorn.Core) with TAGE, parameters for AMD Zen 4 from public data plus
-// the 4K-alias figures measured by `osrsim calibrate`. The numbers and
-// their sources are in README.md.
-func Default() *unicorn.CycleModel {
-	m := Additive()
-	m.Name = DefaultName
-	m.Predictor = unicorn.PredictorTAGE
-	// Resource-group occupancies where Zen 4 has more units than the
-	// additive model's generic core: 3 loads and 2 stores per cycle.
-	m.Cost[unicorn.ClassLoad] = 1.0 / 3
-	m.Cost[unicorn.ClassStore] = 0.5
-	m.Cost[unicorn.ClassRMW] = 0.5
-	m.Core = DefaultCore()
-	// Penalties count from the transfer's resolution in the core model.
-	m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty = 13, 13, 13
-	return m
+// TAGEHistory are the global-history lengths of the "tage" predictor's
+// tagged tables (a geometric series, after Seznec and Michaud, "A case for
+// (partially) TAgged GEometric history length branch prediction", JILP
+// 2006).
+var TAGEHistory = [C.CYC_TAGE_T]uint32{5, 15, 44, 130}
+
+// Model parameterises the cycle estimate (README.md): an Estimator
+// evaluates it on a machine's run. Costs and penalties are in cycles
+// (resolution 1/65536).
+type Model struct {
+	Name string
+	// Cost of one executed instruction of each class.
+	Cost [NumClasses]float64
+	// Taken is added for every taken control transfer (a jcc that jumps,
+	// jmp, call, ret): the front-end redirect.
+	Taken float64
+	// Misprediction penalties: conditional branches, indirect jumps and
+	// calls (BTB), returns (RSB).
+	BranchPenalty, IndirectPenalty, ReturnPenalty float64
+	// Predictor for conditional branches: PredictorBimodal (2-bit counters
+	// indexed by branch address), PredictorGshare (address xor global
+	// history of HistoryBits outcomes) or PredictorTAGE (TAGEHistory).
+	// PHTBits is log2 of the counters.
+	Predictor   string
+	PHTBits     int
+	HistoryBits int
+	// BTBEntries: direct-mapped last-target buffer for indirect branches,
+	// a power of two.
+	BTBEntries int
+	// RSBDepth: return-stack buffer entries (circular, 1..256).
+	RSBDepth int
+	// Core, if set, replaces the additive estimate with the out-of-order
+	// core model (see Core); nil keeps the additive model.
+	Core *Core
 }
 
-// DefaultCore is the default model's out-of-order core: AMD Zen 4 (the
-// development machine) from public data; sources in README.md.
-func DefaultCore() *unicorn.Core {
-	k := &unicorn.Core{
-		DispatchWidth:       6,
-		RetireWidth:         8,
-		ROBSize:             320,
-		LoadLatency:         4,
-		ForwardLatency:      1,
-		StackForwardLatency: 1,
-		Addresses:           true,
-		AliasLatency:        21,
-		StoreCommitDelay:    5,
-		StoreQueue:          64,
-	}
-	for c, v := range map[unicorn.InstClass]float64{
-		unicorn.ClassALU:        1,
-		unicorn.ClassLoad:       1, // after the loaded value; 0 for a plain mov (see README)
-		unicorn.ClassStore:      0,
-		unicorn.ClassRMW:        1,
-		unicorn.ClassLea:        1,
-		unicorn.ClassMul:        3,
-		unicorn.ClassDiv:        14,
-		unicorn.ClassCondBranch: 1,
-		unicorn.ClassJump:       1,
-		unicorn.ClassCall:       1,
-		unicorn.ClassIndJump:    1,
-		unicorn.ClassIndCall:    1,
-		unicorn.ClassRet:        1,
-		unicorn.ClassLocked:     8,
-		unicorn.ClassXMM:        1,
-		unicorn.ClassPushf:      1,
-		unicorn.ClassPopf:       1,
-		unicorn.ClassString:     1,
-		unicorn.ClassFence:      1,
-		unicorn.ClassOther:      1,
-	} {
-		k.Latency[c] = v
-	}
-	return k
-}
-
-// Additive is the built-in "additive" model (the default before the core
-// model): the sum of per-class costs, taken transfers and misprediction
-// penalties, with gshare.
-func Additive() *unicorn.CycleModel {
-	m := &unicorn.CycleModel{
-		Name:            "additive",
-		Taken:           0.5,
-		BranchPenalty:   16,
-		IndirectPenalty: 16,
-		ReturnPenalty:   16,
-		Predictor:       unicorn.PredictorGshare,
-		PHTBits:         12,
-		HistoryBits:     8,
-		BTBEntries:      512,
-		RSBDepth:        16,
-	}
-	for c, v := range map[unicorn.InstClass]float64{
-		unicorn.ClassALU:        0.25,
-		unicorn.ClassLoad:       0.5,
-		unicorn.ClassStore:      1,
-		unicorn.ClassRMW:        1.5,
-		unicorn.ClassLea:        0.25,
-		unicorn.ClassMul:        1,
-		unicorn.ClassDiv:        25,
-		unicorn.ClassCondBranch: 0.5,
-		unicorn.ClassJump:       0.5,
-		unicorn.ClassCall:       1,
-		unicorn.ClassIndJump:    1,
-		unicorn.ClassIndCall:    1.5,
-		unicorn.ClassRet:        1,
-		unicorn.ClassLocked:     18,
-		unicorn.ClassXMM:        0.5,
-		unicorn.ClassPushf:      3,
-		unicorn.ClassPopf:       20,
-		unicorn.ClassString:     1,
-		unicorn.ClassFence:      33,
-		unicorn.ClassOther:      5,
-	} {
-		m.Cost[c] = v
-	}
-	return m
-}
-
-// Unit is the built-in "unit" model: every instruction costs 1 and nothing
-// else does, so its estimate equals the instruction count (a check and a
-// baseline; its predictors still count mispredictions).
-func Unit() *unicorn.CycleModel {
-	m := Additive()
-	m.Name = "unit"
-	for i := range m.Cost {
-		m.Cost[i] = 1
-	}
-	m.Taken, m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty = 0, 0, 0, 0
-	return m
-}
-
-var builtins = map[string]func() *unicorn.CycleModel{
-	DefaultName: Default,
-	"additive":  Additive,
-	"unit":      Unit,
-}
-
-// Names lists the built-in models.
-func Names() []string {
-	var ns []string
-	for n := range builtins {
-		ns = append(ns, n)
-	}
-	sort.Strings(ns)
-	return ns
-}
-
-// Lookup resolves a config's `cycle_model:` value: the name of a built-in
-// model, or the path of a calibration file (anything containing a path
-// separator or ending in .json). Relative paths are relative to dir
-// (usually the config's directory; "" for the working directory).
-func Lookup(nameOrPath, dir string) (*unicorn.CycleModel, error) {
-	if nameOrPath == "" {
-		nameOrPath = DefaultName
-	}
-	if f, ok := builtins[nameOrPath]; ok {
-		return f(), nil
-	}
-	if !strings.ContainsRune(nameOrPath, '/') && !strings.HasSuffix(nameOrPath, ".json") {
-		return nil, fmt.Errorf("cycle_model %q: no such built-in model (have %s) and not a file path", nameOrPath, strings.Join(Names(), ", "))
-	}
-	p := nameOrPath
-	if !filepath.IsAbs(p) && dir != "" {
-		p = filepath.Join(dir, p)
-	}
-	f, err := ReadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	return f.Model()
-}
-
-// File is a calibration file (JSON): a model plus how it was obtained.
-type File struct {
-	Name string `json:"name"`
-	// Unit of all costs: "cycles" (ns × the measured clock, see Calibration).
-	Unit string `json:"unit"`
-	// Cost per instruction class, by class name (unicorn.InstClass.String);
-	// classes missing here take the "default" model's cost.
-	Cost map[string]float64 `json:"cost"`
-	// Taken and penalties in cycles.
-	Taken     float64   `json:"taken"`
-	Penalties Penalties `json:"penalties"`
-	Predictor string    `json:"predictor"`
-	PHTBits   int       `json:"pht_bits"`
-	HistBits  int       `json:"history_bits"`
-	BTB       int       `json:"btb_entries"`
-	RSBDepth  int       `json:"rsb_depth"`
-	// Core is the out-of-order core model (costs are then resource-group
-	// occupancies); files without it are additive models (as written
-	// before the core model existed).
-	Core *CoreFile `json:"core,omitempty"`
-	// Calibration records the measurements behind the fit (optional).
-	Calibration *Calibration `json:"calibration,omitempty"`
-}
-
-// CoreFile is unicorn.Core in a calibration file.
-type CoreFile struct {
-	DispatchWidth       float64            `json:"dispatch_width"`
-	RetireWidth         float64            `json:"retire_width"`
-	ROBSize             int                `json:"rob_size"`
-	Latency             map[string]float64 `json:"latency"` // missing classes: DefaultCore's
-	LoadLatency         float64            `json:"load_latency"`
-	ForwardLatency      float64            `json:"forward_latency"`
-	StackForwardLatency float64            `json:"stack_forward_latency"`
-	Addresses           bool               `json:"addresses"`
-	AliasLatency        float64            `json:"alias_latency"`
-	StoreCommitDelay    float64            `json:"store_commit_delay"`
-	StoreQueue          int                `json:"store_queue"`
-}
-
-// Penalties are misprediction penalties in cycles.
-type Penalties struct {
-	Branch   float64 `json:"branch"`
-	Indirect float64 `json:"indirect"`
-	Return   float64 `json:"return"`
-}
-
-// FileOf describes a model as a file.
-func FileOf(m *unicorn.CycleModel) *File {
-	f := &File{
-		Name: m.Name, Unit: "cycles", Cost: map[string]float64{}, Taken: m.Taken,
-		Penalties: Penalties{m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty},
-		Predictor: m.Predictor, PHTBits: m.PHTBits, HistBits: m.HistoryBits, BTB: m.BTBEntries, RSBDepth: m.RSBDepth,
-	}
-	for c := range unicorn.NumClasses {
-		f.Cost[c.String()] = m.Cost[c]
-	}
-	if k := m.Core; k != nil {
-		f.Core = &CoreFile{DispatchWidth: k.DispatchWidth, RetireWidth: k.RetireWidth, ROBSize: k.ROBSize,
-			Latency: map[string]float64{}, LoadLatency: k.LoadLatency, ForwardLatency: k.ForwardLatency,
-			StackForwardLatency: k.StackForwardLatency, Addresses: k.Addresses, AliasLatency: k.AliasLatency,
-			StoreCommitDelay: k.StoreCommitDelay, StoreQueue: k.StoreQueue}
-		for c := range unicorn.NumClasses {
-			f.Core.Latency[c.String()] = k.Latency[c]
+// Validate checks the parameters.
+func (m *Model) Validate() error {
+	for i, c := range m.Cost {
+		if c < 0 || math.IsNaN(c) || math.IsInf(c, 0) || c > 1e6 {
+			return fmt.Errorf("cycle model %q: cost of %s is %v", m.Name, InstClass(i), c)
 		}
 	}
-	return f
-}
-
-// Model turns the file into a validated model.
-func (f *File) Model() (*unicorn.CycleModel, error) {
-	if f.Unit != "" && f.Unit != "cycles" {
-		return nil, fmt.Errorf("cycle model %q: unit %q, want cycles", f.Name, f.Unit)
-	}
-	m := Default()
-	if f.Core == nil {
-		m = Additive()
-	}
-	m.Name = f.Name
-	if cf := f.Core; cf != nil {
-		k := &unicorn.Core{DispatchWidth: cf.DispatchWidth, RetireWidth: cf.RetireWidth, ROBSize: cf.ROBSize,
-			Latency: DefaultCore().Latency, LoadLatency: cf.LoadLatency, ForwardLatency: cf.ForwardLatency,
-			StackForwardLatency: cf.StackForwardLatency, Addresses: cf.Addresses, AliasLatency: cf.AliasLatency,
-			StoreCommitDelay: cf.StoreCommitDelay, StoreQueue: cf.StoreQueue}
-		for name, v := range cf.Latency {
-			c, ok := unicorn.ClassByName(name)
-			if !ok {
-				return nil, fmt.Errorf("cycle model %q: unknown instruction class %q in core latencies", f.Name, name)
-			}
-			k.Latency[c] = v
+	for _, p := range []float64{m.Taken, m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty} {
+		if p < 0 || math.IsNaN(p) || math.IsInf(p, 0) || p > 1e6 {
+			return fmt.Errorf("cycle model %q: penalty %v out of range", m.Name, p)
 		}
-		m.Core = k
 	}
-	for name, v := range f.Cost {
-		c, ok := unicorn.ClassByName(name)
-		if !ok {
-			return nil, fmt.Errorf("cycle model %q: unknown instruction class %q", f.Name, name)
+	switch m.Predictor {
+	case PredictorBimodal, PredictorGshare, PredictorTAGE:
+	default:
+		return fmt.Errorf("cycle model %q: unknown predictor %q (want %s, %s or %s)", m.Name, m.Predictor, PredictorBimodal, PredictorGshare, PredictorTAGE)
+	}
+	if m.Predictor == PredictorTAGE && m.PHTBits < 6 {
+		return fmt.Errorf("cycle model %q: tage needs pht_bits >= 6", m.Name)
+	}
+	if m.Core != nil {
+		if err := m.Core.validate(m.Name); err != nil {
+			return err
 		}
-		m.Cost[c] = v
 	}
-	m.Taken = f.Taken
-	m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty = f.Penalties.Branch, f.Penalties.Indirect, f.Penalties.Return
-	if f.Predictor != "" {
-		m.Predictor = f.Predictor
+	if m.PHTBits < 1 || m.PHTBits > 24 {
+		return fmt.Errorf("cycle model %q: pht_bits %d not in 1..24", m.Name, m.PHTBits)
 	}
-	if f.PHTBits != 0 {
-		m.PHTBits, m.HistoryBits = f.PHTBits, f.HistBits
+	if m.HistoryBits < 0 || m.HistoryBits > m.PHTBits {
+		return fmt.Errorf("cycle model %q: history_bits %d not in 0..pht_bits", m.Name, m.HistoryBits)
 	}
-	if f.BTB != 0 {
-		m.BTBEntries = f.BTB
+	if m.BTBEntries < 1 || m.BTBEntries > 1<<20 || m.BTBEntries&(m.BTBEntries-1) != 0 {
+		return fmt.Errorf("cycle model %q: btb_entries %d is not a power of two in 1..2^20", m.Name, m.BTBEntries)
 	}
-	if f.RSBDepth != 0 {
-		m.RSBDepth = f.RSBDepth
+	if m.RSBDepth < 1 || m.RSBDepth > C.CYC_RSB_MAX {
+		return fmt.Errorf("cycle model %q: rsb_depth %d not in 1..%d", m.Name, m.RSBDepth, C.CYC_RSB_MAX)
 	}
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return nil
 }
 
-// ReadFile reads a calibration file.
-func ReadFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cycle model: %w", err)
-	}
-	var f File
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("cycle model %s: %w", path, err)
-	}
-	if f.Name == "" {
-		f.Name = filepath.Base(path)
-	}
-	return &f, nil
+// Core parameterises the out-of-order core model (Model.Core; see
+// cycles/README.md, "Out-of-order core"). With it, Model.Cost is each
+// class's occupancy of its resource group (reciprocal throughput) instead
+// of an additive cost, and the estimate is the retirement time of the last
+// instruction of a simple dataflow machine: a front end dispatching
+// DispatchWidth instructions per cycle, resource groups, register and
+// memory dependencies with latencies, a ROBSize-entry window, and
+// mispredictions that restart the front end when the branch resolves.
+type Core struct {
+	// Instructions dispatched and retired per cycle.
+	DispatchWidth, RetireWidth float64
+	// ROBSize bounds how far dispatch runs ahead of retirement (1..1024).
+	ROBSize int
+	// Latency per class: cycles from operands ready to result (for
+	// loads: the ALU part after the loaded value, 0 for a plain load).
+	Latency [NumClasses]float64
+	// LoadLatency: L1 hit, address ready to value. ForwardLatency: a
+	// load reading an earlier store's address (store-to-load forwarding);
+	// StackForwardLatency: the same for [rsp/rbp+disp] slots.
+	LoadLatency, ForwardLatency, StackForwardLatency float64
+	// Addresses: take the effective address of every access from memory
+	// hooks (exact store-to-load forwarding and 4K aliasing) instead of
+	// symbolic [register value + displacement] keys.
+	Addresses bool
+	// AliasLatency: a load whose address matches an older, not yet
+	// committed store's in bits 11:3 but is another address (4K
+	// aliasing) waits for that store's commit plus this.
+	AliasLatency float64
+	// StoreCommitDelay: a store leaves the store queue (writes the cache)
+	// this long after it retires.
+	StoreCommitDelay float64
+	// StoreQueue: a store stays in flight (forwards, or aliases) until
+	// this many younger stores were dispatched, or until it retired.
+	StoreQueue int
 }
 
-// WriteFile writes f as indented JSON, atomically (temp file, rename).
-func WriteFile(path string, f *File) error {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
+// Resource groups of the core model (cyc_ii.grp, fewer than CYC_NGRP);
+// Model.Cost is the occupancy of a class's group.
+const (
+	grpInt = iota
+	grpBranch
+	grpLoad
+	grpStore
+	grpFP
+	grpSerial // microcoded / serialising: pushf, popf, locked, fence, div, other
+)
+
+// groupOf is the resource group of a class in the core model.
+func groupOf(c InstClass) int {
+	switch c {
+	case ClassALU, ClassLea, ClassMul:
+		return grpInt
+	case ClassCondBranch, ClassJump, ClassCall, ClassIndJump, ClassIndCall, ClassRet:
+		return grpBranch
+	case ClassLoad:
+		return grpLoad
+	case ClassStore, ClassRMW, ClassString:
+		return grpStore
+	case ClassXMM:
+		return grpFP
 	}
-	return atomicfile.Write(path, append(b, '\n'))
+	return grpSerial
+}
+
+func (k *Core) validate(name string) error {
+	bad := func(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) || v > 1e6 }
+	if k.DispatchWidth <= 0 || k.RetireWidth <= 0 || bad(k.DispatchWidth) || bad(k.RetireWidth) {
+		return fmt.Errorf("cycle model %q: core widths %v/%v must be positive", name, k.DispatchWidth, k.RetireWidth)
+	}
+	if k.StoreQueue < 0 || k.StoreQueue > 1<<16 {
+		return fmt.Errorf("cycle model %q: store_queue %d not in 0..65536", name, k.StoreQueue)
+	}
+	if k.ROBSize < 1 || k.ROBSize > C.CYC_ROB_MAX {
+		return fmt.Errorf("cycle model %q: rob_size %d not in 1..%d", name, k.ROBSize, C.CYC_ROB_MAX)
+	}
+	for i, v := range k.Latency {
+		if bad(v) {
+			return fmt.Errorf("cycle model %q: latency of %s is %v", name, InstClass(i), v)
+		}
+	}
+	for _, v := range []float64{k.LoadLatency, k.ForwardLatency, k.StackForwardLatency, k.AliasLatency, k.StoreCommitDelay} {
+		if bad(v) {
+			return fmt.Errorf("cycle model %q: memory latency %v out of range", name, v)
+		}
+	}
+	return nil
 }

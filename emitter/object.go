@@ -68,14 +68,16 @@ func (k RelocKind) String() string {
 }
 
 // Reloc is a reference resolved by Link. Target names a label if Label is
-// set, else a symbol.
+// set, else a symbol. An abs64 reference may repeat (a table column):
+// Repeat more copies follow at Off+Stride, Off+2*Stride, ...
 type Reloc struct {
-	Off    int
-	Kind   RelocKind
-	Target string
-	Label  bool
-	Addend int64
-	Base   string // RelocRVA32: the symbol the field is relative to
+	Off            int
+	Kind           RelocKind
+	Target         string
+	Label          bool
+	Addend         int64
+	Base           string // RelocRVA32: the symbol the field is relative to
+	Repeat, Stride int
 }
 
 // Section returns the named section or nil.
@@ -162,7 +164,9 @@ func (o *Object) LinkExterns(bases, externs map[string]uint64) (*Linked, error) 
 			v := target + uint64(r.Addend)
 			switch r.Kind {
 			case RelocAbs64:
-				binary.LittleEndian.PutUint64(out[r.Off:], v)
+				for k := 0; k <= r.Repeat; k++ {
+					binary.LittleEndian.PutUint64(out[r.Off+k*r.Stride:], v)
+				}
 			case RelocPCRel32:
 				d := int64(v - (base + uint64(r.Off)))
 				if d != int64(int32(d)) {

@@ -83,7 +83,6 @@ const (
 	SymPPLock              = "patchpoint.pp_lock"
 	SymJITTable            = "patchpoint.jit_table"
 	SymJITTableCount       = "patchpoint.jit_table.count"
-	SymFillerUnwind        = "unwind.(filler)"
 )
 
 // Named sub-ranges of the worker, one per step they count for.

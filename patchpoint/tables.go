@@ -310,11 +310,11 @@ func (m codeMap) emitNativeModule(d *Builder) {
 	d.EndSymbol(SymNativeModule)
 	d.Align(4, 0)
 	d.DefineSymbol(SymNativeFuncs)
-	for k := range m.nativeFillers {
+	for k := range m.nativeFillers { // the module's other functions: never unwound here
 		begin := uint32(k+1) * avgNativeBytes
 		d.U32(begin)
 		d.U32(begin + avgNativeBytes/2)
-		d.U32RVA(SymFillerUnwind, int64(m.nativeFirst), first.Name)
+		d.U32(0)
 	}
 	for _, f := range m.native {
 		rva := uint32(m.nativeFirst) + uint32(f.Start-first.Start)
@@ -323,8 +323,4 @@ func (m codeMap) emitNativeModule(d *Builder) {
 		d.U32RVA(UnwindSym(f.Name), int64(m.nativeFirst), first.Name)
 	}
 	d.EndSymbol(SymNativeFuncs)
-	d.Align(4, 0)
-	d.DefineSymbol(SymFillerUnwind)
-	d.Bytes([]byte{1, 0, 0, 0})
-	d.EndSymbol(SymFillerUnwind)
 }

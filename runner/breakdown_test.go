@@ -100,7 +100,7 @@ func TestRuntimeStepReachesReports(t *testing.T) {
 	p := workload.DefaultParams(workload.AwaitLoop)
 	p.Awaits = 20
 	b := build(t, p, patchpoint.Direct)
-	res, _, err := Emulate(b, unicorn.Options{})
+	res, _, err := Emulate(b, unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

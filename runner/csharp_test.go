@@ -96,7 +96,7 @@ func TestCSharpRuntimeError(t *testing.T) {
 	if want == nil || want.Kind != interp.DivideByZero || want.Pos != (jit.Pos{Line: 23, Col: 26}) {
 		t.Fatalf("interpreter error %+v, want division by zero at 23:26", want)
 	}
-	r, _, err := Emulate(b, unicorn.Options{})
+	r, _, err := Emulate(b, unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +131,11 @@ func TestSeedCSMatchesAwaitLoop(t *testing.T) {
 	for _, model := range continuation.Models {
 		p.Runtime.Model, a.Runtime.Model = model, model
 		for _, s := range patchpoint.Strategies {
-			cs, _, err := Emulate(build(t, p, s), unicorn.Options{})
+			cs, _, err := Emulate(build(t, p, s), unicorn.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			al, _, err := Emulate(build(t, a, s), unicorn.Options{})
+			al, _, err := Emulate(build(t, a, s), unicorn.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

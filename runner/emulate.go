@@ -8,11 +8,16 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/osrsim/osrsim/continuation"
+	"github.com/osrsim/osrsim/cycles"
+	"github.com/osrsim/osrsim/cycles/emu"
 	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
@@ -41,61 +46,88 @@ func Breakdown(im *sim.Image) []report.Part {
 	return append(parts, report.Part{Name: RegionOther, Doc: "code outside every region"})
 }
 
-// Emulate runs a built workload under Unicorn and checks it against the Go
-// reference: final s_value, suspensions and resumptions.
+// Emulate runs a built workload under Unicorn, with the cycle model m
+// unless it is nil, and checks it against the Go reference: final
+// s_value, suspensions and resumptions.
 //
 // Per-op figures and breakdowns of the templates count what the operations
 // add: the run minus the same run without operations (Params.Setup),
 // emulated too. A C# workload with a stopwatch counts its measured region:
 // what a run cut at the stop mark adds over a run cut at the start mark;
 // without one, its whole run.
-func Emulate(b *workload.Built, opt unicorn.Options) (*report.Result, *unicorn.Result, error) {
-	r, err := unicorn.Run(b.Image, opt)
+func Emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*report.Result, *unicorn.Result, error) {
+	return emulate(b, opt, m, nil)
+}
+
+// emulate is Emulate taking a template's setup run from setups when a cell
+// before had the same setup run.
+func emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model, setups *setupCache) (*report.Result, *unicorn.Result, error) {
+	r, cc, err := emu.Run(b.Image, opt, m, false)
 	if err != nil {
 		return nil, r, fmt.Errorf("%s/%s: %w", b.Params.Workload, b.Strategy, err)
 	}
 	res := FromCounts(b, r)
+	res.CyclesEst = cyclesOf(cc, b.Expect.Ops)
 	if err := Verify(b, res); err != nil {
 		return res, r, err
 	}
 	if b.Expect.Err != nil {
 		return res, r, nil // the program stopped with its run-time error: no figures
 	}
-	var setup *report.Result
+	var setup *setupCounts
 	switch {
 	case b.Expect.Stopwatch:
-		setup, err = outsideRegion(b, res, opt)
+		setup, err = outsideRegion(b, res, opt, m)
 	case b.Params.Source != nil:
-		setup = &report.Result{Instructions: &report.Instructions{}}
+		setup = &setupCounts{ins: &report.Instructions{}}
 		if res.CyclesEst != nil {
-			setup.CyclesEst = &report.Cycles{}
+			setup.cycles = &report.Cycles{}
 		}
 	default:
-		setup, err = emulateVariant(b, b.Params.Setup(), opt, true)
+		setup, err = setups.get(b, func() (*setupCounts, error) { return emulateSetup(b, opt, m) })
 	}
 	if err != nil {
 		return nil, r, err
 	}
-	subtract(res.Instructions, setup.Instructions, b.Expect.Ops)
-	if res.CyclesEst != nil && setup.CyclesEst != nil && b.Expect.Ops > 0 {
-		res.CyclesEst.Setup = setup.CyclesEst.Total
-		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.CyclesEst.Total) / float64(b.Expect.Ops)
+	subtract(res.Instructions, setup.ins, b.Expect.Ops)
+	if res.CyclesEst != nil && setup.cycles != nil && b.Expect.Ops > 0 {
+		res.CyclesEst.Setup = setup.cycles.Total
+		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.cycles.Total) / float64(b.Expect.Ops)
 	}
 	return res, r, nil
 }
 
-// emulateVariant builds and emulates a variant of b's workload (its setup
-// run, a cut run); verify checks it against its own reference.
-func emulateVariant(b *workload.Built, p workload.Params, opt unicorn.Options, verify bool) (*report.Result, error) {
-	vb, err := workload.Build(p, b.Strategy)
+// setupCounts are what a run's figures subtract: its setup run's counts,
+// or what it executes outside its stopwatch region.
+type setupCounts struct {
+	ins    *report.Instructions
+	cycles *report.Cycles
+}
+
+// emulateSetup emulates a template's setup run: b's image with the
+// operation counts set to zero in its data.
+func emulateSetup(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*setupCounts, error) {
+	res, err := emulateVariant(b, b.Params.Setup(), opt, m, true)
 	if err != nil {
 		return nil, err
 	}
-	vr, err := unicorn.Run(vb.Image, opt)
+	return &setupCounts{ins: res.Instructions, cycles: res.CyclesEst}, nil
+}
+
+// emulateVariant emulates b's workload at another scale (its setup run, a
+// cut run: workload.Built.AtScale); verify checks it against its own
+// reference.
+func emulateVariant(b *workload.Built, p workload.Params, opt unicorn.Options, m *cycles.Model, verify bool) (*report.Result, error) {
+	vb, err := b.AtScale(p)
+	if err != nil {
+		return nil, err
+	}
+	vr, cc, err := emu.Run(vb.Image, opt, m, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s %s run: %w", b.Params.Workload, b.Strategy, variantName(p), err)
 	}
 	res := FromCounts(vb, vr)
+	res.CyclesEst = cyclesOf(cc, vb.Expect.Ops)
 	if verify {
 		if err := Verify(vb, res); err != nil {
 			return nil, err
@@ -115,13 +147,13 @@ func variantName(p workload.Params) string {
 }
 
 // outsideRegion is what the full run executes outside the stopwatch
-// region, in the shape of a setup run: full - (cut at stop - cut at start).
-func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options) (*report.Result, error) {
+// region: full - (cut at stop - cut at start).
+func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options, m *cycles.Model) (*setupCounts, error) {
 	var cuts [2]*report.Result
 	for i, cut := range []int{continuation.CutStart, continuation.CutStop} {
 		p := b.Params
 		p.Cut = cut
-		r, err := emulateVariant(b, p, opt, false)
+		r, err := emulateVariant(b, p, opt, m, false)
 		if err != nil {
 			return nil, err
 		}
@@ -139,11 +171,60 @@ func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options) 
 			m.out[k] = v - (m.stop[k] - m.start[k])
 		}
 	}
-	setup := &report.Result{Instructions: out}
+	setup := &setupCounts{ins: out}
 	if c := full.CyclesEst; c != nil {
-		setup.CyclesEst = &report.Cycles{Total: c.Total - (cuts[1].CyclesEst.Total - cuts[0].CyclesEst.Total)}
+		setup.cycles = &report.Cycles{Total: c.Total - (cuts[1].CyclesEst.Total - cuts[0].CyclesEst.Total)}
 	}
 	return setup, nil
+}
+
+// setupCacheSize is how many setup runs a run remembers: enough for the
+// cells of a sweep over operation counts to share theirs, bounded so that
+// memory does not grow with the number of cells.
+const setupCacheSize = 64
+
+// setupCache holds the counts of recent setup runs. Cells whose parameters
+// differ only in their operation counts (a sweep over awaits) have the
+// same setup run, which is emulated once. Its methods are safe for
+// concurrent use; a nil cache remembers nothing.
+type setupCache struct {
+	mu      sync.Mutex
+	entries []*setupEntry // oldest first
+}
+
+type setupEntry struct {
+	params   workload.Params // the setup run's
+	strategy patchpoint.Strategy
+	ready    chan struct{} // closed when counts or err is set
+	counts   *setupCounts
+	err      error
+}
+
+func newSetupCache() *setupCache { return &setupCache{} }
+
+// get returns the counts of b's setup run, from the cache or from run.
+func (c *setupCache) get(b *workload.Built, run func() (*setupCounts, error)) (*setupCounts, error) {
+	if c == nil {
+		return run()
+	}
+	key := b.Params.Setup()
+	c.mu.Lock()
+	for _, e := range c.entries {
+		if e.strategy == b.Strategy && reflect.DeepEqual(e.params, key) {
+			c.mu.Unlock()
+			<-e.ready
+			return e.counts, e.err
+		}
+	}
+	e := &setupEntry{params: key, strategy: b.Strategy, ready: make(chan struct{})}
+	if len(c.entries) == setupCacheSize {
+		c.entries = c.entries[1:]
+	}
+	c.entries = append(c.entries, e)
+	c.mu.Unlock()
+	e.counts, e.err = run()
+	close(e.ready)
+	return e.counts, e.err
 }
 
 // subtract leaves in ins what the operations add over the setup run.
@@ -201,14 +282,8 @@ func FromCounts(b *workload.Built, r *unicorn.Result) *report.Result {
 		return n
 	}
 	osrEntries, jumps := ev(workload.EvOSREntry), ev(workload.EvResumeJump)
-	var cyc *report.Cycles
-	if cc := c.Cycles; cc != nil {
-		cyc = &report.Cycles{Total: uint64(math.Round(cc.Estimated)), PerResume: per(uint64(math.Round(cc.Estimated))), Model: cc.Model,
-			Mispredicts: report.Mispredicts{Branch: cc.BranchMispredicts, Indirect: cc.IndirectMispredicts, Return: cc.ReturnMispredicts}}
-	}
 	return &report.Result{
-		CyclesEst: cyc,
-		Workload:  b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Emu,
+		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Emu,
 		Params: experiments.Flatten(b.Params), Ops: ops, Instructions: ins,
 		HelperCalls: &report.HelperCalls{Patchpoint: ev(workload.EvHelper), PatchpointForced: ev(workload.EvForced)},
 		OSREntries:  &report.OSREntries{ViaHelper: osrEntries - jumps, ViaJump: jumps},
@@ -263,9 +338,24 @@ func enclosing(syms []sim.Symbol, i int) int {
 	return best
 }
 
+// cyclesOf is the report's view of a run's cycle estimate (nil: none).
+func cyclesOf(cc *cycles.Counts, ops uint64) *report.Cycles {
+	if cc == nil {
+		return nil
+	}
+	total := uint64(math.Round(cc.Estimated))
+	perResume := 0.0
+	if ops > 0 {
+		perResume = float64(total) / float64(ops)
+	}
+	return &report.Cycles{Total: total, PerResume: perResume, Model: cc.Model,
+		Mispredicts: report.Mispredicts{Branch: cc.BranchMispredicts, Indirect: cc.IndirectMispredicts, Return: cc.ReturnMispredicts}}
+}
+
 // Verify checks a result against the workload's Go reference computation.
-func Verify(b *workload.Built, res *report.Result) error {
-	want := b.Expect
+func Verify(b *workload.Built, res *report.Result) error { return verify(b.Expect, res) }
+
+func verify(want workload.Expected, res *report.Result) error {
 	var errs []string
 	got := workload.DecodeError(res.FinalState.Ret)
 	switch {

@@ -45,7 +45,7 @@ func FuzzCSharp(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, numbered(src))
 		}
-		_, er, err := Emulate(b, unicorn.Options{MaxInstructions: 200_000_000})
+		_, er, err := Emulate(b, unicorn.Options{MaxInstructions: 200_000_000}, nil)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", s, err, numbered(src))
 		}

@@ -53,14 +53,14 @@ func cases() []workload.Params {
 // ends in the same final state. It returns the emulated result.
 func checkEngines(t *testing.T, b *workload.Built) *report.Result {
 	t.Helper()
-	exact, er, err := Emulate(b, unicorn.Options{CheckAlignment: true})
+	exact, er, err := Emulate(b, unicorn.Options{CheckAlignment: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if er.Counts.MisalignedCalls != 0 || er.Counts.Calls == 0 {
 		t.Fatalf("calls %d, misaligned %d at %#x", er.Counts.Calls, er.Counts.MisalignedCalls, er.Counts.MisalignedAt)
 	}
-	fast, fr, err := Emulate(b, unicorn.Options{})
+	fast, fr, err := Emulate(b, unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestAwaitLoopDefaults(t *testing.T) {
 	for _, p := range inModels(p) {
 		for _, s := range patchpoint.Strategies {
 			t.Run(name(p, s), func(t *testing.T) {
-				r, _, err := Emulate(build(t, p, s), unicorn.Options{})
+				r, _, err := Emulate(build(t, p, s), unicorn.Options{}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -157,7 +157,7 @@ func TestOSRAtIteration10000(t *testing.T) {
 		p := workload.DefaultParams(workload.AwaitLoop)
 		p.N, p.Awaits = tc.n, 20
 		for _, p := range inModels(p) {
-			r, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
+			r, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +178,7 @@ func TestReentryTransitionsEveryCall(t *testing.T) {
 	p := workload.DefaultParams(workload.Reentry)
 	p.Calls, p.Iterations = 40, 1200
 	for _, s := range patchpoint.Strategies {
-		r, _, err := Emulate(build(t, p, s), unicorn.Options{})
+		r, _, err := Emulate(build(t, p, s), unicorn.Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,12 +288,12 @@ func TestOSREntryContract(t *testing.T) {
 func TestTier0PatchpointVariants(t *testing.T) {
 	p := workload.DefaultParams(workload.AwaitLoop)
 	p.Awaits = 50
-	base, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
+	base, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Tier0Variant = jit.Tier0DecMem
-	dm, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
+	dm, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestTier0PatchpointVariants(t *testing.T) {
 		t.Errorf("dec-mem saves %d setup instructions, want 20,000 (2 per tier0 loop-head execution)", d)
 	}
 	p.Tier0Variant = jit.Tier0JGE
-	jge, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{})
+	jge, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,8 +118,13 @@ func (g *gen) opt() jit.Options {
 	return opt
 }
 
+// generate builds the program; emitter.Generate runs it once more, with
+// positions for the errors, only if it fails.
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
-	prog := NewProgram()
+	return Generate(func(prog *Program) error { return g.emit(prog, funcs) })
+}
+
+func (g *gen) emit(prog *Program, funcs []patchpoint.Func) error {
 	code, data := prog.Section(secCode), prog.Section(secData)
 	// Method entries 32-byte aligned, as CoreCLR's code heap allocates
 	// them; it also keeps strategies' layouts comparable (helper-return's
@@ -147,7 +152,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 		}
 		for _, il := range m.Loops() {
 			if err := jit.CompileOSR(code, m, il, frame, opt); err != nil {
-				return nil, err
+				return err
 			}
 			osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(m.Name), OSR: jit.OSRSym(m.Name, il), IL: il})
 		}
@@ -179,32 +184,27 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 		svc.EmitData(data, g.p.Cut)
 	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
-	return prog.Finish()
+	return nil
 }
 
-// The driver reads the workload's sizes from data, so images of one
-// workload at different scales share byte-identical code: native runs at
-// full scale execute exactly the code that completed under emulation.
-const (
-	SymParamN          = "params.n"
-	SymParamAwaits     = "params.awaits"
-	SymParamCalls      = "params.calls"
-	SymParamIterations = "params.iterations"
-)
-
+// paramField is a parameter the driver reads from data: its word's symbol
+// and value.
 type paramField struct {
 	sym string
 	v   int
 }
 
+// paramFields are a template's scale parameters (scaleSyms) or a C#
+// program's arguments.
 func (g *gen) paramFields() []paramField {
-	switch g.p.Workload {
-	case AwaitLoop:
-		return []paramField{{SymParamN, g.p.N}, {SymParamAwaits, g.p.Awaits}}
-	case Reentry:
-		return []paramField{{SymParamCalls, g.p.Calls}, {SymParamIterations, g.p.Iterations}}
+	if g.p.Source != nil {
+		return g.sourceParams()
 	}
-	return g.sourceParams()
+	var out []paramField
+	for _, q := range scaleParams(g.p.Workload) {
+		out = append(out, paramField{scaleSyms[q.Name], *q.Field(&g.p)})
+	}
+	return out
 }
 
 // emitMain is the program's Main.

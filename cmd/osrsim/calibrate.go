@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/osrsim/osrsim/cycles"
+	"github.com/osrsim/osrsim/cycles/calibrate"
 )
 
 // calibrateCommand fits the cycle model's per-class costs and penalties to this
@@ -51,7 +52,7 @@ func (f *calibrateFlags) run(stdout, stderr io.Writer) error {
 	if err := checkWritableDir(filepath.Dir(f.out)); err != nil {
 		return err
 	}
-	cal, err := cycles.Calibrate(cycles.CalibrateOptions{Name: f.name, Iterations: f.iters, Samples: f.samples, Log: stderr})
+	cal, err := calibrate.Run(calibrate.Options{Name: f.name, Iterations: f.iters, Samples: f.samples, Log: stderr})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/patchpoint"
-	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // selection holds the flags every command has for choosing what to run.
@@ -143,7 +142,7 @@ func oneExperiment(s *selection, pos []string) (*experiments.Experiment, error) 
 
 // cycleModel resolves an experiment's cycle_model: a built-in name, a
 // calibration file relative to the config, or "none".
-func cycleModel(e *experiments.Experiment) (*unicorn.CycleModel, error) {
+func cycleModel(e *experiments.Experiment) (*cycles.Model, error) {
 	if e.CycleModel == "none" {
 		return nil, nil
 	}

@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/runner"
 	"github.com/osrsim/osrsim/sim"
-	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // runFlags are the flags of osrsim run.
@@ -25,6 +25,7 @@ type runFlags struct {
 	exact, quiet bool
 	markdown     bool
 	workers      int
+	shard        string
 }
 
 func runCommand() *cobra.Command {
@@ -38,7 +39,8 @@ Emulated results carry exact instruction counts per region and helper step
 and estimated cycles; native ones wall-clock samples.`,
 		Example: `  osrsim run
   osrsim run experiments/live-locals.yaml --engine emu --set awaits=2000
-  osrsim run experiments/*.yaml --out results/all --quiet`,
+  osrsim run experiments/*.yaml --out results/all --quiet
+  osrsim run sweep.yaml --shard 0/4 --out shard-0   # one share; see osrsim merge`,
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.run(args, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -52,6 +54,7 @@ and estimated cycles; native ones wall-clock samples.`,
 	fs.IntVar(&f.workers, "workers", 0, "emulate on `N` workers in parallel (default: one per core)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only where the report went")
 	fs.BoolVar(&f.markdown, "markdown", false, "print the whole report.md instead of the summary")
+	fs.StringVar(&f.shard, "shard", "", "run share `i/n` of the sweep's cells (0 <= i < n: cell k goes to k mod n) and write a partial report for osrsim merge")
 	completeValues(cmd, "engine", append(enum.Names(sim.Engines), sim.AllEngines))
 	return cmd
 }
@@ -70,6 +73,12 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 	if f.workers < 0 {
 		return badf("--workers must not be negative, got %d", f.workers)
 	}
+	var shard runner.Shard
+	if f.shard != "" {
+		if shard, err = runner.ParseShard(f.shard); err != nil {
+			return badf("--shard: %v", err)
+		}
+	}
 	exps, err := f.sel.load(args)
 	if err != nil {
 		return err
@@ -80,7 +89,12 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 		if engines != nil {
 			e.Engines = engines
 		}
+		if err := shard.Check(len(e.Cells())); err != nil {
+			return badf("--shard: %s: %v", e.File, err)
+		}
 		switch {
+		case f.out == "" && f.shard != "":
+			dirs[i] = filepath.Join("results", fmt.Sprintf("%s.shard-%d-of-%d", e.Name, shard.Index, shard.Count))
 		case f.out == "":
 			dirs[i] = filepath.Join("results", e.Name)
 		case len(exps) == 1:
@@ -96,7 +110,7 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	models := make([]*unicorn.CycleModel, len(exps))
+	models := make([]*cycles.Model, len(exps))
 	for i, e := range exps {
 		if models[i], err = cycleModel(e); err != nil {
 			return err
@@ -104,7 +118,7 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 	}
 	for i, e := range exps {
 		start := time.Now()
-		r, err := runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet)})
+		r, err := runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet), Shard: shard})
 		if err != nil {
 			return err
 		}

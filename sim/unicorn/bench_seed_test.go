@@ -25,15 +25,3 @@ func BenchmarkSeedCountingOverhead(b *testing.B) {
 		b.Run(s.String(), func(b *testing.B) { countingOverhead(b, seedImage(b, s)) })
 	}
 }
-
-// BenchmarkSeedCycleOverhead runs the default experiment's emulated
-// await-loop with counting only and with the core cycle model (TAGE, real
-// addresses), alternately, and reports the time ratio (cycles/counting).
-func BenchmarkSeedCycleOverhead(b *testing.B) {
-	for _, s := range []patchpoint.Strategy{patchpoint.Helper, patchpoint.Direct} {
-		b.Run(s.String(), func(b *testing.B) {
-			tCnt, tCy, _ := alternate(b, seedImage(b, s), Options{}, Options{Cycles: testCoreModel()})
-			b.ReportMetric(tCy.Seconds()/tCnt.Seconds(), "ratio")
-		})
-	}
-}

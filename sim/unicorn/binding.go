@@ -1,6 +1,7 @@
 package unicorn
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../observe
 #cgo LDFLAGS: -lunicorn
 #cgo noescape uc_mem_read
 #cgo nocallback uc_mem_read
@@ -31,7 +32,8 @@ import (
 )
 
 // nocallback is valid on uc_emu_start because every hook this package
-// installs is C (hooks.c); no Go function is ever reachable from Unicorn.
+// installs is C (hooks.c), and so is every observer it calls; no Go
+// function is ever reachable from Unicorn.
 
 // Version is the libunicorn version, e.g. "2.0.1". uc_version reports only
 // major.minor, so the patch level comes from the header this package was

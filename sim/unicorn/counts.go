@@ -6,11 +6,11 @@ package unicorn
 import "C"
 
 import (
-	"fmt"
 	"sort"
 	"unsafe"
 
 	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/observe"
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -35,9 +35,6 @@ type Counts struct {
 	// PerInst counts executions of each instruction, in the order of the
 	// image's InstStarts (with Options.PerInstruction).
 	PerInst []uint64
-	// Cycles holds the cycle model's estimate and mispredictions (only
-	// with Options.Cycles).
-	Cycles *CycleCounts
 }
 
 // segment is a maximal byte range of code whose set of containing symbols
@@ -56,15 +53,10 @@ type layout struct {
 	events     []string // per event index
 }
 
-// buildLayout computes segments and fills the C tables of s: the prefix
-// table, the segment id and end of each byte, and call flags decoded with
-// x86asm.
-func newLayout(im *sim.Image) (*layout, error) {
-	lo, hi := im.CodeRange()
-	if hi <= lo {
-		return nil, fmt.Errorf("unicorn: image has no executable region")
-	}
-	l := &layout{base: lo, size: hi - lo}
+// newLayout computes the segments of code's range from im's symbols.
+func newLayout(im *sim.Image, code *observe.Code) *layout {
+	lo, hi := code.Base, code.Base+code.Size
+	l := &layout{base: lo, size: code.Size}
 	bounds := []uint64{0, l.size}
 	clip := func(a uint64) uint64 { return min(max(a, lo), hi) - lo }
 	seen := map[string]bool{}
@@ -99,48 +91,37 @@ func newLayout(im *sim.Image) (*layout, error) {
 	for _, e := range im.Events {
 		l.events = append(l.events, e.Name)
 	}
-	return l, nil
+	return l
 }
 
-// fill writes the tables into a fresh C state.
-func (l *layout) fill(im *sim.Image, s *C.osr_state) {
+// fill writes the tables into a fresh C state: the prefix table over the
+// decoded instruction starts, the segment id and end of each byte, and the
+// call and event flags.
+func (l *layout) fill(im *sim.Image, code *observe.Code, s *C.osr_state) {
 	prefix := unsafe.Slice((*uint32)(unsafe.Pointer(s.prefix)), l.size+1)
 	seg := unsafe.Slice((*uint32)(unsafe.Pointer(s.seg)), l.size)
 	segEnd := unsafe.Slice((*uint64)(unsafe.Pointer(s.seg_end)), len(l.segs))
 	flags := unsafe.Slice((*uint8)(unsafe.Pointer(s.flags)), l.size+1)
 
-	starts := make([]bool, l.size)
-	for _, a := range im.InstStarts {
-		if a >= l.base && a-l.base < l.size {
-			starts[a-l.base] = true
-		}
+	for i := range code.Addrs {
+		prefix[code.Offset(i)+1] = 1 // instruction starts, summed below
 	}
-	var n uint32
 	for off := range l.size {
-		prefix[off] = n
-		if starts[off] {
-			n++
-		}
+		prefix[off+1] += prefix[off]
 	}
-	prefix[l.size] = n
 	for id, sg := range l.segs {
 		segEnd[id] = sg.end
 		for off := sg.start; off < sg.end; off++ {
 			seg[off] = uint32(id)
 		}
 	}
-	for _, a := range im.InstStarts {
-		code := codeBytes(im, a)
-		if code == nil {
+	for i, in := range code.Insts {
+		if in.Op != x86asm.CALL {
 			continue
 		}
-		inst, err := x86asm.Decode(code, 64)
-		if err != nil || inst.Op != x86asm.CALL {
-			continue
-		}
-		off := a - l.base
+		off := code.Offset(i)
 		flags[off] |= C.OSR_FLAG_CALL
-		if end := off + uint64(inst.Len); end <= l.size {
+		if end := off + uint64(in.Len); end <= l.size {
 			flags[end] |= C.OSR_FLAG_CALL_END
 		}
 	}
@@ -149,22 +130,6 @@ func (l *layout) fill(im *sim.Image, s *C.osr_state) {
 			flags[e.Addr-l.base] |= C.OSR_FLAG_EVENT
 		}
 	}
-}
-
-// codeBytes returns up to 15 initial bytes at addr from its region.
-func codeBytes(im *sim.Image, addr uint64) []byte {
-	for i := range im.Regions {
-		r := &im.Regions[i]
-		if addr < r.Base || addr >= r.End() {
-			continue
-		}
-		b := make([]byte, min(15, r.End()-addr))
-		if off := addr - r.Base; off < uint64(len(r.Init)) {
-			copy(b, r.Init[off:])
-		}
-		return b
-	}
-	return nil
 }
 
 // counts reads the C counters after a run.

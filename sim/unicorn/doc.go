@@ -9,6 +9,14 @@
 // once per run. Exact mode and alignment checking use a per-instruction C
 // hook instead, and tests check both modes agree.
 //
+// Whatever else watches execution is an observer (package observe): the
+// block hook calls each observer's C block function before counting the
+// block, and a memory hook is installed only for observers that watch
+// memory. Per-instruction counts and the trace are observers of this
+// package; the cycle model (package cycles) is one from outside, attached
+// through Options.Observers. The image's code is decoded once per machine
+// (observe.Decode) for the call flags and for the observers.
+//
 // Findings about Unicorn 2.0.1 that this package relies on or works around:
 //
 //   - Every guest memory write takes the softmmu slow path (notdirty_write,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/osrsim/osrsim/sim"
+	"github.com/osrsim/osrsim/sim/observe"
 )
 
 // Addresses of this engine's own host frame; not part of the image and
@@ -43,13 +44,10 @@ type Options struct {
 	MaxInstructions uint64
 	// Timeout stops a run after this wall time (0: none).
 	Timeout time.Duration
-	// Cycles, if set, has the hooks estimate cycles with this model and its
-	// branch, indirect-branch and return predictors (Counts.Cycles). Block
-	// and exact mode compute the same figures.
-	Cycles *CycleModel
-	// ClassCounts also counts executed instructions per cost class
-	// (Counts.Cycles.ByClass); it needs Cycles.
-	ClassCounts bool
+	// Observers watch every block from the C hooks (see package observe),
+	// e.g. the cycle model (cycles.Estimator). Each is attached to this
+	// machine only; block and exact mode show them the same instructions.
+	Observers []observe.Observer
 	// PerInstruction also counts executions of every instruction
 	// (Counts.PerInst, in the order of the image's InstStarts), for
 	// annotated listings.
@@ -152,18 +150,11 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 			return nil, fmt.Errorf("unicorn: region %s overlaps the host stack at %#x", r.Name, HostStackBase)
 		}
 	}
-	if opt.ClassCounts && opt.Cycles == nil {
-		return nil, errors.New("unicorn: Options.ClassCounts needs Options.Cycles")
-	}
-	if opt.Cycles != nil {
-		if err := opt.Cycles.Validate(); err != nil {
-			return nil, err
-		}
-	}
-	lay, err := newLayout(im)
+	code, err := observe.Decode(im)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("unicorn: %w", err)
 	}
+	lay := newLayout(im, code)
 	eng, err := Open()
 	if err != nil {
 		return nil, err
@@ -199,19 +190,21 @@ func New(im *sim.Image, opt Options) (m *Machine, err error) {
 	if m.st == nil {
 		return nil, errors.New("unicorn: out of memory for counting tables")
 	}
-	lay.fill(im, m.st)
-	if opt.Cycles != nil {
-		cm := *opt.Cycles
-		m.opt.Cycles = &cm
-		if err := lay.fillCycles(im, m.st, &cm, opt.ClassCounts); err != nil {
-			return nil, err
-		}
-	}
+	lay.fill(im, code, m.st)
 	if opt.PerInstruction && C.osr_inst_counts_new(m.st) != 0 {
 		return nil, errors.New("unicorn: out of memory for instruction counts")
 	}
 	if opt.Trace > 0 && C.osr_trace_new(m.st, C.uint64_t(opt.Trace)) != 0 {
 		return nil, errors.New("unicorn: out of memory for the trace buffer")
+	}
+	for _, o := range opt.Observers {
+		p, err := o.Attach(code)
+		if err != nil {
+			return nil, err
+		}
+		if C.osr_observer_add(m.st, (*C.osr_observer)(p)) != 0 {
+			return nil, fmt.Errorf("unicorn: more than %d observers", C.OSR_MAX_OBSERVERS)
+		}
 	}
 	m.st.max_insts = C.uint64_t(opt.MaxInstructions)
 	if opt.CheckAlignment {
@@ -241,10 +234,8 @@ func (m *Machine) addHooks() error {
 	} else if err := ucErr(C.osr_hook_blocks(uc, st)); err != nil {
 		return fmt.Errorf("unicorn: block hook: %w", err)
 	}
-	if c := m.opt.Cycles; c != nil && c.Core != nil && c.Core.Addresses {
-		if err := ucErr(C.osr_hook_mem(uc, st)); err != nil {
-			return fmt.Errorf("unicorn: memory hook: %w", err)
-		}
+	if err := ucErr(C.osr_hook_mem(uc, st)); err != nil {
+		return fmt.Errorf("unicorn: memory hook: %w", err)
 	}
 	for i, ev := range m.im.Events {
 		if err := ucErr(C.osr_hook_event(uc, st, C.uint32_t(i), C.uint64_t(ev.Addr))); err != nil {
@@ -310,11 +301,8 @@ func (m *Machine) Run() (*Result, error) {
 		return nil, f
 	}
 
+	C.osr_observers_end(m.st)
 	res := &Result{Counts: m.lay.counts(m.st), Trace: m.lay.trace(m.st), TraceDropped: uint64(m.st.trace_dropped)}
-	if m.opt.Cycles != nil {
-		C.osr_cyc_flush(m.st)
-		res.Counts.Cycles = cycleCounts(m.st, m.opt.Cycles)
-	}
 	regs, err := eng.Snapshot()
 	if err != nil {
 		return nil, err
@@ -419,6 +407,7 @@ func (m *Machine) locate(f *Fault) {
 	}
 	opt := m.opt
 	opt.Exact, opt.MaxInstructions = true, f.Executed
+	opt.Observers = nil // they watch, they do not change execution
 	ex, err := New(m.im, opt)
 	if err != nil {
 		return

@@ -1,6 +1,7 @@
-package cycles
+package calibrate
 
 import (
+	"github.com/osrsim/osrsim/cycles"
 	"os"
 	"testing"
 )
@@ -9,7 +10,7 @@ func TestCalibrate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("native microbenchmarks")
 	}
-	f, err := Calibrate(CalibrateOptions{Iterations: 50000, Samples: 5, Log: testWriter{t}})
+	f, err := Run(Options{Iterations: 50000, Samples: 5, Log: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +19,7 @@ func TestCalibrate(t *testing.T) {
 	}
 	t.Logf("cost %v taken %v penalties %+v rms %.3f", f.Cost, f.Taken, f.Penalties, f.Calibration.RMSRelError)
 	if p := os.Getenv("OSRSIM_CALIBRATION_OUT"); p != "" {
-		if err := WriteFile(p, f); err != nil {
+		if err := cycles.WriteFile(p, f); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package cycles
+package calibrate
 
 import (
 	"fmt"

@@ -1,4 +1,8 @@
-package cycles
+// Package calibrate fits a cycle model to this machine: it emulates
+// microbenchmarks for their instruction-class counts and mispredictions,
+// times them natively, and fits the model's costs and latencies (see
+// cycles/README.md, "Calibration").
+package calibrate
 
 import (
 	"fmt"
@@ -8,20 +12,22 @@ import (
 	"sort"
 	"time"
 
+	"github.com/osrsim/osrsim/cycles"
+	"github.com/osrsim/osrsim/cycles/emu"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/sim/native"
 	"github.com/osrsim/osrsim/sim/unicorn"
 	"gonum.org/v1/gonum/mat"
 )
 
-// CalibrateOptions control Calibrate. The zero value is usable.
-type CalibrateOptions struct {
+// Options control Run. The zero value is usable.
+type Options struct {
 	// Name of the fitted model (default "calibrated").
 	Name string
 	// Base gives the predictor parameters and the prior the fit is pulled
 	// towards where the benchmarks do not determine a cost (default
-	// Default()).
-	Base *unicorn.CycleModel
+	// cycles.Default()).
+	Base *cycles.Model
 	// Iterations of each benchmark's loop per native sample (default
 	// 200000; each sample takes a few milliseconds).
 	Iterations int
@@ -34,38 +40,9 @@ type CalibrateOptions struct {
 	Log io.Writer
 }
 
-// Calibration records the measurements behind a fitted model.
-type Calibration struct {
-	Host       string `json:"host"` // GOOS/GOARCH and CPU count
-	Date       string `json:"date"`
-	Iterations int    `json:"iterations"`
-	Samples    int    `json:"samples"`
-	// ClockGHz is the core clock measured with a chain of dependent adds
-	// (one cycle each); ns × ClockGHz gives the cycles the fit targets.
-	ClockGHz float64 `json:"clock_ghz"`
-	Prior    float64 `json:"prior"`
-	// RMSRelError is the root mean square relative error of the fitted
-	// model over the benchmarks.
-	RMSRelError float64       `json:"rms_rel_error"`
-	Benchmarks  []BenchResult `json:"benchmarks"`
-}
-
-// BenchResult is one calibration benchmark, per loop iteration.
-type BenchResult struct {
-	Name string `json:"name"`
-	// Ns measured natively (median), Cycles = Ns × ClockGHz, Model the
-	// fitted model's estimate.
-	Ns     float64 `json:"ns"`
-	Cycles float64 `json:"cycles"`
-	Model  float64 `json:"model"`
-	// Counts per iteration from emulation: instructions per class, taken
-	// transfers, mispredictions (non-zero entries only).
-	Counts map[string]float64 `json:"counts"`
-}
-
 // Columns of the design matrix after the classes.
 const (
-	colTaken = int(unicorn.NumClasses) + iota
+	colTaken = int(cycles.NumClasses) + iota
 	colBranch
 	colIndirect
 	colReturn
@@ -83,27 +60,27 @@ func colName(j int) string {
 	case colReturn:
 		return "mispredict.return"
 	}
-	return unicorn.InstClass(j).String()
+	return cycles.InstClass(j).String()
 }
 
-func params(m *unicorn.CycleModel) []float64 {
+func params(m *cycles.Model) []float64 {
 	x := make([]float64, numCols)
-	for i := range unicorn.NumClasses {
+	for i := range cycles.NumClasses {
 		x[i] = m.Cost[i]
 	}
 	x[colTaken], x[colBranch], x[colIndirect], x[colReturn] = m.Taken, m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty
 	return x
 }
 
-func setParams(m *unicorn.CycleModel, x []float64) {
-	for i := range unicorn.NumClasses {
+func setParams(m *cycles.Model, x []float64) {
+	for i := range cycles.NumClasses {
 		m.Cost[i] = x[i]
 	}
 	m.Taken, m.BranchPenalty, m.IndirectPenalty, m.ReturnPenalty = x[colTaken], x[colBranch], x[colIndirect], x[colReturn]
 }
 
 // row is a benchmark's per-iteration counts, one entry per column.
-func row(c *unicorn.CycleCounts) []float64 {
+func row(c *cycles.Counts) []float64 {
 	r := make([]float64, numCols)
 	for i, n := range c.ByClass {
 		r[i] = float64(n)
@@ -115,19 +92,22 @@ func row(c *unicorn.CycleCounts) []float64 {
 	return r
 }
 
+// maxInstructions bounds every emulated benchmark run.
+const maxInstructions = 1 << 30
+
 // emuRow emulates im with n and 2n iterations and returns the counts of
 // the n extra iterations, per iteration (so the entry stub and predictor
 // warm-up cancel out).
-func emuRow(im *sim.Image, m *unicorn.CycleModel, n int) ([]float64, error) {
+func emuRow(im *sim.Image, m *cycles.Model, n int) ([]float64, error) {
 	var rows [2][]float64
 	for i, it := range []int{n, 2 * n} {
 		c := *im
 		c.Arg = uint64(it)
-		res, err := unicorn.Run(&c, unicorn.Options{Cycles: m, ClassCounts: true, MaxInstructions: 1 << 30})
+		_, cc, err := emu.Run(&c, unicorn.Options{MaxInstructions: maxInstructions}, m, true)
 		if err != nil {
 			return nil, err
 		}
-		rows[i] = row(res.Counts.Cycles)
+		rows[i] = row(cc)
 	}
 	r := make([]float64, numCols)
 	for j := range r {
@@ -155,8 +135,9 @@ func nativeNs(im *sim.Image, iters, samples int) (float64, error) {
 	return s[len(s)/2] / float64(iters), nil
 }
 
-// Calibrate runs the calibration microbenchmarks (one loop per instruction
-// class, plus taken-branch and misprediction loops; see README.md): each
+// Run runs the calibration microbenchmarks (one loop per instruction
+// class, plus taken-branch and misprediction loops; see
+// cycles/README.md): each
 // is emulated first (class counts and mispredictions per iteration, with
 // Base's predictors), then timed natively on this machine. Native ns are
 // converted to cycles with the clock measured by a dependent-add chain,
@@ -166,14 +147,14 @@ func nativeNs(im *sim.Image, iters, samples int) (float64, error) {
 // zero (refitting without the clamped columns).
 //
 // It needs the native engine (linux/amd64); elsewhere it returns
-// native.ErrUnsupported. Write the result with WriteFile and name the file
-// in a config's `cycle_model:`.
-func Calibrate(opt CalibrateOptions) (*File, error) {
+// native.ErrUnsupported. Write the result with cycles.WriteFile and name
+// the file in a config's `cycle_model:`.
+func Run(opt Options) (*cycles.File, error) {
 	if opt.Name == "" {
 		opt.Name = "calibrated"
 	}
 	if opt.Base == nil {
-		opt.Base = Default()
+		opt.Base = cycles.Default()
 	}
 	if err := opt.Base.Validate(); err != nil {
 		return nil, err
@@ -192,7 +173,7 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 			fmt.Fprintf(opt.Log, format, args...)
 		}
 	}
-	cal := &Calibration{
+	cal := &cycles.Calibration{
 		Host:       fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
 		Date:       time.Now().UTC().Format(time.RFC3339),
 		Iterations: opt.Iterations, Samples: opt.Samples, Prior: opt.Prior,
@@ -216,7 +197,7 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 		}
 		logf("%-16s %8.3f ns/iter\n", bn.name, t)
 		if bn.clock {
-			adds := r[unicorn.ClassALU] - 1 // minus the loop's dec
+			adds := r[cycles.ClassALU] - 1 // minus the loop's dec
 			cal.ClockGHz = adds / t
 			logf("clock            %8.3f GHz\n", cal.ClockGHz)
 			continue
@@ -270,7 +251,7 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 		y := lb.ns * cal.ClockGHz
 		rel := (est - y) / y
 		se += rel * rel
-		cal.Benchmarks = append(cal.Benchmarks, BenchResult{Name: lb.bn.name, Ns: lb.ns, Cycles: y, Model: est})
+		cal.Benchmarks = append(cal.Benchmarks, cycles.BenchResult{Name: lb.bn.name, Ns: lb.ns, Cycles: y, Model: est})
 	}
 	for i, bn := range fit {
 		est := dot(rows[i], x)
@@ -283,7 +264,7 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 		}
 		rel := (est - y[i]) / y[i]
 		se += rel * rel
-		br := BenchResult{Name: bn.name, Ns: ns[i], Cycles: y[i], Model: est, Counts: map[string]float64{}}
+		br := cycles.BenchResult{Name: bn.name, Ns: ns[i], Cycles: y[i], Model: est, Counts: map[string]float64{}}
 		for j, v := range rows[i] {
 			if v != 0 {
 				br.Counts[colName(j)] = v
@@ -292,7 +273,7 @@ func Calibrate(opt CalibrateOptions) (*File, error) {
 		cal.Benchmarks = append(cal.Benchmarks, br)
 	}
 	cal.RMSRelError = math.Sqrt(se / float64(len(cal.Benchmarks)))
-	f := FileOf(&m)
+	f := cycles.FileOf(&m)
 	f.Calibration = cal
 	return f, nil
 }
@@ -379,23 +360,23 @@ func benchImageMust(bn bench) *sim.Image {
 
 // emuCycles is the model's estimate per iteration of im's loop
 // (difference of a 2n and an n iteration run).
-func emuCycles(m *unicorn.CycleModel, im *sim.Image, n int) (float64, error) {
+func emuCycles(m *cycles.Model, im *sim.Image, n int) (float64, error) {
 	var est [2]float64
 	for i, it := range []int{n, 2 * n} {
 		c := *im
 		c.Arg = uint64(it)
-		res, err := unicorn.Run(&c, unicorn.Options{Cycles: m, MaxInstructions: 1 << 30})
+		_, cc, err := emu.Run(&c, unicorn.Options{MaxInstructions: maxInstructions}, m, false)
 		if err != nil {
 			return 0, err
 		}
-		est[i] = res.Counts.Cycles.Estimated
+		est[i] = cc.Estimated
 	}
 	return (est[1] - est[0]) / float64(n), nil
 }
 
 // latencyParam returns a pointer to the parameter a latency benchmark
 // determines.
-func latencyParam(m *unicorn.CycleModel, name string) *float64 {
+func latencyParam(m *cycles.Model, name string) *float64 {
 	switch name {
 	case latLoad:
 		return &m.Core.LoadLatency
@@ -421,7 +402,7 @@ func latencyParam(m *unicorn.CycleModel, name string) *float64 {
 // core model's estimate per iteration matches the measurement: the
 // estimate does not decrease as the parameter grows, so bisection finds
 // it. Parameters the benchmark cannot move keep their base value.
-func fitLatency(m *unicorn.CycleModel, lb latBench, ghz float64) (float64, float64, error) {
+func fitLatency(m *cycles.Model, lb latBench, ghz float64) (float64, float64, error) {
 	p := latencyParam(m, lb.bn.latency)
 	target := lb.ns * ghz
 	base := *p

@@ -1,4 +1,4 @@
-package unicorn
+package cycles_test
 
 import (
 	"fmt"
@@ -6,14 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/osrsim/osrsim/sim"
+	. "github.com/osrsim/osrsim/cycles"
+	"github.com/osrsim/osrsim/cycles/emu"
+	"github.com/osrsim/osrsim/sim/observe"
 	"github.com/osrsim/osrsim/sim/simtest"
-	"golang.org/x/arch/x86/x86asm"
+	"github.com/osrsim/osrsim/sim/unicorn"
 )
 
 // testModel has distinct costs per class so sums identify them.
-func testModel() *CycleModel {
-	m := &CycleModel{Name: "test", Taken: 0.5, BranchPenalty: 10, IndirectPenalty: 20, ReturnPenalty: 30,
+func testModel() *Model {
+	m := &Model{Name: "test", Taken: 0.5, BranchPenalty: 10, IndirectPenalty: 20, ReturnPenalty: 30,
 		Predictor: PredictorBimodal, PHTBits: 10, BTBEntries: 64, RSBDepth: 16}
 	for i := range m.Cost {
 		m.Cost[i] = float64(i + 1)
@@ -23,7 +25,7 @@ func testModel() *CycleModel {
 
 // testCoreModel is testModel with the out-of-order core (Zen-4-like
 // widths, TAGE, real addresses).
-func testCoreModel() *CycleModel {
+func testCoreModel() *Model {
 	m := testModel()
 	m.Predictor, m.PHTBits = PredictorTAGE, 12
 	for i := range m.Cost {
@@ -38,19 +40,19 @@ func testCoreModel() *CycleModel {
 	return m
 }
 
-func cyc(t *testing.T, src string, m *CycleModel, exact bool) *CycleCounts {
+func cyc(t *testing.T, src string, m *Model, exact bool) *Counts {
 	t.Helper()
 	im := simtest.Assemble(t, src, nil)
-	res := mustRun(t, im, Options{Cycles: m, ClassCounts: true, Exact: exact})
-	if res.Counts.Cycles == nil {
-		t.Fatal("no cycle counts")
+	_, c, err := emu.Run(im, unicorn.Options{Exact: exact}, m, true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return res.Counts.Cycles
+	return c
 }
 
 // both runs src in block and exact mode, checks they agree and returns
 // the block-mode counts.
-func both(t *testing.T, src string, m *CycleModel) *CycleCounts {
+func both(t *testing.T, src string, m *Model) *Counts {
 	t.Helper()
 	b, e := cyc(t, src, m, false), cyc(t, src, m, true)
 	if fmt.Sprint(*b) != fmt.Sprint(*e) {
@@ -87,10 +89,14 @@ next:
 	want := []InstClass{ClassALU, ClassLoad, ClassStore, ClassRMW, ClassLea, ClassMul, ClassLoad, ClassStore, ClassLoad,
 		ClassLocked, ClassXMM, ClassXMM, ClassPushf, ClassPopf, ClassALU, ClassALU, ClassDiv, ClassLea, ClassIndJump, ClassRet}
 	m, _ := im.Symbol("main")
+	code, err := observe.Decode(im)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []InstClass
-	for _, a := range im.InstStarts {
-		if a >= m.Start {
-			got = append(got, classOf(t, im, a))
+	for i, in := range code.Insts {
+		if code.Addrs[i] >= m.Start {
+			got = append(got, Classify(in))
 		}
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -334,53 +340,26 @@ inner:
 func TestCycleModelValidate(t *testing.T) {
 	m := testModel()
 	m.RSBDepth = 0
-	if _, err := Run(simtest.Assemble(t, "main:\n\tret\n", nil), Options{Cycles: m}); err == nil {
-		t.Fatal("rsb depth 0 accepted")
-	}
-	if _, err := Run(simtest.Assemble(t, "main:\n\tret\n", nil), Options{ClassCounts: true}); err == nil {
-		t.Fatal("ClassCounts without Cycles accepted")
+	if _, err := NewEstimator(m, false); err == nil || !strings.Contains(err.Error(), "rsb_depth 0") {
+		t.Fatalf("rsb depth 0: %v", err)
 	}
 }
 
-func classOf(t *testing.T, im *sim.Image, a uint64) InstClass {
-	t.Helper()
-	in, err := x86asm.Decode(codeBytes(im, a), 64)
+// An estimator watches one machine only.
+func TestEstimatorAttachesOnce(t *testing.T) {
+	im := simtest.Assemble(t, "main:\n\tret\n", nil)
+	e, err := NewEstimator(testModel(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Classify(in)
-}
-
-// BenchmarkCycleModelOverhead alternates block counting with and without
-// the cycle model on the same images, so both see the same machine load,
-// and reports the time ratio cycles/counting (target: at most 2). tier0 is
-// the realistic loop of BenchmarkTier0Loop; regloop the worst case (a
-// 3-instruction register loop, one block per iteration).
-func BenchmarkCycleModelOverhead(b *testing.B) {
-	reg, err := simtest.AssembleErr("main:\n\tmov %rdi, %rcx\nloop:\n\tadd %rcx, %rax\n\tdec %rcx\n\tjnz loop\n\tret\n", nil)
+	defer e.Close()
+	m, err := unicorn.New(im, unicorn.Options{Observers: []observe.Observer{e}})
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	reg.Arg = 5_000_000
-	for _, c := range []struct {
-		name string
-		im   *sim.Image
-	}{{"tier0", benchImage(b, 300_000)}, {"regloop", reg}} {
-		for _, core := range []bool{false, true} {
-			name := c.name
-			if core {
-				name += "/core"
-			}
-			b.Run(name, func(b *testing.B) {
-				m := testModel()
-				m.Predictor, m.HistoryBits = PredictorGshare, 8
-				if core {
-					m = testCoreModel()
-				}
-				tCnt, tCy, _ := alternate(b, c.im, Options{}, Options{Cycles: m})
-				b.ReportMetric(tCy.Seconds()/tCnt.Seconds(), "ratio")
-			})
-		}
+	defer m.Close()
+	if _, err := unicorn.New(im, unicorn.Options{Observers: []observe.Observer{e}}); err == nil {
+		t.Fatal("estimator attached to a second machine")
 	}
 }
 
@@ -478,5 +457,38 @@ l:
 	n := both(t, prog(4096+64), m)
 	if a.Aliases < 90 || n.Aliases != 0 || a.Estimated < n.Estimated+90*m.Core.AliasLatency*0.9 {
 		t.Fatalf("alias %+v\nno alias %+v", *a, *n)
+	}
+}
+
+// Generated code always decodes; an instruction start that does not (data
+// a hand-written image lists as code) is a bug the model refuses to guess
+// about.
+func TestUndecodedInstructionIsABug(t *testing.T) {
+	im := simtest.Assemble(t, "main:\n\tret\n\t.p2align 2\ntable:\n\t.long 0xffffdcff\n", nil)
+	defer func() {
+		if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "BUG: ") {
+			t.Fatalf("recovered %v, want a BUG panic", r)
+		}
+	}()
+	emu.Run(im, unicorn.Options{}, testModel(), false)
+}
+
+// A block with more memory accesses than the buffer holds runs with
+// symbolic addresses, in both modes.
+func TestCoreManyAccessesFallBack(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("main:\n\tsub $0x1000, %rsp\n")
+	const stores = 300 // one block, more than OSR_ACC_MAX accesses
+	for i := range stores {
+		fmt.Fprintf(&b, "\tmov %%rax, %d(%%rsp)\n", 8*i)
+	}
+	b.WriteString("\tadd $0x1000, %rsp\n\tret\n")
+	m := testCoreModel()
+	c := cyc(t, b.String(), m, false)
+	if c.SymbolicInsts < stores {
+		t.Fatalf("%d instructions with symbolic addresses, want at least %d: %+v", c.SymbolicInsts, stores, *c)
+	}
+	if e := cyc(t, b.String(), m, true); e.SymbolicInsts != 0 || e.Estimated <= 0 {
+		t.Fatalf("exact mode (one access per block): %+v", *e)
 	}
 }

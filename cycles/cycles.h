@@ -1,0 +1,178 @@
+// C side of the cycle model (see README.md): the predictors and the
+// out-of-order core, evaluated per executed block through the emulator's
+// observer interface (observe.h). Go fills the tables once per machine
+// (estimator.go) and reads the counters after each run; nothing here holds
+// a Go pointer or calls into Go.
+#ifndef OSR_CYCLES_H
+#define OSR_CYCLES_H
+
+#include <stdint.h>
+
+#include "observe.h"
+
+#define CYC_ONE 65536 // fixed point: cost units per cycle
+#define CYC_RSB_MAX 256
+
+// Kind of the instruction that ends at a code offset (cyc_state.end_kind):
+// what the predictors look at when the next block starts.
+enum {
+	CYC_K_OTHER = 0, // falls through
+	CYC_K_COND,      // conditional branch
+	CYC_K_JMP,       // direct jmp
+	CYC_K_CALL,      // direct call
+	CYC_K_IJMP,      // indirect jmp
+	CYC_K_ICALL,     // indirect call
+	CYC_K_RET,       // ret
+};
+
+// ---- Out-of-order core: static per-instruction info (analyze.go) ----------
+
+// Registers: the 16 GPRs in encoding order, then the flags.
+#define CYC_NGPR 16
+#define CYC_NREG (CYC_NGPR + 1)
+#define CYC_REG_RSP 4
+#define CYC_REG_RBP 5
+#define CYC_REG_FLAGS CYC_NGPR
+#define CYC_REG_NONE 0xff
+#define CYC_REG_ABS 0xfe // base of a RIP-relative or absolute address: disp is the address
+enum { CYC_MEM_NONE = 0, CYC_MEM_LOAD = 1, CYC_MEM_STORE = 2, CYC_MEM_RMW = 3 };
+// Value-tracking operations (symbolic register values for memory keys).
+enum {
+	CYC_V_FRESH = 0, // destination registers get new values
+	CYC_V_COPY,      // dst = src (64-bit mov)
+	CYC_V_ADDI,      // dst += imm (add/sub with an immediate, 64-bit)
+	CYC_V_LEA,       // dst = base + disp (no index), or absolute
+	CYC_V_CONST,     // dst = imm
+	CYC_V_NONE,      // writes no tracked register (besides rsp deltas)
+};
+#define CYC_MAX_SRC 4
+#define CYC_MAX_DST 2
+typedef struct cyc_ii {
+	uint8_t grp, mem, base, index;
+	uint8_t nsrc, ndst, vop, stack; // stack: base is rsp or rbp (no index)
+	uint8_t src[CYC_MAX_SRC], dst[CYC_MAX_DST];
+	uint8_t opl;       // the loaded value goes through an ALU op (1) or not (0)
+	uint8_t nacc;      // memory accesses the emulator reports for it (hooks)
+	uint8_t indep;     // zero idiom (xor r,r): no source dependency
+	int32_t rsp_delta; // rsp change before the memory access (push/call: -8)
+	int32_t rsp_post;  // rsp change after it (pop/ret: +8)
+	int64_t disp;      // displacement, or the address for CYC_REG_ABS
+	int64_t imm;       // for CYC_V_ADDI / CYC_V_CONST
+	uint64_t lat;      // execution latency (fixed point)
+	uint64_t occ;      // occupancy of its resource group (fixed point)
+} cyc_ii;
+
+#define CYC_NGRP 8
+#define CYC_ROB_MAX 1024
+#define CYC_STQ 256 // symbolic store table entries (direct-mapped, power of two)
+#define CYC_ATQ 512 // address store table: one entry per 8 bytes of a 4 KiB page
+
+typedef struct cyc_core {
+	cyc_ii *ii;            // [ninst] by instruction number
+	uint32_t *nacc_prefix; // [ninst+1] accesses reported before each instruction
+	uint32_t ninst;
+	uint64_t inv_width, inv_retire; // 1/dispatch width, 1/retire width
+	uint32_t rob;
+	uint64_t load_lat, fwd_lat, fwd_stack_lat;
+	// State.
+	uint64_t fe;               // front end: earliest dispatch of the next instruction
+	uint64_t grp[CYC_NGRP];    // resource group clocks
+	uint64_t ready[CYC_NREG];  // register ready times
+	uint64_t vid[CYC_NGPR];    // symbolic register values: (vid, voff)
+	int64_t voff[CYC_NGPR];
+	uint64_t next_vid;
+	uint64_t retire, last_done;
+	uint64_t seq;
+	uint64_t robq[CYC_ROB_MAX];
+	uint64_t st_vid[CYC_STQ];
+	int64_t st_off[CYC_STQ];
+	uint64_t st_ready[CYC_STQ], st_commit[CYC_STQ], st_seq[CYC_STQ];
+	uint64_t nstores; // stores so far (sequence numbers)
+	uint32_t stq;     // store queue entries: younger stores than this are in flight
+	uint64_t at_addr[CYC_ATQ], at_ready[CYC_ATQ], at_commit[CYC_ATQ], at_seq[CYC_ATQ];
+	uint64_t alias_lat, commit_delay;
+	// Memory accesses of the current block (filled by the machine's memory
+	// hook), and the block (instructions [pi0, pi1)) they belong to,
+	// processed when the next block starts.
+	int use_addr;
+	osr_accesses acc;
+	int pending;
+	uint32_t pi0, pi1;
+	uint64_t forwards, stack_forwards, aliases, addr_blocks, sym_blocks;
+} cyc_core;
+
+// ---- TAGE -------------------------------------------------------------------
+
+#define CYC_TAGE_T 4
+
+typedef struct cyc_tage {
+	uint32_t bits;                 // log2 entries per tagged table
+	uint32_t hlen[CYC_TAGE_T];     // history lengths
+	uint32_t sh[CYC_TAGE_T][3];    // hlen mod the folded widths
+	uint16_t *tag[CYC_TAGE_T];
+	uint8_t *ctr[CYC_TAGE_T];      // 3-bit, >= 4 taken
+	uint8_t *u[CYC_TAGE_T];
+	uint64_t hist[4];              // 256 bits of global history, bit 0 newest
+	uint32_t fi[CYC_TAGE_T], ft0[CYC_TAGE_T], ft1[CYC_TAGE_T]; // folded histories
+	uint64_t branches;
+} cyc_tage;
+
+// tage_predict_update predicts the conditional branch at pc with the
+// bimodal base pht (2^pht_bits 2-bit counters) and the tagged tables,
+// trains on taken and returns whether the prediction was right.
+int tage_predict_update(cyc_tage *g, uint8_t *pht, uint32_t pht_bits, uint64_t pc, int taken);
+void tage_reset(cyc_tage *g);
+
+// ---- The estimator ----------------------------------------------------------
+
+// Cycle model state for one machine's code range [base, base+size). Tables
+// and parameters are written by Go before the first run; the predictor
+// state and counters are reset per run.
+typedef struct cyc_state {
+	osr_observer obs; // what the machine calls (ctx: this state)
+	uint64_t base, size;
+
+	uint64_t *cost;       // [size+1] prefix sum of instruction costs (CYC_ONE units)
+	uint8_t *end_kind;    // [size+1] CYC_K_* of the instruction ending at each offset
+	uint32_t *end_start;  // [size+1] start offset of the instruction ending there
+	uint32_t nclass;      // classes counted when cls_prefix != NULL
+	uint32_t *cls_prefix; // [nclass*(size+1)] per-class prefix tables, or NULL
+
+	uint64_t taken_cost; // every taken control transfer
+	uint64_t cond_pen, ind_pen, ret_pen;
+	int gshare;
+	cyc_tage *tage; // NULL: bimodal/gshare
+	cyc_core *core; // NULL: additive model
+	uint32_t pht_bits, hist_bits;
+	uint8_t *pht; // [1 << pht_bits] 2-bit counters
+	uint32_t btb_entries; // power of two
+	uint64_t *btb_pc, *btb_target;
+	uint32_t rsb_depth; // 1..CYC_RSB_MAX
+
+	// Predictor state.
+	uint64_t prev_end; // code offset where the previous block ended, or UINT64_MAX
+	uint64_t ghist;
+	uint32_t rsb_top;
+	uint64_t rsb[CYC_RSB_MAX];
+
+	// Counters.
+	uint64_t cycles; // CYC_ONE units
+	uint64_t taken, cond, cond_miss, ind, ind_miss, ret, ret_miss;
+	uint64_t *cls_counts; // [nclass], with cls_prefix
+} cyc_state;
+
+// Allocate the tables (cls: also per-class prefix tables); NULL if out of
+// memory. The optional parts follow: 0 on success.
+cyc_state *cyc_new(uint64_t base, uint64_t size, uint32_t pht_bits, uint32_t btb_entries, uint32_t nclass, int cls);
+int cyc_core_new(cyc_state *c, uint32_t ninst);
+int cyc_tage_new(cyc_state *c, uint32_t bits, const uint32_t *hlen);
+void cyc_free(cyc_state *c);
+// Fill c->obs (watch memory: real addresses for the core) and reset.
+void cyc_ready(cyc_state *c, int watch_mem);
+
+// The core model's part of the observer (core.c).
+void core_block(cyc_core *k, uint32_t i0, uint32_t i1);
+void core_redirect(cyc_core *k, uint64_t pen);
+void core_reset(cyc_core *k);
+
+#endif
