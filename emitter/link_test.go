@@ -348,6 +348,20 @@ func TestListing(t *testing.T) {
 
 // U32RVA fields are image-relative: target + addend - base, across
 // sections; a target below the base or 4 GiB above it fails to link.
+// finishAndLink finishes p and links it at bases, failing the test on an error.
+func finishAndLink(t *testing.T, p *Program, bases map[string]uint64) (*Object, *Linked) {
+	t.Helper()
+	obj, err := p.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := obj.Link(bases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj, ln
+}
+
 func TestRVA32(t *testing.T) {
 	p := NewProgram()
 	text, data := p.Section("text"), p.Section("data")
@@ -366,14 +380,7 @@ func TestRVA32(t *testing.T) {
 	data.DefineSymbol("xdata")
 	data.U32(0x11)
 	data.EndSymbol("xdata")
-	obj, err := p.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := obj.Link(map[string]uint64{"text": 0x5_0000_0000, "data": 0x5_1000_0000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj, ln := finishAndLink(t, p, map[string]uint64{"text": 0x5_0000_0000, "data": 0x5_1000_0000})
 	d := ln.Bytes["data"]
 	for i, want := range []uint64{ln.Symbols["g"], ln.Symbols["g"] + 4, ln.Symbols["xdata"]} {
 		if got := uint64(binary.LittleEndian.Uint32(d[4*i:])); got != want-ln.Symbols["f"] {
@@ -411,14 +418,7 @@ func TestFuncHeader(t *testing.T) {
 		b.Ret()
 		b.EndFunc()
 	}
-	obj, err := p.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := obj.Link(map[string]uint64{"text": 0x10000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ln := finishAndLink(t, p, map[string]uint64{"text": 0x10000})
 	for _, fn := range []string{"a", "b", "c"} {
 		a := ln.Symbols[fn]
 		if a%32 != 0 {
