@@ -2,12 +2,16 @@ package ci
 
 import (
 	"bufio"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // lines returns the logical lines of a shell script or Dockerfile: comments
@@ -284,5 +288,138 @@ func TestMakeTargets(t *testing.T) {
 		if got := makeTargets(cmd); !slices.Equal(got, want) {
 			t.Errorf("makeTargets(%q) = %q, want %q", cmd, got, want)
 		}
+	}
+}
+
+// yamlDocs decodes every document of a YAML file.
+func yamlDocs(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var docs []map[string]any
+	dec := yaml.NewDecoder(f)
+	for {
+		var d map[string]any
+		if err := dec.Decode(&d); err == io.EOF {
+			return docs
+		} else if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		docs = append(docs, d)
+	}
+}
+
+// get walks a decoded YAML document along keys (and list indices).
+func get(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("%v: not a mapping at %q", path, k)
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				t.Fatalf("%v: no item %d", path, k)
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+// shardList is "0, 1, ..., n-1" as the examples spell their shards.
+func shardList(n int, format string) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf(format, i))
+	}
+	return out
+}
+
+// The sweep workflow's matrix lists every shard of SHARDS once, each job
+// runs its own, and the merge job joins them all after them.
+func TestSweepWorkflow(t *testing.T) {
+	docs := yamlDocs(t, "sweep-workflow.yml")
+	if len(docs) != 1 {
+		t.Fatalf("%d documents", len(docs))
+	}
+	w := docs[0]
+	n := get(t, w, "env", "SHARDS").(int)
+	var matrix []string
+	for _, s := range get(t, w, "jobs", "shard", "strategy", "matrix", "shard").([]any) {
+		matrix = append(matrix, fmt.Sprint(s))
+	}
+	if want := shardList(n, "%d"); !slices.Equal(matrix, want) {
+		t.Errorf("matrix shards %v, want %v for SHARDS=%d", matrix, want, n)
+	}
+	var runs []string
+	for _, job := range []string{"shard", "merge"} {
+		for _, st := range get(t, w, "jobs", job, "steps").([]any) {
+			if r, ok := st.(map[string]any)["run"].(string); ok {
+				runs = append(runs, job+": "+r)
+			}
+		}
+	}
+	all := strings.Join(runs, "\n")
+	for _, want := range []string{
+		`shard: ./bin/osrsim run "$CONFIG" --shard ${{ matrix.shard }}/$SHARDS --out shard-${{ matrix.shard }}`,
+		"merge: ./bin/osrsim merge shards/shard-* --out sweep",
+		"shard: make build", "merge: make build",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("sweep-workflow.yml runs no %q:\n%s", want, all)
+		}
+	}
+	if get(t, w, "jobs", "merge", "needs") != "shard" {
+		t.Errorf("the merge job does not wait for the shards")
+	}
+	if _, err := os.Stat(filepath.Join("..", get(t, w, "env", "CONFIG").(string))); err != nil {
+		t.Errorf("the workflow's config: %v", err)
+	}
+}
+
+// The Indexed Job runs completions shards, each pod the one its completion
+// index names, and the merge Job joins every one of them.
+func TestSweepIndexedJob(t *testing.T) {
+	docs := yamlDocs(t, "sweep-indexed-job.yaml")
+	jobs := map[string]map[string]any{}
+	for _, d := range docs {
+		if d["kind"] == "Job" {
+			jobs[get(t, d, "metadata", "labels", "osrsim-step").(string)] = d
+		}
+	}
+	sweep, merge := jobs["sweep"], jobs["merge"]
+	if sweep == nil || merge == nil {
+		t.Fatalf("want a sweep and a merge Job, labelled osrsim-step, got %v", jobs)
+	}
+	if get(t, sweep, "spec", "completionMode") != "Indexed" {
+		t.Errorf("the sweep Job is not Indexed")
+	}
+	n := get(t, sweep, "spec", "completions").(int)
+	c := get(t, sweep, "spec", "template", "spec", "containers", 0)
+	if got := get(t, c, "env", 0, "valueFrom", "fieldRef", "fieldPath"); got != "metadata.annotations['batch.kubernetes.io/job-completion-index']" {
+		t.Errorf("SHARD comes from %v, not the completion index", got)
+	}
+	var args []string
+	for _, a := range get(t, c, "args").([]any) {
+		args = append(args, a.(string))
+	}
+	if want := []string{"run", "/config/sweep.yaml", "--shard", fmt.Sprintf("$(SHARD)/%d", n), "--out", "/results/shard-$(SHARD)"}; !slices.Equal(args, want) {
+		t.Errorf("sweep args %q, want %q", args, want)
+	}
+	args = nil
+	for _, a := range get(t, merge, "spec", "template", "spec", "containers", 0, "args").([]any) {
+		args = append(args, a.(string))
+	}
+	want := append(append([]string{"merge"}, shardList(n, "/results/shard-%d")...), "--out", "/results/sweep")
+	if !slices.Equal(args, want) {
+		t.Errorf("merge args %q, want %q", args, want)
 	}
 }

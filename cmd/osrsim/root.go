@@ -16,6 +16,7 @@ import (
 // is a file and a line here. cobra adds help.
 var commands = []func() *cobra.Command{
 	runCommand,
+	mergeCommand,
 	checkCommand,
 	compareCommand,
 	disasmCommand,

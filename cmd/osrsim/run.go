@@ -26,6 +26,7 @@ type runFlags struct {
 	exact, quiet bool
 	markdown     bool
 	workers      int
+	shard        string
 }
 
 func runCommand() *cobra.Command {
@@ -39,7 +40,8 @@ Emulated results carry exact instruction counts per region and helper step
 and estimated cycles; native ones wall-clock samples.`,
 		Example: `  osrsim run
   osrsim run experiments/live-locals.yaml --engine emu --set awaits=2000
-  osrsim run experiments/*.yaml --out results/all --quiet`,
+  osrsim run experiments/*.yaml --out results/all --quiet
+  osrsim run sweep.yaml --shard 0/4 --out shard-0   # one share; see osrsim merge`,
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.run(cmd.Context(), args, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -53,6 +55,7 @@ and estimated cycles; native ones wall-clock samples.`,
 	fs.IntVar(&f.workers, "workers", 0, "emulate on `N` workers in parallel (default: one per core)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only where the report went")
 	fs.BoolVar(&f.markdown, "markdown", false, "print the whole report.md instead of the summary")
+	fs.StringVar(&f.shard, "shard", "", "run share `i/n` of the sweep's cells (0 <= i < n: cell k goes to k mod n) and write a partial report for osrsim merge")
 	completeValues(cmd, "engine", append(enum.Names(sim.Engines), sim.AllEngines))
 	return cmd
 }
@@ -71,6 +74,12 @@ func (f *runFlags) run(ctx context.Context, args []string, stdout, stderr io.Wri
 	if f.workers < 0 {
 		return badf("--workers must not be negative, got %d", f.workers)
 	}
+	var shard runner.Shard
+	if f.shard != "" {
+		if shard, err = runner.ParseShard(f.shard); err != nil {
+			return badf("--shard: %v", err)
+		}
+	}
 	exps, err := f.sel.load(args)
 	if err != nil {
 		return err
@@ -81,7 +90,12 @@ func (f *runFlags) run(ctx context.Context, args []string, stdout, stderr io.Wri
 		if engines != nil {
 			e.Engines = engines
 		}
+		if err := shard.Check(len(e.Cells())); err != nil {
+			return badf("--shard: %s: %v", e.File, err)
+		}
 		switch {
+		case f.out == "" && f.shard != "":
+			dirs[i] = filepath.Join("results", fmt.Sprintf("%s.shard-%d-of-%d", e.Name, shard.Index, shard.Count))
 		case f.out == "":
 			dirs[i] = filepath.Join("results", e.Name)
 		case len(exps) == 1:
@@ -107,7 +121,7 @@ func (f *runFlags) run(ctx context.Context, args []string, stdout, stderr io.Wri
 	took := make([]time.Duration, len(exps))
 	for i, e := range exps {
 		start := time.Now()
-		reports[i], err = runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet), Done: ctx.Done()})
+		reports[i], err = runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet), Shard: shard, Done: ctx.Done()})
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 // testdata/fuzz/FuzzEngines; `go test -fuzz=FuzzEngines` explores.
 func FuzzEngines(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c, err := Generate(in)
+		c, err := NewCase(in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func corpus(t *testing.T) map[string][]byte {
 func TestCorpusCoversEveryForm(t *testing.T) {
 	forms := map[string]int{}
 	for name, in := range corpus(t) {
-		c, err := Generate(in)
+		c, err := NewCase(in)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -114,7 +114,7 @@ const fixedInsts = 200
 func TestRunsStayWithinBound(t *testing.T) {
 	cases := map[string]*Case{"empty body": handCase(t, func(*Builder) {})}
 	for name, in := range corpus(t) {
-		c, err := Generate(in)
+		c, err := NewCase(in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,13 +135,13 @@ func TestRunsStayWithinBound(t *testing.T) {
 }
 
 // Generation is a function of the input alone.
-func TestGenerateIsDeterministic(t *testing.T) {
+func TestNewCaseIsDeterministic(t *testing.T) {
 	for name, in := range corpus(t) {
-		a, err := Generate(in)
+		a, err := NewCase(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := Generate(in)
+		b, _ := NewCase(in)
 		if !bytes.Equal(a.Image.Region(sim.RegionCode).Init, b.Image.Region(sim.RegionCode).Init) ||
 			!bytes.Equal(a.Image.Region(sim.RegionData).Init, b.Image.Region(sim.RegionData).Init) {
 			t.Fatalf("%s: two programs from one input", name)

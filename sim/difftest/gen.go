@@ -1,5 +1,5 @@
 // Package difftest is a differential test of the two engines on random
-// programs: Generate turns bytes into a program built from the emitter's
+// programs: NewCase turns bytes into a program built from the emitter's
 // forms (straight-line integer and SSE code, forward branches and jumps,
 // loops with bounded trip counts, loads and stores inside the data area and
 // the stack frame, direct and indirect calls and returns), and Run runs it under Unicorn and, if it
@@ -142,9 +142,9 @@ type callee struct {
 	cost  int   // bound on the instructions a call executes
 }
 
-// Generate builds the program that in describes. Every input gives a valid
+// NewCase builds the program that in describes. Every input gives a valid
 // program; programs may still fault (a division), which Run reports.
-func Generate(in []byte) (*Case, error) { return newGen(in).build(nil) }
+func NewCase(in []byte) (*Case, error) { return newGen(in).build(nil) }
 
 func newGen(in []byte) *gen {
 	seed := sha256.Sum256(in)
