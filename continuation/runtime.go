@@ -5,25 +5,16 @@ import (
 	"github.com/osrsim/osrsim/region"
 )
 
-// Symbols of the async runtime. Code symbols are functions; data symbols are
-// one field each so generated code can address them RIP-relative.
+// Symbols both models define.
 const (
-	SymAlloc          = "runtime.alloc"
-	SymFree           = "runtime.free"
-	SymDispatch       = "runtime.dispatch"
-	SymOnSuspended    = "runtime.on_suspended"
-	SymAwaiterOnComp  = "runtime.awaiter.on_completed"
-	SymAwaiterCont    = "runtime.awaiter.continue"
-	SymAllocFree      = "runtime.heap.free"
-	SymAllocBump      = "runtime.heap.bump"
-	SymAllocLimit     = "runtime.heap.limit"
-	SymAllocLive      = "runtime.heap.live"
-	SymPendingAwaiter = "runtime.pending_awaiter"
-	SymTaskCompleted  = "runtime.task_completed"
-	SymContinuationMT = "runtime.continuation_mt"
-	SymAwaiterMT      = "runtime.awaiter_mt"
-	SymAwaiter        = "runtime.awaiter" // the one NullAwaiter instance
-	SymTaskResult     = "runtime.task_result"
+	SymAlloc         = "runtime.alloc"
+	SymDispatch      = "runtime.dispatch"
+	SymOnSuspended   = "runtime.on_suspended" // the first suspension, from the driver
+	SymAwaiterOnComp = "runtime.awaiter.on_completed"
+	SymAwaiterCont   = "runtime.awaiter.continue"
+	SymAwaiter       = "runtime.awaiter" // the one NullAwaiter instance
+	SymAwaiterMT     = "runtime.awaiter_mt"
+	SymTaskResult    = "runtime.task_result" // the entry task's int result (Task<int>)
 )
 
 // Symbols of the runtime's non-async services: the run-time error stub and
@@ -48,43 +39,83 @@ const HeapStart = 0x800
 
 // Runtime describes the runtime to generate.
 type Runtime struct {
-	BlockSize int    // continuation allocation size (one size class)
-	HeapBase  uint64 // heap region the allocator carves blocks from
-	HeapSize  uint64
+	Settings
+	Locals   int    // live locals a continuation carries
+	HeapBase uint64 // heap region continuations are allocated in (gen0)
+	HeapSize uint64
+	DataBase uint64 // data region, where long-lived objects live (gen2)
 	// TaskResult lays out the entry task's int result (Task<int>).
 	TaskResult bool
 }
 
-// EmitData lays out the runtime's statics in the data section.
+// EmitCode generates the runtime's functions.
+func (rt Runtime) EmitCode(b *Builder) {
+	b.DeclareSteps(rt.Model.steps()...)
+	if rt.Model == CoreCLR {
+		rt.emitCoreCLR(b)
+		return
+	}
+	rt.emitMinimal(b)
+}
+
+// EmitData lays out the runtime's statics and objects in the data section.
 func (rt Runtime) EmitData(d *Builder) {
-	d.Align(16, 0)
-	u64 := func(name string, v uint64) {
-		d.DefineSymbol(name)
-		d.U64(v)
-		d.EndSymbol(name)
+	if rt.Model == CoreCLR {
+		rt.emitCoreCLRData(d)
+		return
 	}
-	u64(SymAllocFree, 0)
-	// Blocks start half a page in: the runtime's statics sit near the start
-	// of their page, and a continuation at the same page offset makes loads
-	// of them 4K-alias the allocator's recent stores (about 21 cycles each
-	// on the machine this was measured on), an accident of layout rather
-	// than a cost of the mechanism.
-	u64(SymAllocBump, rt.HeapBase+HeapStart)
-	u64(SymAllocLimit, rt.HeapBase+rt.HeapSize)
-	u64(SymAllocLive, 0)
-	u64(SymPendingAwaiter, 0)
-	u64(SymTaskCompleted, 0)
-	if rt.TaskResult {
-		u64(SymTaskResult, 0)
+	rt.emitMinimalData(d)
+}
+
+// runtimeFunc begins a function of the async runtime that counts for step.
+func runtimeFunc(b *Builder, name, step string) {
+	b.Func(name)
+	b.SetMeta(region.Meta{Region: region.Runtime, Step: step})
+}
+
+// EmitAwaitLoop is the body of the program's Main for an async entry
+// method: `Task t = Foo(...); while (!t.IsCompleted) na.Continue();`. call
+// emits the call of the method's tier0 code with its arguments (the
+// continuation argument null); the rest is the runtime's, to the point
+// where Main's result is computed. The driver stands for the thread-pool
+// loop that runs continuations: every resumption passes through it
+// (StepDriver).
+func (rt Runtime) EmitAwaitLoop(b *Builder, call func()) {
+	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
+	call()
+	b.Test(S64, RCX, RCX)
+	b.Jcc(CondE, completed)
+	if rt.Model == CoreCLR {
+		b.Lea(RCX, RIPSym(SymTask)) // FinalizeTaskReturningThunk: the task takes the suspension
 	}
-	u64(SymContinuationMT, 0xC0DE_0001) // stands in for the Continuation method table
-	d.DefineSymbol(SymAwaiterMT)
-	d.U64Sym(SymAwaiterOnComp, 0)
-	d.EndSymbol(SymAwaiterMT)
-	d.DefineSymbol(SymAwaiter)
-	d.U64Sym(SymAwaiterMT, 0)
-	d.U64(0)
-	d.EndSymbol(SymAwaiter)
+	b.Call(Sym(SymOnSuspended))
+	b.Bind(loop)
+	rt.emitIsCompleted(b, done)
+	b.Lea(RCX, RIPSym(SymAwaiter))
+	b.Call(Sym(SymAwaiterCont))
+	b.Jmp(loop)
+	b.Bind(completed)
+	rt.emitSetCompleted(b)
+	b.Bind(done)
+}
+
+// emitIsCompleted jumps to done when the task has completed (t.IsCompleted).
+func (rt Runtime) emitIsCompleted(b *Builder, done *Label) {
+	if rt.Model == CoreCLR {
+		b.Test(S32, RIPSym(SymTask).Off(OffTaskStateFlags), Imm(TaskStateCompletedMask))
+	} else {
+		b.Cmp(S32, RIPSym(SymTaskCompleted), Imm(0))
+	}
+	b.Jcc(CondNE, done)
+}
+
+// emitSetCompleted completes the task of a method that never suspended.
+func (rt Runtime) emitSetCompleted(b *Builder) {
+	if rt.Model == CoreCLR {
+		b.Or(S32, RIPSym(SymTask).Off(OffTaskStateFlags), Imm(TaskStateRanToCompletion))
+	} else {
+		b.Mov(S32, RIPSym(SymTaskCompleted), Imm(1))
+	}
 }
 
 // EmitResumeInfo lays out a method's ResumeInfo; diagIP names the code its
@@ -97,146 +128,11 @@ func EmitResumeInfo(d *Builder, method, diagIP string) {
 	d.EndSymbol(ResumeInfoSym(method))
 }
 
-// runtimeFunc begins a function of the async runtime.
-func runtimeFunc(b *Builder, name string) {
-	b.Func(name)
-	b.SetMeta(region.Meta{Region: region.Runtime})
-}
-
-// EmitCode generates the runtime's functions.
-func (rt Runtime) EmitCode(b *Builder) {
-	rt.emitAlloc(b)
-	emitFree(b)
-	emitDispatch(b)
-	emitOnSuspended(b)
-	emitAwaiter(b)
-}
-
-// runtime.alloc: returns a zeroed block in RAX, from the free list or by
-// bumping. Clobbers only RAX, RCX, RDX, so OSR code may keep live locals in
-// every other register across the call (like a JIT helper's contract).
-func (rt Runtime) emitAlloc(b *Builder) {
-	bump, zero, zl, oom := b.NewLabel("alloc.bump"), b.NewLabel("alloc.zero"), b.NewLabel("alloc.zero_loop"), b.NewLabel("alloc.oom")
-	runtimeFunc(b, SymAlloc)
-	b.EndProlog()
-	b.Mov(S64, RAX, RIPSym(SymAllocFree))
-	b.Test(S64, RAX, RAX)
-	b.Jcc(CondE, bump)
-	b.Mov(S64, RDX, M(RAX, 0))
-	b.Mov(S64, RIPSym(SymAllocFree), RDX)
-	b.Jmp(zero)
-	b.Bind(bump)
-	b.Mov(S64, RAX, RIPSym(SymAllocBump))
-	b.Lea(RDX, M(RAX, int32(rt.BlockSize)))
-	b.Cmp(S64, RDX, RIPSym(SymAllocLimit))
-	b.Jcc(CondA, oom)
-	b.Mov(S64, RIPSym(SymAllocBump), RDX)
-	b.Bind(zero)
-	b.Mov(S32, RCX, Imm(rt.BlockSize))
-	b.Xor(S32, RDX, RDX)
-	b.Bind(zl)
-	b.Sub(S64, RCX, Imm(8))
-	b.Mov(S64, MIdx(RAX, RCX, 1, 0), RDX)
-	b.Jcc(CondNE, zl)
-	b.Inc(S64, RIPSym(SymAllocLive))
-	b.Ret()
-	b.Bind(oom)
-	b.Ud2() // heap exhausted: a leak in the model, reported as a fault
-	b.EndFunc()
-}
-
-// runtime.free: pushes RCX's block on the free list. Clobbers RAX.
-func emitFree(b *Builder) {
-	runtimeFunc(b, SymFree)
-	b.EndProlog()
-	b.Mov(S64, RAX, RIPSym(SymAllocFree))
-	b.Mov(S64, M(RCX, 0), RAX)
-	b.Mov(S64, RIPSym(SymAllocFree), RCX)
-	b.Dec(S64, RIPSym(SymAllocLive))
-	b.Ret()
-	b.EndFunc()
-}
-
-// runtime.dispatch(cont): CoreLib's DispatchContinuations. Resumes the
-// continuation through its ResumeInfo; if the method suspends again, links
-// the new continuation and hands it to the awaiter; otherwise goes on with
-// Next, and marks the task completed at the end of the chain.
-func emitDispatch(b *Builder) {
-	next, done, completed, out := b.NewLabel("dispatch.next"), b.NewLabel("dispatch.resumed_done"), b.NewLabel("dispatch.completed"), b.NewLabel("dispatch.out")
-	runtimeFunc(b, SymDispatch)
-	b.PushNonvol(RBX)
-	b.PushNonvol(RSI)
-	b.AllocStack(CallFrame(2))
-	b.EndProlog()
-	b.Mov(S64, RBX, RCX)
-	b.Bind(next)
-	b.Mov(S64, RSI, M(RBX, OffNext))
-	b.Mov(S64, RAX, M(RBX, OffResumeInfo))
-	b.Mov(S64, RCX, RBX)
-	b.Call(M(RAX, OffResumeFn))
-	b.Mov(S64, RCX, RBX)
-	b.Mov(S64, RBX, RAX)
-	b.Call(Sym(SymFree))
-	b.Test(S64, RBX, RBX)
-	b.Jcc(CondE, done)
-	b.Mov(S64, M(RBX, OffNext), RSI)
-	b.Mov(S64, RCX, RBX)
-	b.Call(Sym(SymOnSuspended))
-	b.Jmp(out)
-	b.Bind(done)
-	b.Test(S64, RSI, RSI)
-	b.Jcc(CondE, completed)
-	b.Mov(S64, RBX, RSI)
-	b.Jmp(next)
-	b.Bind(completed)
-	b.Mov(S32, RIPSym(SymTaskCompleted), Imm(1))
-	b.Bind(out)
-	b.Add(S64, RSP, Imm(CallFrame(2)))
-	b.Pop(RSI)
-	b.Pop(RBX)
-	b.Ret()
-	b.EndFunc()
-}
-
-// runtime.on_suspended(cont): HandleSuspended: calls UnsafeOnCompleted on
-// the awaiter the method left in pending_awaiter, through its method table.
-func emitOnSuspended(b *Builder) {
-	runtimeFunc(b, SymOnSuspended)
-	b.AllocStack(CallFrame(0))
-	b.EndProlog()
-	b.Mov(S64, RDX, RCX)
-	b.Mov(S64, RCX, RIPSym(SymPendingAwaiter))
-	b.Mov(S64, RIPSym(SymPendingAwaiter), Imm(0))
-	b.Mov(S64, RAX, M(RCX, OffAwaiterMT))
-	b.Call(M(RAX, OffMTOnCompleted))
-	b.Add(S64, RSP, Imm(CallFrame(0)))
-	b.Ret()
-	b.EndFunc()
-}
-
-// The NullAwaiter: never completes synchronously; OnCompleted stores the
-// continuation, Continue() takes it and dispatches it.
-func emitAwaiter(b *Builder) {
-	runtimeFunc(b, SymAwaiterOnComp)
-	b.EndProlog()
-	b.Mov(S64, M(RCX, OffAwaiterCont), RDX)
-	b.Ret()
-	b.EndFunc()
-
-	runtimeFunc(b, SymAwaiterCont)
-	b.EndProlog()
-	b.Mov(S64, RAX, RCX)
-	b.Mov(S64, RCX, M(RAX, OffAwaiterCont))
-	b.Mov(S64, M(RAX, OffAwaiterCont), Imm(0))
-	b.Jmp(Sym(SymDispatch)) // tail call
-	b.EndFunc()
-}
-
 // EmitResumeStub generates ResumeInfo.Resume for a method: calls its tier0
 // entry with the continuation and zeroed arguments; returns the method's
 // continuation (RCX) in RAX.
 func EmitResumeStub(b *Builder, method, tier0 string, nArgs int) {
-	runtimeFunc(b, ResumeStub(method))
+	runtimeFunc(b, ResumeStub(method), StepResumeStub)
 	b.AllocStack(CallFrame(0))
 	b.EndProlog()
 	for i := 0; i < nArgs && i < 3; i++ {
@@ -261,28 +157,50 @@ const (
 	SlotFtnEntry                  // after: OSR stores its own entry (GT_FTN_ENTRY)
 )
 
+// Slot is a live local: a 64-bit register or memory operand, and whether
+// it holds an object reference (stored through the write barrier).
+type Slot struct {
+	Op  Operand
+	Ref bool
+}
+
 // Suspend describes one suspension point.
 type Suspend struct {
-	Method   string    // for ResumeInfo
-	OSRSym   string    // for SlotFtnEntry
-	State    int       // resumption state (1-based await index)
-	Slot     SlotKind  // what goes in data[0]
-	IL       int       // for SlotILOffset
-	Locals   []Operand // live locals, 64-bit register or memory operands
-	Awaiter  Operand   // the awaiter object (register or memory)
-	EventSym string    // label marking the suspension, for counting
+	Method   string   // for ResumeInfo
+	OSRSym   string   // for SlotFtnEntry
+	State    int      // resumption state (1-based await index)
+	Slot     SlotKind // what goes in data[0]
+	IL       int      // for SlotILOffset
+	Locals   []Slot   // live locals
+	Awaiter  Operand  // the awaiter object (register or memory)
+	EventSym string   // label marking the suspension, for counting
+	// Temp is a frame slot the method may lose at suspension: the CoreCLR
+	// model keeps the new continuation there across its calls.
+	Temp Mem
 }
 
 // EmitSuspend allocates and fills a continuation and leaves it in RCX, ready
 // for the method's epilog. Locals and the awaiter must not live in RAX, RCX
-// or RDX (runtime.alloc clobbers them).
-func EmitSuspend(b *Builder, s Suspend) {
+// or RDX: the runtime's functions the suspension calls clobber those and no
+// other register, like a JIT helper's contract, so the method may keep
+// locals in every other register.
+func (m Model) EmitSuspend(b *Builder, s Suspend) {
 	if s.EventSym != "" {
 		b.BeginRange(s.EventSym)
 	}
-	b.Call(Sym(SymAlloc))
-	b.Lea(RCX, RIPSym(SymContinuationMT))
-	b.Mov(S64, M(RAX, OffMethodTable), RCX)
+	if m == CoreCLR {
+		emitSuspendCoreCLR(b, s)
+	} else {
+		emitSuspendMinimal(b, s)
+	}
+	if s.EventSym != "" {
+		b.EndRange()
+	}
+}
+
+// emitFillHeader stores ResumeInfo, Flags, State and the OSR slot of the
+// continuation in RAX (through RCX).
+func emitFillHeader(b *Builder, s Suspend) {
 	b.Lea(RCX, RIPSym(ResumeInfoSym(s.Method)))
 	b.Mov(S64, M(RAX, OffResumeInfo), RCX)
 	if s.Slot != SlotNone {
@@ -301,37 +219,36 @@ func EmitSuspend(b *Builder, s Suspend) {
 		b.Lea(RCX, RIPSym(s.OSRSym))
 		b.Mov(S64, M(RAX, OffOSRSlot), RCX)
 	}
-	for k, l := range s.Locals {
-		dst := M(RAX, int32(OffLocals+k*LocalSlot))
-		if r, ok := l.(Reg); ok {
-			b.Mov(S64, dst, r)
-			continue
-		}
-		b.Mov(S64, RCX, l)
-		b.Mov(S64, dst, RCX)
+}
+
+// emitStoreLocal stores local k of model m into the continuation in RAX,
+// memory sources through RCX.
+func (m Model) emitStoreLocal(b *Builder, k int, l Operand) {
+	emitMove(b, M(RAX, m.OffLocals()+int32(k*LocalSlot)), l, RCX)
+}
+
+// emitMove moves 64 bits from src to dst, through scratch when neither is
+// a register.
+func emitMove(b *Builder, dst, src Operand, scratch Reg) {
+	_, dr := dst.(Reg)
+	_, sr := src.(Reg)
+	if !dr && !sr {
+		b.Mov(S64, scratch, src)
+		src = scratch
 	}
-	if r, ok := s.Awaiter.(Reg); ok {
-		b.Mov(S64, RIPSym(SymPendingAwaiter), r)
-	} else {
-		b.Mov(S64, RCX, s.Awaiter)
-		b.Mov(S64, RIPSym(SymPendingAwaiter), RCX)
-	}
-	b.Mov(S64, RCX, RAX)
-	if s.EventSym != "" {
-		b.EndRange()
-	}
+	b.Mov(S64, dst, src)
 }
 
 // EmitRestore loads live locals from the continuation in cont into dsts
-// (registers or memory). Memory destinations go through scratch.
-func EmitRestore(b *Builder, cont Reg, dsts []Operand, scratch Reg) {
+// (registers or memory; memory destinations go through scratch); in the
+// CoreCLR model it then restores the ExecutionContext the suspension
+// captured. Keeps cont; clobbers scratch and RDX.
+func (m Model) EmitRestore(b *Builder, cont Reg, dsts []Operand, scratch Reg) {
 	for k, d := range dsts {
-		src := M(cont, int32(OffLocals+k*LocalSlot))
-		if r, ok := d.(Reg); ok {
-			b.Mov(S64, r, src)
-			continue
-		}
-		b.Mov(S64, scratch, src)
-		b.Mov(S64, d, scratch)
+		emitMove(b, d, M(cont, m.OffLocals()+int32(k*LocalSlot)), scratch)
+	}
+	if m == CoreCLR {
+		b.Mov(S64, RCX, M(cont, OffExecContext))
+		b.Call(Sym(SymRestoreExecContext))
 	}
 }

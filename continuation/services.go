@@ -22,8 +22,8 @@ const (
 // Services are the runtime pieces a C# workload may use; they clobber
 // only RAX, RCX and RDX, like runtime.alloc, so OSR code keeps its
 // variables in every other register across them. An image holds only the
-// ones its program uses: each is a function of the code-range table the
-// patchpoint helper searches, whose path depends on the table's contents.
+// ones its program uses: each is a method of the JIT code heap, whose
+// layout the patchpoint helper's code lookups read.
 type Services struct {
 	Throw     bool // the run-time error stub (the program divides)
 	Stopwatch bool // the stopwatch marks

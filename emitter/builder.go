@@ -8,9 +8,13 @@
 // Builder methods never return errors: invalid uses are recorded with the
 // position of the caller and returned together by Program.Finish as an
 // ErrorList. Broken internal invariants panic with a "BUG:" message.
+// Generate builds a program without paying for those positions unless an
+// error needs them, and Words emits large tables in bulk.
 package emitter
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -29,16 +33,52 @@ type Program struct {
 	errs       ErrorList
 	relax      bool
 	eh         *ehFrame // set by EHFrame
+	// positions: record where labels, references and unwind codes come
+	// from, for errors that Finish finds (see site).
+	positions bool
 }
 
-// NewProgram returns an empty program with rel8 branch relaxation on.
+// NewProgram returns an empty program with rel8 branch relaxation on. It
+// records positions, so every error Finish returns names the caller's
+// file:line.
 func NewProgram() *Program {
+	p := newProgram()
+	p.positions = true
+	return p
+}
+
+func newProgram() *Program {
 	return &Program{
 		byName:     map[string]*Builder{},
 		labelNames: map[string]int{},
 		symbols:    map[string]*symDef{},
 		relax:      true,
 	}
+}
+
+// Generate runs gen on a new Program and finishes it. Positions for errors
+// cost a stack walk per label, reference and unwind code, and only an error
+// needs them, so gen first runs on a Program that records none; only if
+// Finish fails does gen run again on one made by NewProgram, whose errors
+// (each with its file:line) Generate returns. gen must build the same
+// program every time; an error of its own is returned as it is.
+func Generate(gen func(*Program) error) (*Object, error) {
+	p := newProgram()
+	if err := gen(p); err != nil {
+		return nil, err
+	}
+	obj, err := p.Finish()
+	if err == nil {
+		return obj, nil
+	}
+	q := NewProgram()
+	if gerr := gen(q); gerr != nil {
+		return nil, gerr
+	}
+	if _, qerr := q.Finish(); qerr != nil {
+		return nil, qerr
+	}
+	return nil, err // gen built a different program the second time
 }
 
 // SetRelax turns rel8 relaxation of intra-section Jmp/Jcc to labels on or off.
@@ -78,9 +118,9 @@ func (p *Program) errorf(kind error, format string, args ...any) {
 type Label struct {
 	name string
 	prog *Program
-	sec  *Builder    // nil until bound
-	pos  int         // buffer position once bound
-	pcs  *[8]uintptr // where NewLabel was called, for the unbound-label error
+	sec  *Builder // nil until bound
+	pos  int      // buffer position once bound
+	at   site     // where NewLabel was called, for the unbound-label error
 }
 
 // Name is the label's unique name.
@@ -103,7 +143,7 @@ func (p *Program) NewLabel(name string) *Label {
 		p.labelNames[name] = n
 	}
 	p.labelNames[unique] = 0
-	l := &Label{name: unique, prog: p, pos: -1, pcs: callerPCs()}
+	l := &Label{name: unique, prog: p, pos: -1, at: p.here()}
 	p.labels = append(p.labels, l)
 	return l
 }
@@ -136,8 +176,8 @@ type symDef struct {
 	sec        *Builder
 	start, end int // buffer positions; end -1 until set
 	meta       region.Meta
-	fn         *symDef     // function a range lies in
-	metaPCs    *[8]uintptr // where SetMeta was called, for errors at Finish
+	fn         *symDef // function a range lies in
+	metaAt     site    // where SetMeta was called, for errors at Finish
 }
 
 type span struct{ start, end int }
@@ -151,20 +191,43 @@ type Builder struct {
 	items  []item
 	insts  []span
 	fixups []fixup
-	syms   []*symDef
-	labels []*Label
-	funcs  []*funcRec
-	fn     *funcRec  // open function
-	ranges []*symDef // open ranges, innermost last
+	// runs are the last abs64 fixups recorded (index+1, 0: none), the
+	// ones a repeated reference may extend.
+	runs    [runColumns]int
+	nextRun int
+	syms    []*symDef
+	labels  []*Label
+	funcs   []*funcRec
+	fn      *funcRec  // open function
+	ranges  []*symDef // open ranges, innermost last
 	// funcAlign aligns every function start (0 or 1: none); padding
 	// between functions is int3, never executed.
 	funcAlign int
+	header    *funcHeader // written before every function (SetFuncHeader)
+}
+
+// funcHeader is data every function is preceded by.
+type funcHeader struct {
+	size int
+	emit func(b *Builder, fn string)
 }
 
 // SetFuncAlign makes every later Func start at a multiple of n bytes, as
 // JITs align method entries: code after a function that changed size then
 // keeps its alignment, so layouts stay comparable.
 func (b *Builder) SetFuncAlign(n int) { b.funcAlign = n }
+
+// SetFuncHeader makes every later Func be immediately preceded by size
+// bytes that emit writes (given the function's name), as CoreCLR's code
+// heap puts a CodeHeader just before each method's code. The function
+// keeps its alignment (SetFuncAlign): int3 padding goes before the header.
+func (b *Builder) SetFuncHeader(size int, emit func(b *Builder, fn string)) {
+	if size <= 0 || emit == nil {
+		b.p.errorf(ErrInvalidOperands, "SetFuncHeader(%d): want a positive size and an emitter", size)
+		return
+	}
+	b.header = &funcHeader{size, emit}
+}
 
 // Name is the section name.
 func (b *Builder) Name() string { return b.name }
@@ -218,12 +281,21 @@ func (b *Builder) Func(name string) {
 	if b.funcAlign > 1 {
 		b.Align(b.funcAlign, 0xcc)
 	}
+	if h := b.header; h != nil {
+		n := max(b.funcAlign, 1)
+		b.Bytes(bytes.Repeat([]byte{0xcc}, (n-h.size%n)%n))
+		start := len(b.buf)
+		h.emit(b, name)
+		if got := len(b.buf) - start; got != h.size {
+			b.p.errorf(ErrInvalidOperands, "header of func %q is %d bytes, SetFuncHeader said %d", name, got, h.size)
+		}
+	}
 	s := b.defineSym(name, SymFunc)
 	if s == nil {
 		return
 	}
 	b.Bind(b.p.NewLabel(name))
-	b.fn = &funcRec{sym: s, prologEnd: -1, where: callerPos()}
+	b.fn = &funcRec{sym: s, prologEnd: -1, where: b.p.here()}
 	b.funcs = append(b.funcs, b.fn)
 }
 
@@ -265,7 +337,7 @@ func (b *Builder) SetMeta(m region.Meta) {
 		b.p.errorf(ErrSymbolMeta, "SetMeta(%+v) outside any function or range", m)
 		return
 	}
-	s.meta, s.metaPCs = m, callerPCs()
+	s.meta, s.metaAt = m, b.p.here()
 }
 
 // DeclareSteps declares the steps of generated code, in the order reports
@@ -307,16 +379,42 @@ func (b *Builder) Bytes(p []byte) { b.buf = append(b.buf, p...) }
 func (b *Builder) U8(v uint8)   { b.buf = append(b.buf, v) }
 func (b *Builder) U16(v uint16) { b.buf = append(b.buf, byte(v), byte(v>>8)) }
 func (b *Builder) U32(v uint32) { b.buf = appendLE32(b.buf, int32(v)) }
-func (b *Builder) U64(v uint64) {
-	for i := 0; i < 8; i++ {
-		b.buf = append(b.buf, byte(v>>(8*i)))
+func (b *Builder) U64(v uint64) { b.buf = binary.LittleEndian.AppendUint64(b.buf, v) }
+
+// U64Sym appends the absolute address of symbol name plus addend (resolved by Link).
+func (b *Builder) U64Sym(name string, addend int64) { b.words(b.p.here(), Word{name, addend}) }
+
+// Word is one 8-byte data word: the address of Sym plus Addend, resolved
+// by Link, or the constant Addend when Sym is "".
+type Word struct {
+	Sym    string
+	Addend int64
+}
+
+// Words appends 8-byte words, constants and symbol addresses, such as a
+// table's row. Tables may be large (the code-range table describes every
+// method of an application), so they take the bulk path: one position for
+// the call, and a reference that repeats the one before it at a fixed
+// stride (a table column) extends that relocation instead of adding one.
+func (b *Builder) Words(ws ...Word) { b.words(b.p.here(), ws...) }
+
+func (b *Builder) words(at site, ws ...Word) {
+	for _, w := range ws {
+		if w.Sym == "" {
+			b.U64(uint64(w.Addend))
+			continue
+		}
+		b.addFixup(fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, sym: w.Sym, addend: w.Addend, at: at})
+		b.U64(0)
 	}
 }
 
-// U64Sym appends the absolute address of symbol name plus addend (resolved by Link).
-func (b *Builder) U64Sym(name string, addend int64) {
-	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, sym: name, addend: addend, pcs: callerPCs()})
-	b.U64(0)
+// U32RVA appends the address of symbol name plus addend relative to symbol
+// base, in 32 bits (an RVA; resolved by Link, which rejects a target below
+// base or 4 GiB or more above it).
+func (b *Builder) U32RVA(name string, addend int64, base string) {
+	b.addFixup(fixup{pos: len(b.buf), end: len(b.buf) + 4, kind: fixRVA32, sym: name, addend: addend, base: base, at: b.p.here()})
+	b.U32(0)
 }
 
 // U64Label appends the absolute address of label l (resolved by Link).
@@ -324,8 +422,50 @@ func (b *Builder) U64Label(l *Label) {
 	if !b.checkLabel(l) {
 		return
 	}
-	b.fixups = append(b.fixups, fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, label: l})
+	b.addFixup(fixup{pos: len(b.buf), end: len(b.buf) + 8, kind: fixAbs64, label: l})
 	b.U64(0)
+}
+
+// addFixup records f. An abs64 reference to the target and addend of a
+// recent one that it follows at that one's stride, with nothing in
+// between that layout resizes, extends that one's run instead: a table
+// column becomes one relocation.
+func (b *Builder) addFixup(f fixup) {
+	f.items = len(b.items)
+	if f.kind == fixAbs64 && b.extendRun(f) {
+		return
+	}
+	b.fixups = append(b.fixups, f)
+	if f.kind == fixAbs64 {
+		b.runs[b.nextRun%len(b.runs)] = len(b.fixups)
+		b.nextRun++
+	}
+}
+
+// runColumns is how many abs64 references a table row may hold and still
+// have each column become one relocation: the runs addFixup can extend.
+const runColumns = 8
+
+// extendRun adds f to a recent run of references like it, if it continues one.
+func (b *Builder) extendRun(f fixup) bool {
+	for _, i := range b.runs {
+		if i == 0 {
+			continue
+		}
+		r := &b.fixups[i-1]
+		if r.sym != f.sym || r.label != f.label || r.addend != f.addend || r.items != f.items {
+			continue
+		}
+		switch {
+		case r.repeat == 0:
+			r.repeat, r.stride = 1, f.pos-r.pos
+			return true
+		case f.pos == r.pos+(r.repeat+1)*r.stride:
+			r.repeat++
+			return true
+		}
+	}
+	return false
 }
 
 // Space appends n zero bytes.

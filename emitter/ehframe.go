@@ -80,7 +80,7 @@ func (e *ehFrame) owns(b *Builder) bool { return e != nil && (b == e.hdr || b ==
 
 // fill writes both sections from the laid-out code section.
 func (e *ehFrame) fill(code *Section, add func(pos string, kind error, format string, args ...any)) {
-	where := map[string]string{}
+	where := map[string]site{}
 	for _, f := range e.code.funcs {
 		where[f.sym.name] = f.where
 	}
@@ -103,7 +103,7 @@ func (e *ehFrame) fill(code *Section, add func(pos string, kind error, format st
 		}
 		prog, err := cfaProgram(code, u)
 		if err != nil {
-			add(where[u.Name], ErrUnwind, "func %q: %v", u.Name, err)
+			add(where[u.Name].String(), ErrUnwind, "func %q: %v", u.Name, err)
 			continue
 		}
 		fdes = append(fdes, fde{u.Name, u.Start, w.AddFDE(uint32(u.End-u.Start), prog)})

@@ -124,7 +124,7 @@ func (b *Builder) encode(e *enc) int {
 		m := e.rm.mem
 		f := fixup{pos: fixPos, end: len(buf), kind: fixRel32, label: m.label, sym: m.sym, addend: int64(m.disp)}
 		if m.label == nil {
-			f.pcs = callerPCs()
+			f.at = b.p.here()
 		}
 		b.fixups = append(b.fixups, f)
 	}

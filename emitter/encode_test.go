@@ -298,6 +298,8 @@ var encCases = []encCase{
 
 	// SSE moves.
 	{"movdqu %xmm1,%xmm0", "f3 0f 6f c1", "", func(b *B, t *tg) { b.Movdqu(X0, X1) }},
+	{"pxor %xmm0,%xmm0", "66 0f ef c0", "", func(b *B, t *tg) { b.Pxor(X0, X0) }},
+	{"pxor %xmm12,%xmm3", "66 41 0f ef dc", "", func(b *B, t *tg) { b.Pxor(X3, X12) }},
 	{"movdqu %xmm15,%xmm8", "f3 45 0f 6f c7", "", func(b *B, t *tg) { b.Movdqu(X8, X15) }},
 	{"movdqu (%rax),%xmm2", "f3 0f 6f 10", "", func(b *B, t *tg) { b.Movdqu(X2, M(RAX, 0)) }},
 	{"movdqu %xmm9,0x10(%rsp)", "f3 44 0f 7f 4c 24 10", "", func(b *B, t *tg) { b.Movdqu(M(RSP, 0x10), X9) }},

@@ -54,18 +54,37 @@ var pkgDir = func() string {
 }()
 
 // callerPos returns file:line of the first caller outside package emitter.
+// Errors found on the spot use it: they are on the error path already.
 func callerPos() string {
 	var pcs [32]uintptr
 	n := runtime.Callers(2, pcs[:])
 	return posFromPCs(pcs[:n])
 }
 
-// callerPCs captures a few frames cheaply for a position that is only
-// needed if an error shows up later (at Finish); symbolizing waits until then.
-func callerPCs() *[8]uintptr {
+// site is where a call into the emitter came from, kept for an error that
+// only Finish can find (a label never bound, a symbol never defined, an
+// unwind code out of range). Taking it walks the stack, so only a Program
+// that records positions takes one (NewProgram's do; Generate's first run
+// does not), and it is turned into file:line only for an error.
+type site struct{ pcs *[8]uintptr }
+
+// here is the site of the caller of the exported method that calls it.
+func (p *Program) here() site {
+	if !p.positions {
+		return site{}
+	}
 	var pcs [8]uintptr
 	runtime.Callers(2, pcs[:])
-	return &pcs
+	return site{&pcs}
+}
+
+// String is file:line of the first frame outside package emitter, "" for
+// a site that was not recorded.
+func (s site) String() string {
+	if s.pcs == nil {
+		return ""
+	}
+	return posFromPCs(s.pcs[:])
 }
 
 func posFromPCs(pcs []uintptr) string {

@@ -276,7 +276,7 @@ func (b *Builder) MovAbs(dst Reg, sym string, addend int64) {
 	}
 	b.MovImm64(dst, 0)
 	end := len(b.buf)
-	b.fixups = append(b.fixups, fixup{pos: end - 8, end: end, kind: fixAbs64, sym: sym, addend: addend, pcs: callerPCs()})
+	b.addFixup(fixup{pos: end - 8, end: end, kind: fixAbs64, sym: sym, addend: addend, at: b.p.here()})
 }
 
 // MovAbsLabel is movabs r64, &label (an abs64 relocation resolved by Link).
@@ -286,7 +286,7 @@ func (b *Builder) MovAbsLabel(dst Reg, l *Label) {
 	}
 	b.MovImm64(dst, 0)
 	end := len(b.buf)
-	b.fixups = append(b.fixups, fixup{pos: end - 8, end: end, kind: fixAbs64, label: l})
+	b.addFixup(fixup{pos: end - 8, end: end, kind: fixAbs64, label: l})
 }
 
 // MovZX zero-extends an S8/S16 source into a wider register.
@@ -539,7 +539,7 @@ func (b *Builder) rel32(l *Label, sym string, ops ...byte) {
 	end := len(b.buf)
 	f := fixup{pos: end - 4, end: end, kind: fixRel32, label: l, sym: sym}
 	if l == nil {
-		f.pcs = callerPCs()
+		f.at = b.p.here()
 	}
 	b.fixups = append(b.fixups, f)
 }
@@ -742,6 +742,14 @@ func (b *Builder) Movdqu(dst, src Operand) { b.sse("movdqu", 0xf3, dst, src) }
 
 // Movdqa: as Movdqu but memory must be 16-byte aligned.
 func (b *Builder) Movdqa(dst, src Operand) { b.sse("movdqa", 0x66, dst, src) }
+
+// Pxor is pxor xmm, xmm (pxor x, x zeroes x).
+func (b *Builder) Pxor(dst, src XReg) {
+	if !b.opsOK("pxor", 0, dst, src) {
+		return
+	}
+	b.encode(&enc{mand: 0x66, op: [3]byte{0x0f, 0xef}, nop: 2, reg: byte(dst), rm: rmXReg(src)})
+}
 
 // nops are the recommended multi-byte nops (Intel SDM, NOP).
 var nops = [10][]byte{

@@ -42,6 +42,7 @@ type fixKind uint8
 const (
 	fixRel32 fixKind = iota // field = target + addend - end
 	fixAbs64                // field = target + addend
+	fixRVA32                // field = target + addend - base (32 bits, unsigned)
 )
 
 type fixup struct {
@@ -51,7 +52,12 @@ type fixup struct {
 	label  *Label
 	sym    string
 	addend int64
-	pcs    *[8]uintptr // caller stack of a symbol reference, for errors at Finish
+	base   string // fixRVA32: the symbol the field is relative to
+	at     site   // where a symbol was referenced, for errors at Finish
+	items  int    // items recorded before this fixup
+	// An abs64 reference may repeat: repeat more copies, each stride bytes
+	// after the one before (a table column; see Builder.Words).
+	repeat, stride int
 }
 
 // layout holds the final sizes of one section's items.
@@ -165,7 +171,7 @@ func (p *Program) Finish() (*Object, error) {
 func (p *Program) checkOpen(add adder) {
 	for _, b := range p.sections {
 		if b.fn != nil {
-			add(b.fn.where, ErrSymbolNesting, "func %q has no EndFunc", b.fn.sym.name)
+			add(b.fn.where.String(), ErrSymbolNesting, "func %q has no EndFunc", b.fn.sym.name)
 		}
 		for _, r := range b.ranges {
 			add("", ErrSymbolNesting, "range %q has no EndRange", r.name)
@@ -182,11 +188,14 @@ func (p *Program) checkReferences(add adder) {
 			switch {
 			case f.label != nil && f.label.sec == nil && !unbound[f.label]:
 				unbound[f.label] = true
-				add(posFromPCs(f.label.pcs[:]), ErrUnboundLabel, "label %q is used but never bound", f.label.name)
+				add(f.label.at.String(), ErrUnboundLabel, "label %q is used but never bound", f.label.name)
 			case f.label == nil:
 				if _, ok := p.symbols[f.sym]; !ok {
-					add(posFromPCs(f.pcs[:]), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.sym, b.name)
+					add(f.at.String(), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.sym, b.name)
 				}
+			}
+			if _, ok := p.symbols[f.base]; f.kind == fixRVA32 && !ok {
+				add(f.at.String(), ErrUndefinedSymbol, "symbol %q referenced in section %q is never defined", f.base, b.name)
 			}
 		}
 	}
@@ -294,9 +303,12 @@ func (l *layout) fixups(out []byte, short map[int]bool, add adder) []Reloc {
 			binary.LittleEndian.PutUint32(out[pos:], uint32(int32(v)))
 			continue
 		}
-		r := Reloc{Off: pos, Kind: RelocAbs64, Target: name, Label: isLabel, Addend: f.addend}
-		if f.kind == fixRel32 {
+		r := Reloc{Off: pos, Kind: RelocAbs64, Target: name, Label: isLabel, Addend: f.addend, Repeat: f.repeat, Stride: f.stride}
+		switch f.kind {
+		case fixRel32:
 			r.Kind, r.Addend = RelocPCRel32, f.addend-int64(end-pos)
+		case fixRVA32:
+			r.Kind, r.Base = RelocRVA32, f.base
 		}
 		relocs = append(relocs, r)
 	}
@@ -341,16 +353,12 @@ func (p *Program) meta(d *symDef, add adder) region.Meta {
 	m := d.meta
 	if d.kind == SymRange && d.fn != nil {
 		if m.Region != region.None && m.Region != d.fn.meta.Region {
-			add(posFromPCs(d.metaPCs[:]), ErrSymbolMeta, "range %q: region %q differs from its function's (%q)", d.name, m.Region, d.fn.meta.Region)
+			add(d.metaAt.String(), ErrSymbolMeta, "range %q: region %q differs from its function's (%q)", d.name, m.Region, d.fn.meta.Region)
 		}
 		m.Region = d.fn.meta.Region
 	}
 	if err := p.steps.Check(m); err != nil {
-		pos := ""
-		if d.metaPCs != nil {
-			pos = posFromPCs(d.metaPCs[:])
-		}
-		add(pos, ErrSymbolMeta, "symbol %q: %v", d.name, err)
+		add(d.metaAt.String(), ErrSymbolMeta, "symbol %q: %v", d.name, err)
 	}
 	return m
 }
@@ -368,7 +376,7 @@ func (l *layout) unwind(add adder) []FuncUnwind {
 		for _, c := range fn.codes {
 			off := l.final(c.pos) - start
 			if off > 255 {
-				add(c.where, ErrUnwind, "func %q: unwind code at prolog offset %d > 255", fn.sym.name, off)
+				add(c.where.String(), ErrUnwind, "func %q: unwind code at prolog offset %d > 255", fn.sym.name, off)
 				off = 255
 			}
 			u.Codes = append(u.Codes, UnwindCode{CodeOffset: uint8(off), Op: c.op, Info: c.info, Operand: c.operand})
@@ -378,13 +386,13 @@ func (l *layout) unwind(add adder) []FuncUnwind {
 			prolog = l.final(fn.prologEnd) - start
 		}
 		if prolog > 255 {
-			add(fn.where, ErrUnwind, "func %q: prolog of %d bytes > 255", fn.sym.name, prolog)
+			add(fn.where.String(), ErrUnwind, "func %q: prolog of %d bytes > 255", fn.sym.name, prolog)
 			prolog = 255
 		}
 		u.PrologSize = uint8(prolog)
 		u.Info = encodeUnwindInfo(&u)
 		if n := len(u.Info)/2 - 2; n > 255 {
-			add(fn.where, ErrUnwind, "func %q: %d unwind slots > 255", fn.sym.name, n)
+			add(fn.where.String(), ErrUnwind, "func %q: %d unwind slots > 255", fn.sym.name, n)
 		}
 		out = append(out, u)
 	}

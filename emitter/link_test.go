@@ -345,3 +345,96 @@ func TestListing(t *testing.T) {
 	}
 	t.Log("\n" + ln.Listing(obj, "text", nil))
 }
+
+// U32RVA fields are image-relative: target + addend - base, across
+// sections; a target below the base or 4 GiB above it fails to link.
+// finishAndLink finishes p and links it at bases, failing the test on an error.
+func finishAndLink(t *testing.T, p *Program, bases map[string]uint64) (*Object, *Linked) {
+	t.Helper()
+	obj, err := p.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := obj.Link(bases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj, ln
+}
+
+func TestRVA32(t *testing.T) {
+	p := NewProgram()
+	text, data := p.Section("text"), p.Section("data")
+	text.Func("f")
+	text.Ret()
+	text.EndFunc()
+	text.Func("g")
+	text.Nop(3)
+	text.Ret()
+	text.EndFunc()
+	data.DefineSymbol("pdata")
+	data.U32RVA("g", 0, "f")
+	data.U32RVA("g", 4, "f")
+	data.U32RVA("xdata", 0, "f")
+	data.EndSymbol("pdata")
+	data.DefineSymbol("xdata")
+	data.U32(0x11)
+	data.EndSymbol("xdata")
+	obj, ln := finishAndLink(t, p, map[string]uint64{"text": 0x5_0000_0000, "data": 0x5_1000_0000})
+	d := ln.Bytes["data"]
+	for i, want := range []uint64{ln.Symbols["g"], ln.Symbols["g"] + 4, ln.Symbols["xdata"]} {
+		if got := uint64(binary.LittleEndian.Uint32(d[4*i:])); got != want-ln.Symbols["f"] {
+			t.Errorf("field %d = %#x, want %#x", i, got, want-ln.Symbols["f"])
+		}
+	}
+	if r := obj.Section("data").Relocs[0]; r.Kind != RelocRVA32 || r.Base != "f" || r.Kind.String() != "rva32" {
+		t.Errorf("reloc %+v", r)
+	}
+	for _, bases := range []map[string]uint64{
+		{"text": 0x5_1000_0000, "data": 0x5_0000_0000}, // data below the base
+		{"text": 0x1_0000_0000, "data": 0x2_0000_0000}, // 4 GiB above it
+	} {
+		if _, err := obj.Link(bases); !errors.Is(err, ErrRel32Range) {
+			t.Errorf("%#x: %v", bases, err)
+		}
+	}
+	p = NewProgram()
+	p.Section("data").U32RVA("x", 0, "nowhere")
+	p.Section("data").DefineSymbol("x")
+	if _, err := p.Finish(); !errors.Is(err, ErrUndefinedSymbol) || !strings.Contains(err.Error(), "nowhere") {
+		t.Errorf("undefined base: %v", err)
+	}
+}
+
+// SetFuncHeader puts its bytes right before each aligned function.
+func TestFuncHeader(t *testing.T) {
+	p := NewProgram()
+	b := p.Section("text")
+	b.SetFuncAlign(32)
+	b.SetFuncHeader(8, func(b *Builder, fn string) { b.U64Sym(fn, 0) })
+	for _, fn := range []string{"a", "b", "c"} {
+		b.Func(fn)
+		b.Nop(len(fn) * 9)
+		b.Ret()
+		b.EndFunc()
+	}
+	_, ln := finishAndLink(t, p, map[string]uint64{"text": 0x10000})
+	for _, fn := range []string{"a", "b", "c"} {
+		a := ln.Symbols[fn]
+		if a%32 != 0 {
+			t.Errorf("%s at %#x, not 32-byte aligned", fn, a)
+		}
+		off := a - 0x10000
+		if got := binary.LittleEndian.Uint64(ln.Bytes["text"][off-8:]); got != a {
+			t.Errorf("header of %s holds %#x, want its address %#x", fn, got, a)
+		}
+	}
+	p = NewProgram()
+	b = p.Section("text")
+	b.SetFuncHeader(8, func(b *Builder, fn string) { b.U32(0) })
+	b.Func("short")
+	b.EndFunc()
+	if _, err := p.Finish(); !errors.Is(err, ErrInvalidOperands) {
+		t.Errorf("header of the wrong size: %v", err)
+	}
+}

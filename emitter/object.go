@@ -3,6 +3,7 @@ package emitter
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/osrsim/osrsim/region"
@@ -55,23 +56,28 @@ const (
 	// -(distance from the field to the end of the instruction), so a call
 	// has Addend -4 and a RIP-relative operand followed by an imm8 has -5.
 	RelocPCRel32
+	// RelocRVA32: the 4 bytes at Off become S + Addend - B, B the address
+	// of symbol Base: an image-relative address (RVA), as in the
+	// RUNTIME_FUNCTION entries of a module's function table. It must fit
+	// in 32 bits unsigned.
+	RelocRVA32
 )
 
 func (k RelocKind) String() string {
-	if k == RelocAbs64 {
-		return "abs64"
-	}
-	return "pcrel32"
+	return [...]string{RelocAbs64: "abs64", RelocPCRel32: "pcrel32", RelocRVA32: "rva32"}[k]
 }
 
 // Reloc is a reference resolved by Link. Target names a label if Label is
-// set, else a symbol.
+// set, else a symbol. An abs64 reference may repeat (a table column):
+// Repeat more copies follow at Off+Stride, Off+2*Stride, ...
 type Reloc struct {
-	Off    int
-	Kind   RelocKind
-	Target string
-	Label  bool
-	Addend int64
+	Off            int
+	Kind           RelocKind
+	Target         string
+	Label          bool
+	Addend         int64
+	Base           string // RelocRVA32: the symbol the field is relative to
+	Repeat, Stride int
 }
 
 // Section returns the named section or nil.
@@ -158,7 +164,9 @@ func (o *Object) LinkExterns(bases, externs map[string]uint64) (*Linked, error) 
 			v := target + uint64(r.Addend)
 			switch r.Kind {
 			case RelocAbs64:
-				binary.LittleEndian.PutUint64(out[r.Off:], v)
+				for k := 0; k <= r.Repeat; k++ {
+					binary.LittleEndian.PutUint64(out[r.Off+k*r.Stride:], v)
+				}
 			case RelocPCRel32:
 				d := int64(v - (base + uint64(r.Off)))
 				if d != int64(int32(d)) {
@@ -166,6 +174,16 @@ func (o *Object) LinkExterns(bases, externs map[string]uint64) (*Linked, error) 
 					continue
 				}
 				binary.LittleEndian.PutUint32(out[r.Off:], uint32(int32(d)))
+			case RelocRVA32:
+				base, ok := ln.Symbols[r.Base]
+				if !ok {
+					bug("relocation base %q of section %q is unknown after Finish", r.Base, s.Name)
+				}
+				if v < base || v-base > math.MaxUint32 {
+					add(ErrRel32Range, "section %q offset %#x: %q at %#x is not within 4 GiB above %q at %#x", s.Name, r.Off, r.Target, target, r.Base, base)
+					continue
+				}
+				binary.LittleEndian.PutUint32(out[r.Off:], uint32(v-base))
 			}
 		}
 		ln.Bytes[s.Name] = out

@@ -135,7 +135,7 @@ type codeRec struct {
 	op      UnwindOp
 	info    uint8
 	operand uint32
-	where   string
+	where   site
 }
 
 type funcRec struct {
@@ -145,7 +145,7 @@ type funcRec struct {
 	frameReg  Reg
 	frameOff  int32
 	hasFrame  bool
-	where     string
+	where     site
 	// For the ordering rules record checks.
 	movSaved     bool // a SAVE_NONVOL or SAVE_XMM128 was recorded
 	movedSinceFP bool // RSP moved after SET_FPREG
@@ -198,7 +198,7 @@ func (b *Builder) record(op UnwindOp, info uint8, operand uint32) {
 		}
 		fn.movSaved = true
 	}
-	fn.codes = append(fn.codes, codeRec{pos: len(b.buf), op: op, info: info, operand: operand, where: callerPos()})
+	fn.codes = append(fn.codes, codeRec{pos: len(b.buf), op: op, info: info, operand: operand, where: b.p.here()})
 }
 
 // PushNonvol is push r with UWOP_PUSH_NONVOL.
@@ -326,7 +326,7 @@ func (b *Builder) EndProlog() {
 		return
 	}
 	b.fn.prologEnd = len(b.buf)
-	b.fn.where = callerPos()
+	b.fn.where = b.p.here()
 }
 
 // encodeUnwindInfo builds the UNWIND_INFO bytes.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
@@ -19,7 +20,7 @@ func TestCheckedInConfigsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"csharp.yaml", "frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "seed.yaml"}
+	want := []string{"csharp.yaml", "frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "runtime-minimal.yaml", "seed.yaml"}
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("configs = %v, want %v", files, want)
 	}
@@ -31,6 +32,9 @@ func TestCheckedInConfigsParse(t *testing.T) {
 		}
 		if e.File != f || e.Name+".yaml" != f {
 			t.Errorf("%s: File %q, Name %q", f, e.File, e.Name)
+		}
+		if m := e.Cells()[0].Emu.Runtime.Model; (m == continuation.Minimal) != (f == "runtime-minimal.yaml") {
+			t.Errorf("%s: runtime model %s", f, m)
 		}
 		for _, c := range e.Cells() {
 			for _, p := range []workload.Params{c.Emu, c.Native} {
@@ -122,10 +126,10 @@ func TestSweepCells(t *testing.T) {
 	}
 	i := 0
 	for _, hl := range []int64{2, 10, 50} {
-		for _, m := range []int64{1000, 20000, 200000} {
+		for _, m := range []int64{1000, 16384, 200000} {
 			c := cells[i]
-			want := map[string]int64{"patchpoint.hit_limit": hl, "patchpoint.methods": m}
-			if !reflect.DeepEqual(c.Point, want) || c.Emu.Patchpoint.HitLimit != int(hl) || c.Native.Patchpoint.Methods != int(m) {
+			want := map[string]int64{"patchpoint.hit_limit": hl, "patchpoint.native_functions": m}
+			if !reflect.DeepEqual(c.Point, want) || c.Emu.Patchpoint.HitLimit != int(hl) || c.Native.Patchpoint.NativeFunctions != int(m) {
 				t.Errorf("cell %d: %v %+v", i, c.Point, c.Emu.Patchpoint)
 			}
 			i++
@@ -179,7 +183,8 @@ sweeps:
 		}
 	}
 	if f := Flatten(cells[8].Native); !reflect.DeepEqual(f, map[string]int64{"calls": 100, "iterations": 1500, "extra_frame": 0,
-		"patchpoint.initial_counter": 1000, "patchpoint.counter_bump": 1000, "patchpoint.hit_limit": 10, "patchpoint.methods": 20000}) {
+		"patchpoint.initial_counter": 1000, "patchpoint.counter_bump": 1000, "patchpoint.hit_limit": 10,
+		"patchpoint.jit_methods": 20000, "patchpoint.native_functions": 16384, "runtime.alloc_quantum": 8224}) {
 		t.Errorf("Flatten = %v", f)
 	}
 }
@@ -245,7 +250,7 @@ func TestBadConfigs(t *testing.T) {
 		{"negative in emulation", good + "    emulation:\n      n: -1\n", 6, "workloads.await-loop.emulation.n", "must not be negative, got -1"},
 		{"too many live locals", good + "    live_locals: 65\n", 5, "workloads.await-loop.live_locals", "at most 64, got 65"},
 		{"zero patchpoint field", good + "patchpoint:\n  hit_limit: 0\n", 6, "patchpoint.hit_limit", "must be positive"},
-		{"patchpoint out of range", good + "patchpoint:\n  counter_bump: 5\n  methods: 8388608\n", 7, "patchpoint.methods", "must be at most 4194304, got 8388608"},
+		{"patchpoint out of range", good + "patchpoint:\n  counter_bump: 5\n  jit_methods: 8388608\n", 7, "patchpoint.jit_methods", "must be at most 131072, got 8388608"},
 		{"unknown patchpoint field", good + "patchpoint:\n  hits: 3\n", 6, "patchpoint.hits", "unknown key"},
 		{"zero samples", good + "native:\n  samples: 0\n", 6, "native.samples", "must be positive"},
 		{"negative warmup", good + "native:\n  warmup: -1\n", 6, "native.warmup", "must not be negative"},
@@ -454,7 +459,7 @@ sweeps:
 		{"awaits", "-1", "must not be negative"},
 		{"emulation.n", "-1", "must not be negative"},
 		{"live_locals", "65", "at most 64, got 65"},
-		{"patchpoint.methods", "0", "must be positive"},
+		{"patchpoint.native_functions", "0", "must be positive"},
 		{"native.samples", "0", "must be positive, got 0"},
 		{"native.timeout", "soon", "Go duration"},
 		{"emulation.max_instructions", "-5", "must be positive, got -5"},

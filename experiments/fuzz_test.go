@@ -19,7 +19,7 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	f.Add([]byte("name: a\nworkloads: {reentry: &r {calls: 3}}\nsweeps: {calls: [1, 2], patchpoint.methods: [5]}\n"))
+	f.Add([]byte("name: a\nworkloads: {reentry: &r {calls: 3}}\nsweeps: {calls: [1, 2], patchpoint.native_functions: [5]}\n"))
 	f.Add([]byte("a: &x [1]\nb: *x\n<<: {c: 1}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := Parse("f.yaml", data)

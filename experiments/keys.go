@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/internal/bounds"
 	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/patchpoint"
@@ -98,11 +99,12 @@ var runKeys = []Key{
 }
 
 // sharedKeys are the shared parameters that are not integers, in
-// reference order (integer ones come from workload.SharedParams): say a
-// choice of runtime model, sharedKey("runtime.model", doc,
-// enumValue(models, parseModel, func(p *workload.Params) *Model {...})).
-// They cannot be swept.
-var sharedKeys []Key
+// reference order (integer ones come from workload.SharedParams). They
+// cannot be swept.
+var sharedKeys = []Key{
+	sharedKey("runtime.model", "the async runtime resumptions run through: `coreclr` (CoreCLR's common resume path) or `minimal` (the thin runtime of the first figures)",
+		enumValue(continuation.Models, continuation.ParseModel, func(p *workload.Params) *continuation.Model { return &p.Runtime.Model })),
+}
 
 func checkName(s string) error {
 	if !nameRE.MatchString(s) || strings.Trim(s, ".") == "" {

@@ -96,13 +96,13 @@ func countAwaits(ss []Stmt) int {
 
 // suspend emits a suspension: fill a continuation, return it to the caller.
 func (g *gen) suspend(s suspension, awaiter Local, slot continuation.SlotKind, il int, osrSym string, epilog *Label) {
-	var locals []Operand
+	var locals []continuation.Slot
 	for _, v := range s.live {
-		locals = append(locals, g.loc(v))
+		locals = append(locals, continuation.Slot{Op: g.loc(v), Ref: g.m.IsPtr(v)})
 	}
-	continuation.EmitSuspend(g.b, continuation.Suspend{
+	g.opt.Runtime.EmitSuspend(g.b, continuation.Suspend{
 		Method: g.m.Name, State: s.state, Slot: slot, IL: il, OSRSym: osrSym,
-		Locals: locals, Awaiter: g.loc(awaiter), EventSym: SuspendSym(g.name, s.state),
+		Locals: locals, Awaiter: g.loc(awaiter), EventSym: SuspendSym(g.name, s.state), Temp: g.contHome(),
 	})
 	g.b.Jmp(epilog)
 	g.b.Bind(s.resumed)
@@ -119,7 +119,7 @@ func (g *gen) dispatch(sus []suspension) []*Label {
 		for _, v := range s.live {
 			dsts = append(dsts, g.loc(v))
 		}
-		continuation.EmitRestore(b, RAX, dsts, RCX)
+		g.opt.Runtime.EmitRestore(b, RAX, dsts, RCX)
 	}
 	if g.opt.compareChain() {
 		restore(sus[0])

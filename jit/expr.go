@@ -23,6 +23,9 @@ type gen struct {
 	heads map[int]*Label      // loop heads by IL offset
 	// throws are the cold run-time error blocks, emitted after the code.
 	throws []throwSite
+	// contHome is tier0's home slot of the continuation argument, which
+	// a suspension may reuse.
+	contHome func() Mem
 }
 
 type loopLabels struct{ brk, cont *Label }

@@ -48,7 +48,7 @@ func CompileOSR(b *Builder, m *Method, il int, f Frame, opt Options) error {
 	body := m.Body[top:]
 	c := &osr{f: f, il: il, locs: map[Local]Operand{}}
 	c.gen = gen{b: b, m: m, name: OSRSym(m.Name, il), opt: opt,
-		loc: func(v Local) Operand { return c.locs[v] }}
+		loc: func(v Local) Operand { return c.locs[v] }, contHome: func() Mem { return M(RBP, c.t0+ContHome) }}
 	c.sus = c.suspensions(top)
 
 	// Allocate registers to every variable the OSR body uses, in

@@ -15,6 +15,8 @@ type Options struct {
 	Tier0Patchpoint Tier0Variant
 	// ResumeDispatch selects the shape of the resumption dispatch.
 	ResumeDispatch DispatchVariant
+	// Runtime is the async runtime suspensions and resumptions call.
+	Runtime continuation.Model
 }
 
 // zeroUnroll is the largest zero-initialised area cleared with straight-line
@@ -34,7 +36,8 @@ type tier0 struct {
 func CompileTier0(b *Builder, m *Method, opt Options) Frame {
 	c := &tier0{f: Layout(m)}
 	c.gen = gen{b: b, m: m, name: Tier0Sym(m.Name), opt: opt, naive: true,
-		loc: func(v Local) Operand { return c.slot(v) }, temp: func(k int) Mem { return M(RBP, c.f.Temps[k]) }}
+		loc: func(v Local) Operand { return c.slot(v) }, temp: func(k int) Mem { return M(RBP, c.f.Temps[k]) },
+		contHome: func() Mem { return M(RBP, ContHome) }}
 	c.epilog = b.NewLabel(c.name + ".epilog")
 	c.done = b.NewLabel(c.name + ".done")
 	c.sus = c.suspensions(0)

@@ -23,11 +23,14 @@ var (
 )
 
 // worker frame: the pushed nonvolatiles, the outgoing home area, the
-// context record.
+// context record, an EECodeInfo and the image base a native lookup
+// returns.
 var (
-	workerSaves = [...]Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
-	workerCtx   = int32(HomeArea)
-	workerAlloc = FrameAlloc(len(workerSaves), workerCtx+ContextSize)
+	workerSaves     = [...]Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
+	workerCtx       = int32(HomeArea)
+	workerECI       = workerCtx + ContextSize
+	workerImageBase = workerECI + EECodeInfoSize
+	workerAlloc     = FrameAlloc(len(workerSaves), workerImageBase+8)
 )
 
 // JumpToTargetLen is the size of tier0's jump to the address the helper
@@ -57,11 +60,13 @@ func (g Generator) EmitCode(b *Builder) {
 		g.emitStub(b, SymForced, true)
 	}
 	g.emitWorker(b)
-	emitLookupCode(b)
+	emitCodeInfo(b)
 	emitPPLookup(b)
 	emitJITCompile(b)
 	if g.Strategy != HelperReturn {
 		emitCapture(b)
+		emitIsManagedCode(b)
+		emitLookupFunctionEntry(b)
 		emitVirtualUnwind(b)
 		emitRestore(b)
 	}
@@ -108,7 +113,7 @@ func (g Generator) emitStub(b *Builder, name string, forced bool) {
 // emitWorker is JIT_Patchpoint's body.
 //
 //	r12 = counter address (0 when forced), r13d = IL offset, r14 = return
-//	address of the patchpoint call, r15 = code-range entry of tier0,
+//	address of the patchpoint call, r15 = start of tier0's code,
 //	rbx = PatchpointInfo record, rsi = OSR code.
 func (g Generator) emitWorker(b *Builder) {
 	noTransition := b.NewLabel("worker.no_transition")
@@ -133,14 +138,16 @@ func (g Generator) emitWorker(b *Builder) {
 	b.Bind(skipReset)
 	b.EndRange()
 
-	// EECodeInfo: which method is the patchpoint in?
+	// EECodeInfo codeInfo(ip): which method is the patchpoint in?
 	b.Mov(S64, RCX, R14)
-	b.Call(Sym(SymLookupCode))
-	b.Test(S64, RAX, RAX)
+	b.Lea(RDX, M(RSP, workerECI))
+	b.Call(Sym(SymCodeInfo))
+	b.Test(S32, RAX, RAX)
 	b.Jcc(CondE, noTransition) // not managed code: invalid patchpoint
-	b.Mov(S64, R15, RAX)
+	b.Mov(S64, R15, M(RSP, workerECI+OffECICodeHeader))
+	b.Add(S64, R15, Imm(CodeHeaderSize)) // codeInfo.GetStartAddress()
 
-	b.Mov(S64, RCX, M(R15, OffCodeBegin))
+	b.Mov(S64, RCX, R15)
 	b.Mov(S32, RDX, R13)
 	b.Call(Sym(SymPPLookup))
 	b.Mov(S64, RBX, RAX)
@@ -160,7 +167,7 @@ func (g Generator) emitWorker(b *Builder) {
 	b.Mov(S32, RCX, Imm(1))
 	b.LockCmpxchg(S32, M(RBX, OffPPTriggered), RCX)
 	b.Jcc(CondNE, noTransition) // another thread is compiling
-	b.Mov(S64, RCX, M(R15, OffCodeBegin))
+	b.Mov(S64, RCX, R15)
 	b.Mov(S32, RDX, R13)
 	b.Call(Sym(SymJITCompile))
 	b.Test(S64, RAX, RAX)
@@ -204,15 +211,21 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 	b.Call(Sym(SymCapture))
 
 	beginStep(b, RangeUnwind, StepUnwind)
-	b.Bind(loop) // VirtualUnwindToFirstManagedCallFrame
+	// VirtualUnwindToFirstManagedCallFrame: each native frame is an
+	// IsManagedCode miss, then RtlLookupFunctionEntry and RtlVirtualUnwind.
+	b.Bind(loop)
 	b.Mov(S64, RCX, ctx(OffCtxRIP))
-	b.Call(Sym(SymLookupCode))
-	b.Test(S64, RAX, RAX)
-	b.Jcc(CondE, fatal)
-	b.Test(S8, M(RAX, OffCodeFlags), Imm(CodeManaged))
+	b.Call(Sym(SymIsManagedCode))
+	b.Test(S32, RAX, RAX)
 	b.Jcc(CondNE, managed)
+	b.Mov(S64, RCX, ctx(OffCtxRIP))
+	b.Lea(RDX, M(RSP, workerImageBase))
+	b.Call(Sym(SymLookupFunctionEntry))
+	b.Test(S64, RAX, RAX)
+	b.Jcc(CondE, fatal) // no unwind information
 	b.Lea(RCX, ctx(0))
-	b.Mov(S64, RDX, RAX)
+	b.Mov(S64, RDX, M(RSP, workerImageBase))
+	b.Mov(S64, R8, RAX)
 	b.Call(Sym(SymVirtualUnwind))
 	b.Jmp(loop)
 	b.Bind(managed)
@@ -220,9 +233,20 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 	b.Jcc(CondNE, fatal)
 	b.Mov(S64, RDI, ctx(OffCtxRSP)) // tier0 SP
 	b.Mov(S64, R12, ctx(OffCtxRBP)) // tier0 FP
+	// EECodeInfo callerCodeInfo(ip), then RtlVirtualUnwind of tier0's frame
+	// with its module base and function entry: tier0's callee saves back
+	// to its caller's values.
+	b.Mov(S64, RCX, ctx(OffCtxRIP))
+	b.Lea(RDX, M(RSP, workerECI))
+	b.Call(Sym(SymCodeInfo))
+	b.Test(S32, RAX, RAX)
+	b.Jcc(CondE, fatal)
+	b.Mov(S64, RDX, M(RSP, workerECI+OffECIRangeSection))
+	b.Mov(S64, RDX, M(RDX, OffRSHeapList))
+	b.Mov(S64, RDX, M(RDX, OffHLMapBase)) // callerCodeInfo.GetModuleBase()
+	b.Mov(S64, R8, M(RSP, workerECI+OffECIFunctionEntry))
 	b.Lea(RCX, ctx(0))
-	b.Mov(S64, RDX, RAX)
-	b.Call(Sym(SymVirtualUnwind)) // tier0's callee saves back to its caller's values
+	b.Call(Sym(SymVirtualUnwind))
 	b.EndRange()
 
 	beginStep(b, RangeOSRContext, StepOSRContext)
@@ -237,41 +261,6 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 	b.EndRange()
 	b.Lea(RCX, ctx(0))
 	b.Jmp(Sym(SymRestore))
-}
-
-// lookup_code(ip) → code-range entry or 0: binary search. Clobbers RAX,
-// RDX, R8-R11 only.
-func emitLookupCode(b *Builder) {
-	loop, left, right, notFound := b.NewLabel("lookup.loop"), b.NewLabel("lookup.left"), b.NewLabel("lookup.right"), b.NewLabel("lookup.not_found")
-	helperFunc(b, SymLookupCode, StepCodeLookup)
-	b.EndProlog()
-	b.Lea(R8, RIPSym(SymCodeTable))
-	b.Xor(S32, RAX, RAX)
-	b.Mov(S32, RDX, RIPSym(SymCodeTableCount))
-	b.Bind(loop)
-	b.Cmp(S32, RAX, RDX)
-	b.Jcc(CondAE, notFound)
-	b.Lea(R9, MIdx(RAX, RDX, 1, 0))
-	b.Shr(S32, R9, 1)
-	b.Mov(S32, R10, R9)
-	b.Shl(S64, R10, indexShift(CodeEntrySize))
-	b.Add(S64, R10, R8)
-	b.Cmp(S64, RCX, M(R10, OffCodeBegin))
-	b.Jcc(CondB, left)
-	b.Cmp(S64, RCX, M(R10, OffCodeEnd))
-	b.Jcc(CondAE, right)
-	b.Mov(S64, RAX, R10)
-	b.Ret()
-	b.Bind(left)
-	b.Mov(S32, RDX, R9)
-	b.Jmp(loop)
-	b.Bind(right)
-	b.Lea(RAX, M(R9, 1))
-	b.Jmp(loop)
-	b.Bind(notFound)
-	b.Xor(S32, RAX, RAX)
-	b.Ret()
-	b.EndFunc()
 }
 
 // pp_lookup(start, il) → record: open addressing, lock-free on a hit; a miss
@@ -373,7 +362,8 @@ func emitCapture(b *Builder) {
 	b.EndFunc()
 }
 
-// virtual_unwind(ctx, entry): RtlVirtualUnwind over the emitted UNWIND_INFO.
+// virtual_unwind(ctx, image_base, function_entry): RtlVirtualUnwind over
+// the emitted UNWIND_INFO of the RUNTIME_FUNCTION (RVAs from image_base).
 // Applies each unwind code whose instruction has executed at ctx.RIP, then
 // pops the return address. Uses RBX as scratch (saved), clobbers RAX, RDX,
 // R8-R11, XMM0. winunwind.Unwind is its reference in Go.
@@ -396,9 +386,12 @@ func emitVirtualUnwind(b *Builder) {
 	helperFunc(b, SymVirtualUnwind, StepUnwind)
 	b.PushNonvol(RBX)
 	b.EndProlog()
-	b.Mov(S64, R8, M(RDX, OffCodeUnwind))
 	b.Mov(S64, R9, M(RCX, OffCtxRIP))
-	b.Sub(S64, R9, M(RDX, OffCodeBegin)) // offset of RIP in the function
+	b.Sub(S64, R9, RDX)
+	b.Mov(S32, RAX, M(R8, OffRFBegin))
+	b.Sub(S64, R9, RAX) // offset of RIP in the function
+	b.Mov(S32, R8, M(R8, OffRFUnwindData))
+	b.Add(S64, R8, RDX) // its UNWIND_INFO
 	b.MovZX(S32, R10, S8, M(R8, UnwindOffCountOfCodes))
 	b.Lea(R11, M(R8, UnwindOffCodes))
 	b.Bind(loop)
@@ -556,32 +549,32 @@ func emitVirtualUnwind(b *Builder) {
 	b.EndFunc()
 }
 
-// restore_context(ctx): RtlRestoreContext. Stages RAX, RCX, RFLAGS and RIP
-// just below the target RSP, loads everything else, switches stacks and
-// returns into the target: a `ret` to an address no call pushed.
+// restore_context(ctx): ClrRestoreNonvolatileContextWorker (vm/amd64/
+// Context.asm, Context.S). Loads the XMM registers (fxrstor there) and the
+// integer registers but RAX, R10 and R11 (volatile, the worker's own
+// scratch), restores RFLAGS through the current stack, then sets RSP and
+// jumps to RIP through a register. It never returns through `ret`: no call
+// pushed the target, and under CET shadow stacks a `ret` (or `iret`) there
+// would fault; a jump also leaves the return-stack buffer alone.
 func emitRestore(b *Builder) {
 	helperFunc(b, SymRestore, StepRestore)
 	b.EndProlog()
-	b.Mov(S64, RAX, M(RCX, OffCtxRSP))
-	b.Sub(S64, RAX, Imm(32))
-	for i, off := range []int32{OffCtxGPR + 8*int32(RAX), OffCtxGPR + 8*int32(RCX), OffCtxRFlags, OffCtxRIP} {
-		b.Mov(S64, RDX, M(RCX, off))
-		b.Mov(S64, M(RAX, int32(8*i)), RDX)
-	}
+	b.Mov(S64, R10, RCX)
+	ctx := func(off int32) Mem { return M(R10, off) }
 	for x := 0; x < 16; x++ {
-		b.Movdqu(XReg(x), M(RCX, OffCtxXMM+16*int32(x)))
+		b.Movdqu(XReg(x), ctx(OffCtxXMM+16*int32(x)))
 	}
-	for r := RBX; r <= R15; r++ {
-		if r == RSP {
+	for r := RCX; r <= R15; r++ {
+		if r == RSP || r == R10 || r == R11 {
 			continue
 		}
-		b.Mov(S64, r, M(RCX, OffCtxGPR+8*int32(r)))
+		b.Mov(S64, r, ctx(OffCtxGPR+8*int32(r)))
 	}
-	b.Mov(S64, RDX, M(RCX, OffCtxGPR+8*int32(RDX)))
-	b.Mov(S64, RSP, RAX)
-	b.Pop(RAX)
-	b.Pop(RCX)
+	b.Mov(S32, RAX, ctx(OffCtxRFlags))
+	b.Push(RAX)
 	b.Popfq()
-	b.Ret()
+	b.Mov(S64, RAX, ctx(OffCtxRIP))
+	b.Mov(S64, RSP, ctx(OffCtxRSP))
+	b.Jmp(RAX)
 	b.EndFunc()
 }

@@ -3,25 +3,6 @@ package patchpoint
 // Data layouts the generated helper reads. Go mirror structs let tests check
 // the offsets against the Go compiler's layout.
 
-// Code-range table entry, after Windows' RUNTIME_FUNCTION plus a flags word:
-// the table is sorted by Begin and searched by binary search, both for the
-// helper's method lookup and for each frame of the virtual unwind.
-const (
-	OffCodeBegin  = 0x00
-	OffCodeEnd    = 0x08
-	OffCodeUnwind = 0x10 // address of the function's UNWIND_INFO
-	OffCodeFlags  = 0x18
-	CodeEntrySize = 0x20
-	// CodeManaged marks JIT-compiled (managed) code, where the unwind to
-	// the first managed frame stops.
-	CodeManaged = 1
-)
-
-// CodeEntry mirrors a code-range table entry.
-type CodeEntry struct {
-	Begin, End, Unwind, Flags uint64
-}
-
 // Per-patchpoint record in the PatchpointInfo hash table, keyed by ⟨tier0
 // code start, IL offset⟩ (dotnet/runtime#114381).
 const (
@@ -87,22 +68,21 @@ type Context struct {
 
 // Symbols of the helper and its tables.
 const (
-	SymHelper         = "patchpoint.helper" // CORINFO_HELP_PATCHPOINT
-	SymForced         = "patchpoint.forced" // CORINFO_HELP_PATCHPOINT_FORCED
-	SymWorker         = "patchpoint.worker"
-	SymLookupCode     = "patchpoint.lookup_code"
-	SymPPLookup       = "patchpoint.pp_lookup"
-	SymJITCompile     = "patchpoint.jit_compile"
-	SymCapture        = "patchpoint.capture_context"
-	SymVirtualUnwind  = "patchpoint.virtual_unwind"
-	SymRestore        = "patchpoint.restore_context"
-	SymCodeTable      = "patchpoint.code_table"
-	SymCodeTableCount = "patchpoint.code_table.count"
-	SymPPTable        = "patchpoint.pp_table"
-	SymPPLock         = "patchpoint.pp_lock"
-	SymJITTable       = "patchpoint.jit_table"
-	SymJITTableCount  = "patchpoint.jit_table.count"
-	SymFillerUnwind   = "unwind.(filler)"
+	SymHelper              = "patchpoint.helper" // CORINFO_HELP_PATCHPOINT
+	SymForced              = "patchpoint.forced" // CORINFO_HELP_PATCHPOINT_FORCED
+	SymWorker              = "patchpoint.worker"
+	SymCodeInfo            = "patchpoint.code_info"             // EECodeInfo::Init
+	SymIsManagedCode       = "patchpoint.is_managed_code"       // ExecutionManager::IsManagedCode
+	SymLookupFunctionEntry = "patchpoint.lookup_function_entry" // RtlLookupFunctionEntry
+	SymPPLookup            = "patchpoint.pp_lookup"
+	SymJITCompile          = "patchpoint.jit_compile"
+	SymCapture             = "patchpoint.capture_context"
+	SymVirtualUnwind       = "patchpoint.virtual_unwind"
+	SymRestore             = "patchpoint.restore_context"
+	SymPPTable             = "patchpoint.pp_table"
+	SymPPLock              = "patchpoint.pp_lock"
+	SymJITTable            = "patchpoint.jit_table"
+	SymJITTableCount       = "patchpoint.jit_table.count"
 )
 
 // Named sub-ranges of the worker, one per step they count for.

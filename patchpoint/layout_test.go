@@ -10,7 +10,15 @@ import (
 )
 
 func TestTableOffsets(t *testing.T) {
-	var c CodeEntry
+	var (
+		fr  RangeSectionFragment
+		rs  RangeSection
+		hl  HeapList
+		rch RealCodeHeader
+		rf  RuntimeFunction
+		eci EECodeInfo
+		mod NativeModule
+	)
 	var p PPEntry
 	var j JITEntry
 	var x Context
@@ -18,11 +26,43 @@ func TestTableOffsets(t *testing.T) {
 		name      string
 		got, want uintptr
 	}{
-		{"CodeEntry.Begin", unsafe.Offsetof(c.Begin), OffCodeBegin},
-		{"CodeEntry.End", unsafe.Offsetof(c.End), OffCodeEnd},
-		{"CodeEntry.Unwind", unsafe.Offsetof(c.Unwind), OffCodeUnwind},
-		{"CodeEntry.Flags", unsafe.Offsetof(c.Flags), OffCodeFlags},
-		{"CodeEntry size", unsafe.Sizeof(c), CodeEntrySize},
+		{"Fragment.Next", unsafe.Offsetof(fr.Next), OffFragNext},
+		{"Fragment.Begin", unsafe.Offsetof(fr.Begin), OffFragBegin},
+		{"Fragment.End", unsafe.Offsetof(fr.End), OffFragEnd},
+		{"Fragment.RangeSection", unsafe.Offsetof(fr.RangeSection), OffFragRangeSection},
+		{"Fragment.Primary", unsafe.Offsetof(fr.Primary), OffFragFlags},
+		{"Fragment size", unsafe.Sizeof(fr), FragmentSize},
+		{"RangeSection.Begin", unsafe.Offsetof(rs.Begin), OffRSBegin},
+		{"RangeSection.End", unsafe.Offsetof(rs.End), OffRSEnd},
+		{"RangeSection.Flags", unsafe.Offsetof(rs.Flags), OffRSFlags},
+		{"RangeSection.JitManager", unsafe.Offsetof(rs.JitManager), OffRSJitManager},
+		{"RangeSection.HeapList", unsafe.Offsetof(rs.HeapList), OffRSHeapList},
+		{"RangeSection.NextForDelete", unsafe.Offsetof(rs.NextForDelete), OffRSNextForDelete},
+		{"RangeSection size", unsafe.Sizeof(rs), RangeSectionSize},
+		{"HeapList.Start", unsafe.Offsetof(hl.Start), OffHLStart},
+		{"HeapList.End", unsafe.Offsetof(hl.End), OffHLEnd},
+		{"HeapList.MapBase", unsafe.Offsetof(hl.MapBase), OffHLMapBase},
+		{"HeapList.HdrMap", unsafe.Offsetof(hl.HdrMap), OffHLHdrMap},
+		{"HeapList.MaxCodeHeapSize", unsafe.Offsetof(hl.MaxCodeHeapSize), OffHLMaxCodeHeap},
+		{"HeapList.Personality", unsafe.Offsetof(hl.Personality), OffHLPersonality},
+		{"HeapList size", unsafe.Sizeof(hl), HeapListSize},
+		{"RealCodeHeader.MethodDesc", unsafe.Offsetof(rch.MethodDesc), OffRCHMethodDesc},
+		{"RealCodeHeader.UnwindCount", unsafe.Offsetof(rch.UnwindCount), OffRCHUnwindCount},
+		{"RealCodeHeader.Unwind", unsafe.Offsetof(rch.Unwind), OffRCHUnwindInfos},
+		{"RealCodeHeader size", unsafe.Sizeof(rch), RealCodeHeaderSize},
+		{"RUNTIME_FUNCTION.End", unsafe.Offsetof(rf.End), OffRFEnd},
+		{"RUNTIME_FUNCTION.UnwindData", unsafe.Offsetof(rf.UnwindData), OffRFUnwindData},
+		{"RUNTIME_FUNCTION size", unsafe.Sizeof(rf), RuntimeFunctionSize},
+		{"EECodeInfo.RangeSection", unsafe.Offsetof(eci.RangeSection), OffECIRangeSection},
+		{"EECodeInfo.CodeHeader", unsafe.Offsetof(eci.CodeHeader), OffECICodeHeader},
+		{"EECodeInfo.MethodDesc", unsafe.Offsetof(eci.MethodDesc), OffECIMethodDesc},
+		{"EECodeInfo.RelOffset", unsafe.Offsetof(eci.RelOffset), OffECIRelOffset},
+		{"EECodeInfo.FunctionEntry", unsafe.Offsetof(eci.FunctionEntry), OffECIFunctionEntry},
+		{"EECodeInfo size", unsafe.Sizeof(eci), EECodeInfoSize},
+		{"NativeModule.Size", unsafe.Offsetof(mod.Size), OffModSize},
+		{"NativeModule.Functions", unsafe.Offsetof(mod.Functions), OffModFunctions},
+		{"NativeModule.Count", unsafe.Offsetof(mod.Count), OffModCount},
+		{"NativeModule size", unsafe.Sizeof(mod), ModuleSize},
 		{"PPEntry.KeyStart", unsafe.Offsetof(p.KeyStart), OffPPKeyStart},
 		{"PPEntry.KeyIL", unsafe.Offsetof(p.KeyIL), OffPPKeyIL},
 		{"PPEntry.Hits", unsafe.Offsetof(p.Hits), OffPPHits},
@@ -47,7 +87,7 @@ func TestTableOffsets(t *testing.T) {
 		t.Errorf("a PatchpointInfo record (%d bytes) does not fit its slot", unsafe.Sizeof(p))
 	}
 	// The lookups index entries with shifts derived from the sizes.
-	for _, size := range []int{CodeEntrySize, PPEntrySize} {
+	for _, size := range []int{PPEntrySize} {
 		if 1<<indexShift(size) != size {
 			t.Errorf("indexShift(%#x) = %d", size, indexShift(size))
 		}

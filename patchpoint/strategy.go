@@ -62,16 +62,27 @@ type Settings struct {
 	InitialCounter int // TC_OnStackReplacement_InitialCounter
 	CounterBump    int // OSR_CounterBump
 	HitLimit       int // OSR_HitLimit
-	// Methods is the number of entries in the code-range table the helper
-	// and the unwinder search, standing in for the size of the application.
-	Methods int
+	// JITMethods is the number of JIT-compiled methods in the code heap
+	// (the image's own and others of AvgMethodBytes each): it sizes the
+	// heap, its nibble map and its range section fragments. The lookup is
+	// constant-time, so it changes no instruction count.
+	JITMethods int
+	// NativeFunctions is the number of entries of the native module's
+	// function table (the helper's and others), which each native frame's
+	// RtlLookupFunctionEntry searches in binary.
+	NativeFunctions int
 }
 
-// Defaults are CoreCLR's defaults, with a code-range table the size of a
-// mid-sized application.
+// Defaults are CoreCLR's defaults, with a code heap of a mid-sized
+// application and a native module the size of coreclr's (DefaultNativeFunctions).
 func Defaults() Settings {
-	return Settings{InitialCounter: 1000, CounterBump: 1000, HitLimit: 10, Methods: 20000}
+	return Settings{InitialCounter: 1000, CounterBump: 1000, HitLimit: 10, JITMethods: 20000, NativeFunctions: DefaultNativeFunctions}
 }
+
+// DefaultNativeFunctions estimates the function table of coreclr.dll
+// (x64): about 5 MB of code at a few hundred bytes a function. The search
+// takes one step per doubling, so the estimate matters little.
+const DefaultNativeFunctions = 16384
 
 // OSRIteration is the loop iteration at which OSR code is published and
 // entered: J + (L-1)*B, per CoreCLR's comment.

@@ -162,6 +162,8 @@ const (
 	rigXMMDump   = "rig.xmm_dump" // data: XMM values at the stop
 	rigClobber   = "rig.clobber"  // data: what the bodies write into saved XMMs
 	rigCtx       = "rig.ctx"      // data: the context virtual_unwind works on
+	rigPdata     = "rig.pdata"    // data: a RUNTIME_FUNCTION per table function
+	rigImageBase = "rig.entry"    // what the RVAs are relative to
 	rigStackSize = 0x10000        // the second machine's own stack
 	framesBase   = sim.HeapBase   // the table functions' stack
 	framesSize   = 0x200000       // room for the 1 MiB frames
@@ -193,11 +195,11 @@ func emitRig(funcs []Func) (*Object, error) {
 	p := NewProgram()
 	code, data := p.Section(link.Code), p.Section(link.Data)
 	code.DeclareSteps(Steps...)
-	link.Entry(code, "rig.entry", rigMain, sim.StackBase+rigStackSize)
+	link.Entry(code, rigImageBase, rigMain, sim.StackBase+rigStackSize)
 
 	// main: copy the input context (the input page is read-only, so the
 	// reset of writable memory before each run keeps it), then
-	// virtual_unwind(ctx, code-range entry).
+	// virtual_unwind(ctx, image base, function entry).
 	copyLoop := p.NewLabel("rig.copy")
 	code.Func(rigMain)
 	code.AllocStack(8) // RSP 16-aligned at the call
@@ -212,6 +214,7 @@ func emitRig(funcs []Func) (*Object, error) {
 	code.Cmp(S32, RAX, Imm(ContextSize))
 	code.Jcc(CondB, copyLoop)
 	code.Mov(S64, RDX, M(RSI, ContextSize))
+	code.Mov(S64, R8, M(RSI, ContextSize+8))
 	code.Call(Sym(SymVirtualUnwind))
 	code.Add(S64, RSP, Imm(8))
 	code.Ret()
@@ -271,7 +274,22 @@ func emitRig(funcs []Func) (*Object, error) {
 	data.DefineSymbol(rigClobber)
 	data.Bytes(bytes.Repeat([]byte{0xEE}, 16))
 	data.EndSymbol(rigClobber)
-	Generator{}.EmitData(data, Tables{CodeBase: sim.CodeBase, Funcs: funcs})
+	// The table functions' RUNTIME_FUNCTIONs, RVAs from the image base
+	// (the entry stub, at the start of the code), and unwind records.
+	data.Align(4, 0)
+	data.DefineSymbol(rigPdata)
+	for _, f := range funcs {
+		data.U32RVA(f.Name, 0, rigImageBase)
+		data.U32RVA(f.Name, int64(f.Size), rigImageBase)
+		data.U32RVA(UnwindSym(f.Name), 0, rigImageBase)
+	}
+	data.EndSymbol(rigPdata)
+	for _, f := range funcs {
+		data.Align(4, 0)
+		data.DefineSymbol(UnwindSym(f.Name))
+		data.Bytes(f.Unwind)
+		data.EndSymbol(UnwindSym(f.Name))
+	}
 	return p.Finish()
 }
 
@@ -312,7 +330,7 @@ func newUnwindRig(t *testing.T) *unwindRig {
 	r := &unwindRig{obj: obj, funcs: funcs}
 	images := [2]*sim.Image{}
 	for i, framesPerm := range []sim.Perm{sim.PermR | sim.PermW, sim.PermR} {
-		im, l, err := link.Image(obj, link.Layout{Entry: "rig.entry", StackSize: rigStackSize})
+		im, l, err := link.Image(obj, link.Layout{Entry: rigImageBase, StackSize: rigStackSize})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -415,12 +433,13 @@ func (r *unwindRig) runTo(c unwindCase, begin, pc uint64) (stop, error) {
 	return st, e.MemRead(st.stack.Base, st.stack.Bytes)
 }
 
-// generated runs virtual_unwind on s with the code-range entry at entry.
+// generated runs virtual_unwind on s with the function entry at entry.
 func (r *unwindRig) generated(s stop, entry uint64) (winunwind.Context, error) {
 	e := r.second.Engine()
 	var in bytes.Buffer
 	ctx := Context{GPR: s.ctx.GPR, RIP: s.ctx.RIP, XMM: s.ctx.XMM}
 	binary.Write(&in, binary.LittleEndian, &ctx)
+	binary.Write(&in, binary.LittleEndian, r.l.Symbols[rigImageBase])
 	binary.Write(&in, binary.LittleEndian, entry)
 	if err := e.MemWrite(inputBase, in.Bytes()); err != nil {
 		return winunwind.Context{}, err
@@ -448,13 +467,13 @@ func (r *unwindRig) generated(s stop, entry uint64) (winunwind.Context, error) {
 func TestGeneratedUnwinderAgainstReference(t *testing.T) {
 	r := newUnwindRig(t)
 	code := r.obj.Section(link.Code)
-	table := r.l.Symbols[SymCodeTable]
+	table := r.l.Symbols[rigPdata]
 	ud2 := uint64(0) // virtual_unwind's "unknown code" stop, once seen
 	stops := 0
 	for i, f := range r.funcs {
 		c := unwindCases[i]
 		begin, end := r.l.Symbols[f.Name], r.l.SymbolEnds[f.Name]
-		entry := table + uint64(i)*CodeEntrySize
+		entry := table + uint64(i)*RuntimeFunctionSize
 		for _, in := range code.Insts {
 			pc := sim.CodeBase + uint64(in.Off)
 			if pc < begin || pc >= end {

@@ -29,7 +29,7 @@ type Info struct {
 	Doc    string // what it holds, for report legends: "the tier0 method"
 	// Managed code is JIT-compiled (or, like CoreLib's async dispatcher,
 	// managed in CoreCLR): the virtual unwind to the first managed frame
-	// stops at it, and the code-range table flags it.
+	// stops at it, and it lives in the JIT code heap.
 	Managed bool
 }
 

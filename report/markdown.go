@@ -257,6 +257,9 @@ func writeHeader(b *strings.Builder, r *Report) {
 	fmt.Fprintf(b, "osrsim %s, Go %s, libunicorn %s\n", orUnknown(e.Osrsim), orUnknown(e.Go), orUnknown(e.Unicorn))
 	fmt.Fprintf(b, "OS: %s\n", orUnknown(e.OS))
 	fmt.Fprintf(b, "CPU: %s\n", orUnknown(e.CPU))
+	if r.RuntimeModel != "" {
+		fmt.Fprintf(b, "Runtime model: %s\n", r.RuntimeModel)
+	}
 	if bl := baselineOf(r); bl != "" {
 		fmt.Fprintf(b, "Baseline: %s\n", bl)
 	}

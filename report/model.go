@@ -6,11 +6,14 @@ import "github.com/osrsim/osrsim/sim"
 
 // Report is the stable core of report.json.
 type Report struct {
-	Experiment  string       `json:"experiment"`
-	Description string       `json:"description,omitempty"`
-	Env         Env          `json:"env"`
-	Results     []Result     `json:"results"`
-	Comparisons []Comparison `json:"comparisons"`
+	Experiment  string `json:"experiment"`
+	Description string `json:"description,omitempty"`
+	Env         Env    `json:"env"`
+	// RuntimeModel is the async runtime every result ran through
+	// (runtime.model; a shared setting, so one per report).
+	RuntimeModel string       `json:"runtime_model,omitempty"`
+	Results      []Result     `json:"results"`
+	Comparisons  []Comparison `json:"comparisons"`
 	// Baseline is the strategy comparisons are relative to (set by Compare).
 	Baseline string `json:"baseline,omitempty"`
 	// Sweeps name the parameters varied in this experiment (in config
@@ -32,6 +35,27 @@ type Report struct {
 	// A report merged from several experiments holds each config, as YAML
 	// documents separated by "---" lines.
 	Config string `json:"config,omitempty"`
+	// Shard marks a partial report, one share of the cells (osrsim run
+	// --shard); MergeShards joins the shares into the full report.
+	Shard *Shard `json:"shard,omitempty"`
+	// Shards lists where each share of a merged report ran.
+	Shards []ShardEnv `json:"shards,omitempty"`
+}
+
+// Shard identifies a partial report: share Index of Count (cell k of the
+// grid is in share k mod Count) of a sweep of Cells cells, of the
+// experiment whose resolved configuration has fingerprint Config.
+type Shard struct {
+	Index  int    `json:"index"`
+	Count  int    `json:"count"`
+	Cells  int    `json:"cells"`
+	Config string `json:"config"`
+}
+
+// ShardEnv is the environment one share of a merged report ran in.
+type ShardEnv struct {
+	Index int `json:"index"`
+	Env   Env `json:"env"`
 }
 
 // Part is a region of the breakdown or one of its steps.
@@ -52,10 +76,13 @@ type Env struct {
 
 // Result is one cell: workload × params × strategy × engine.
 type Result struct {
-	Workload string           `json:"workload"`
-	Strategy string           `json:"strategy"`
-	Engine   sim.Engine       `json:"engine"`
-	Params   map[string]int64 `json:"params"`
+	Workload string     `json:"workload"`
+	Strategy string     `json:"strategy"`
+	Engine   sim.Engine `json:"engine"`
+	// Cell is the index of the result's cell in the sweep grid (0 without
+	// sweeps); merging shards puts results back in cell order by it.
+	Cell   int              `json:"cell"`
+	Params map[string]int64 `json:"params"`
 	// Ops is what per-resume figures divide by: resumptions for
 	// await-loop, calls for reentry.
 	Ops          uint64        `json:"ops"`

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,83 +40,100 @@ func TestAttribute(t *testing.T) {
 	}
 }
 
-// The helper's steps split exactly its region, every region adds up to
-// the total, and the breakdown lists the helper's steps as it declares
-// them.
+// The helper's and the runtime's steps split their regions exactly, every
+// region adds up to the total, and the breakdown lists each region's
+// steps as its generator declares them, in both runtime models.
 func TestStepsSplitTheirRegion(t *testing.T) {
-	p := workload.DefaultParams(workload.AwaitLoop)
-	p.Awaits = 20
-	for _, s := range patchpoint.Strategies {
-		b := build(t, p, s)
-		r, err := unicorn.Run(b.Image, unicorn.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := FromCounts(b, r).Instructions
-		var steps, regions uint64
-		for _, n := range in.ByStep {
-			steps += n
-		}
-		for _, n := range in.ByRegion {
-			regions += n
-		}
-		if steps != in.ByRegion[string(region.Helper)] || regions != in.Total {
-			t.Errorf("%s: steps add up to %d, helper %d; regions to %d, total %d", s, steps, in.ByRegion["helper"], regions, in.Total)
-		}
-		if _, ok := in.ByRegion[RegionOther]; ok {
-			t.Errorf("%s: %d instructions outside every region", s, in.ByRegion[RegionOther])
-		}
-		bd := Breakdown(b.Image)
-		var helperSteps []string
-		for _, p := range bd {
-			if p.Name == string(region.Helper) {
-				for _, st := range p.Steps {
-					helperSteps = append(helperSteps, st.Name)
+	for _, model := range continuation.Models {
+		p := workload.DefaultParams(workload.AwaitLoop)
+		p.Awaits, p.Runtime.Model = 20, model
+		for _, s := range patchpoint.Strategies {
+			b := build(t, p, s)
+			r, err := unicorn.Run(b.Image, unicorn.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := FromCounts(b, r).Instructions
+			bySteps := map[region.Region]uint64{}
+			for _, st := range b.Image.Steps {
+				bySteps[st.Region] += in.ByStep[st.Name]
+			}
+			var regions uint64
+			for _, n := range in.ByRegion {
+				regions += n
+			}
+			for _, rg := range []region.Region{region.Helper, region.Runtime} {
+				if bySteps[rg] != in.ByRegion[string(rg)] {
+					t.Errorf("%s/%s: %s steps add up to %d, the region to %d", model, s, rg, bySteps[rg], in.ByRegion[string(rg)])
 				}
 			}
-		}
-		var want []string
-		for _, st := range patchpoint.Steps {
-			want = append(want, st.Name)
-		}
-		if !reflect.DeepEqual(helperSteps, want) {
-			t.Errorf("%s: breakdown lists helper steps %v, want %v", s, helperSteps, want)
+			if regions != in.Total {
+				t.Errorf("%s/%s: regions add up to %d, total %d", model, s, regions, in.Total)
+			}
+			if _, ok := in.ByRegion[RegionOther]; ok {
+				t.Errorf("%s/%s: %d instructions outside every region", model, s, in.ByRegion[RegionOther])
+			}
+			listed := map[string][]string{}
+			for _, p := range Breakdown(b.Image) {
+				for _, st := range p.Steps {
+					listed[p.Name] = append(listed[p.Name], st.Name)
+				}
+			}
+			var want []string
+			for _, st := range patchpoint.Steps {
+				want = append(want, st.Name)
+			}
+			if !reflect.DeepEqual(listed[string(region.Helper)], want) {
+				t.Errorf("%s/%s: breakdown lists helper steps %v, want %v", model, s, listed["helper"], want)
+			}
+			if got := listed[string(region.Runtime)]; len(got) == 0 || (model == continuation.CoreCLR) != slices.Contains(got, continuation.StepWriteBarrier) {
+				t.Errorf("%s/%s: breakdown lists runtime steps %v", model, s, got)
+			}
 		}
 	}
 }
 
-// A runtime step declared by whoever generates the code reaches every
-// report format through the runner and the report package unchanged.
+// The runtime's steps reach every report format through the runner and
+// the report package unchanged: the allocation step counts the
+// allocation functions, and the Markdown, CSV and JSON reports show it.
 func TestRuntimeStepReachesReports(t *testing.T) {
 	p := workload.DefaultParams(workload.AwaitLoop)
 	p.Awaits = 20
 	b := build(t, p, patchpoint.Direct)
-	alloc := region.Step{Region: region.Runtime, Name: "alloc", Doc: "continuation allocation"}
-	b.Image.Steps = append(b.Image.Steps, alloc)
-	for i := range b.Image.Symbols {
-		if b.Image.Symbols[i].Name == continuation.SymAlloc {
-			b.Image.Symbols[i].Step = alloc.Name
-		}
-	}
-	if err := b.Image.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	res, _, err := Emulate(b, unicorn.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := res.Instructions.ByStep["alloc"]
-	if n == 0 || n != res.Instructions.BySymbol[continuation.SymAlloc] {
-		t.Fatalf("alloc step %d, runtime.alloc %d", n, res.Instructions.BySymbol[continuation.SymAlloc])
+	n := res.Instructions.ByStep[continuation.StepAlloc]
+	fns := res.Instructions.BySymbol[continuation.SymAlloc] + res.Instructions.BySymbol[continuation.SymAllocContinuation]
+	if n == 0 || n != fns {
+		t.Fatalf("alloc step %d, its functions %d", n, fns)
 	}
 	rep := &report.Report{Results: []report.Result{*res}, Breakdown: Breakdown(b.Image)}
 	md := report.Markdown(rep)
-	if !strings.Contains(md, "Steps of the async runtime, instructions per resume:\n\n| Strategy | alloc |") ||
-		!strings.Contains(md, "**runtime steps**: instructions per resumption in each step of the async runtime: `alloc` continuation allocation.") {
-		t.Errorf("Markdown lacks the runtime step:\n%s", md)
+	if !strings.Contains(md, "Steps of the async runtime, instructions per resume:\n\n| Strategy | driver | awaiter | dispatch |") ||
+		!strings.Contains(md, "`alloc` continuation allocation (the thread's allocation context)") {
+		t.Errorf("Markdown lacks the runtime steps:\n%s", md)
 	}
 	csv, err := report.CSV(rep)
-	if err != nil || !strings.Contains(strings.SplitN(string(csv), "\n", 2)[0], "by_step.alloc") {
-		t.Errorf("CSV lacks by_step.alloc (%v)", err)
+	if err != nil || !strings.Contains(strings.SplitN(string(csv), "\n", 2)[0], "by_step.write_barrier") {
+		t.Errorf("CSV lacks by_step.write_barrier (%v)", err)
+	}
+	js, err := report.JSON(rep)
+	if err != nil || !strings.Contains(string(js), `"write_barrier": `) || !strings.Contains(string(js), `"name": "interface_dispatch"`) {
+		t.Errorf("report.json lacks the runtime steps (%v)", err)
+	}
+	files, err := report.Plots(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	for _, want := range []string{"steps-runtime-await-loop.png", "steps-runtime-await-loop.svg"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("plots %v lack %s", names, want)
+		}
 	}
 }

@@ -8,13 +8,16 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/cycles/emu"
 	"github.com/osrsim/osrsim/experiments"
+	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/region"
 	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
@@ -53,6 +56,12 @@ func Breakdown(im *sim.Image) []report.Part {
 // what a run cut at the stop mark adds over a run cut at the start mark;
 // without one, its whole run.
 func Emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*report.Result, *unicorn.Result, error) {
+	return emulate(b, opt, m, nil)
+}
+
+// emulate is Emulate taking a template's setup run from setups when a cell
+// before had the same setup run.
+func emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model, setups *setupCache) (*report.Result, *unicorn.Result, error) {
 	r, cc, err := emu.Run(b.Image, opt, m, false)
 	if err != nil {
 		return nil, r, fmt.Errorf("%s/%s: %w", b.Params.Workload, b.Strategy, err)
@@ -65,33 +74,51 @@ func Emulate(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*report.R
 	if b.Expect.Err != nil {
 		return res, r, nil // the program stopped with its run-time error: no figures
 	}
-	var setup *report.Result
+	var setup *setupCounts
 	switch {
 	case b.Expect.Stopwatch:
 		setup, err = outsideRegion(b, res, opt, m)
 	case b.Params.Source != nil:
-		setup = &report.Result{Instructions: &report.Instructions{}}
+		setup = &setupCounts{ins: &report.Instructions{}}
 		if res.CyclesEst != nil {
-			setup.CyclesEst = &report.Cycles{}
+			setup.cycles = &report.Cycles{}
 		}
 	default:
-		setup, err = emulateVariant(b, b.Params.Setup(), opt, m, true)
+		setup, err = setups.get(b, func() (*setupCounts, error) { return emulateSetup(b, opt, m) })
 	}
 	if err != nil {
 		return nil, r, err
 	}
-	subtract(res.Instructions, setup.Instructions, b.Expect.Ops)
-	if res.CyclesEst != nil && setup.CyclesEst != nil && b.Expect.Ops > 0 {
-		res.CyclesEst.Setup = setup.CyclesEst.Total
-		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.CyclesEst.Total) / float64(b.Expect.Ops)
+	subtract(res.Instructions, setup.ins, b.Expect.Ops)
+	if res.CyclesEst != nil && setup.cycles != nil && b.Expect.Ops > 0 {
+		res.CyclesEst.Setup = setup.cycles.Total
+		res.CyclesEst.PerResume = float64(res.CyclesEst.Total-setup.cycles.Total) / float64(b.Expect.Ops)
 	}
 	return res, r, nil
 }
 
-// emulateVariant builds and emulates a variant of b's workload (its setup
-// run, a cut run); verify checks it against its own reference.
+// setupCounts are what a run's figures subtract: its setup run's counts,
+// or what it executes outside its stopwatch region.
+type setupCounts struct {
+	ins    *report.Instructions
+	cycles *report.Cycles
+}
+
+// emulateSetup emulates a template's setup run: b's image with the
+// operation counts set to zero in its data.
+func emulateSetup(b *workload.Built, opt unicorn.Options, m *cycles.Model) (*setupCounts, error) {
+	res, err := emulateVariant(b, b.Params.Setup(), opt, m, true)
+	if err != nil {
+		return nil, err
+	}
+	return &setupCounts{ins: res.Instructions, cycles: res.CyclesEst}, nil
+}
+
+// emulateVariant emulates b's workload at another scale (its setup run, a
+// cut run: workload.Built.AtScale); verify checks it against its own
+// reference.
 func emulateVariant(b *workload.Built, p workload.Params, opt unicorn.Options, m *cycles.Model, verify bool) (*report.Result, error) {
-	vb, err := workload.Build(p, b.Strategy)
+	vb, err := b.AtScale(p)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +147,8 @@ func variantName(p workload.Params) string {
 }
 
 // outsideRegion is what the full run executes outside the stopwatch
-// region, in the shape of a setup run: full - (cut at stop - cut at start).
-func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options, m *cycles.Model) (*report.Result, error) {
+// region: full - (cut at stop - cut at start).
+func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options, m *cycles.Model) (*setupCounts, error) {
 	var cuts [2]*report.Result
 	for i, cut := range []int{continuation.CutStart, continuation.CutStop} {
 		p := b.Params
@@ -144,11 +171,60 @@ func outsideRegion(b *workload.Built, full *report.Result, opt unicorn.Options, 
 			m.out[k] = v - (m.stop[k] - m.start[k])
 		}
 	}
-	setup := &report.Result{Instructions: out}
+	setup := &setupCounts{ins: out}
 	if c := full.CyclesEst; c != nil {
-		setup.CyclesEst = &report.Cycles{Total: c.Total - (cuts[1].CyclesEst.Total - cuts[0].CyclesEst.Total)}
+		setup.cycles = &report.Cycles{Total: c.Total - (cuts[1].CyclesEst.Total - cuts[0].CyclesEst.Total)}
 	}
 	return setup, nil
+}
+
+// setupCacheSize is how many setup runs a run remembers: enough for the
+// cells of a sweep over operation counts to share theirs, bounded so that
+// memory does not grow with the number of cells.
+const setupCacheSize = 64
+
+// setupCache holds the counts of recent setup runs. Cells whose parameters
+// differ only in their operation counts (a sweep over awaits) have the
+// same setup run, which is emulated once. Its methods are safe for
+// concurrent use; a nil cache remembers nothing.
+type setupCache struct {
+	mu      sync.Mutex
+	entries []*setupEntry // oldest first
+}
+
+type setupEntry struct {
+	params   workload.Params // the setup run's
+	strategy patchpoint.Strategy
+	ready    chan struct{} // closed when counts or err is set
+	counts   *setupCounts
+	err      error
+}
+
+func newSetupCache() *setupCache { return &setupCache{} }
+
+// get returns the counts of b's setup run, from the cache or from run.
+func (c *setupCache) get(b *workload.Built, run func() (*setupCounts, error)) (*setupCounts, error) {
+	if c == nil {
+		return run()
+	}
+	key := b.Params.Setup()
+	c.mu.Lock()
+	for _, e := range c.entries {
+		if e.strategy == b.Strategy && reflect.DeepEqual(e.params, key) {
+			c.mu.Unlock()
+			<-e.ready
+			return e.counts, e.err
+		}
+	}
+	e := &setupEntry{params: key, strategy: b.Strategy, ready: make(chan struct{})}
+	if len(c.entries) == setupCacheSize {
+		c.entries = c.entries[1:]
+	}
+	c.entries = append(c.entries, e)
+	c.mu.Unlock()
+	e.counts, e.err = run()
+	close(e.ready)
+	return e.counts, e.err
 }
 
 // subtract leaves in ins what the operations add over the setup run.
@@ -277,8 +353,9 @@ func cyclesOf(cc *cycles.Counts, ops uint64) *report.Cycles {
 }
 
 // Verify checks a result against the workload's Go reference computation.
-func Verify(b *workload.Built, res *report.Result) error {
-	want := b.Expect
+func Verify(b *workload.Built, res *report.Result) error { return verify(b.Expect, res) }
+
+func verify(want workload.Expected, res *report.Result) error {
 	var errs []string
 	got := workload.DecodeError(res.FinalState.Ret)
 	switch {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/report"
@@ -29,7 +30,8 @@ func build(t *testing.T, p workload.Params, s patchpoint.Strategy) *workload.Bui
 	return b
 }
 
-// cases are small instances of every workload with non-default shapes.
+// cases are small instances of every workload with non-default shapes,
+// the await-loop ones in both runtime models (the first three: CoreCLR's).
 func cases() []workload.Params {
 	a := workload.DefaultParams(workload.AwaitLoop)
 	a.N, a.Awaits, a.LiveLocals, a.ExtraFrame = 12000, 300, 3, 100
@@ -37,7 +39,12 @@ func cases() []workload.Params {
 	big.LiveLocals, big.ExtraFrame = 14, 1000 // spills past the OSR register pool; looped zeroing
 	r := workload.DefaultParams(workload.Reentry)
 	r.Calls, r.Iterations = 30, 1500
-	return []workload.Params{workload.DefaultParams(workload.AwaitLoop), a, big, r}
+	out := []workload.Params{workload.DefaultParams(workload.AwaitLoop), a, big, r}
+	for _, p := range out[:3] {
+		p.Runtime.Model = continuation.Minimal
+		out = append(out, p)
+	}
+	return out
 }
 
 // checkEngines checks a built workload in every way both engines allow:
@@ -80,7 +87,17 @@ func checkEngines(t *testing.T, b *workload.Built) *report.Result {
 }
 
 func name(p workload.Params, s patchpoint.Strategy) string {
-	return fmt.Sprintf("%s/live%d/frame%d/%s", p.Workload, p.LiveLocals, p.ExtraFrame, s)
+	return fmt.Sprintf("%s/%s/live%d/frame%d/%s", p.Workload, p.Runtime.Model, p.LiveLocals, p.ExtraFrame, s)
+}
+
+// inModels is p in each runtime model.
+func inModels(p workload.Params) []workload.Params {
+	var out []workload.Params
+	for _, m := range continuation.Models {
+		p.Runtime.Model = m
+		out = append(out, p)
+	}
+	return out
 }
 
 // Every workload × strategy passes checkEngines.
@@ -102,27 +119,29 @@ func TestAwaitLoopDefaults(t *testing.T) {
 	p := workload.DefaultParams(workload.AwaitLoop)
 	p.Awaits = 500
 	a := uint64(p.Awaits)
-	for _, s := range patchpoint.Strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			r, _, err := Emulate(build(t, p, s), unicorn.Options{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.HelperCalls.Patchpoint != 10 {
-				t.Errorf("patchpoint helper calls %d, want 10", r.HelperCalls.Patchpoint)
-			}
-			wantForced, wantJump, wantViaHelper := uint64(0), a, uint64(1)
-			if s == patchpoint.Helper {
-				wantForced, wantJump, wantViaHelper = a, 0, 1+a
-			}
-			if r.HelperCalls.PatchpointForced != wantForced || r.OSREntries.ViaJump != wantJump || r.OSREntries.ViaHelper != wantViaHelper {
-				t.Errorf("forced %d via jump %d via helper %d; want %d %d %d", r.HelperCalls.PatchpointForced,
-					r.OSREntries.ViaJump, r.OSREntries.ViaHelper, wantForced, wantJump, wantViaHelper)
-			}
-			if got := r.Instructions.BySymbol[jit.SuspendSym(jit.OSRSym("Foo", workload.ILLoop1), 1)]; got == 0 {
-				t.Errorf("no suspension ran in the OSR method")
-			}
-		})
+	for _, p := range inModels(p) {
+		for _, s := range patchpoint.Strategies {
+			t.Run(name(p, s), func(t *testing.T) {
+				r, _, err := Emulate(build(t, p, s), unicorn.Options{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.HelperCalls.Patchpoint != 10 {
+					t.Errorf("patchpoint helper calls %d, want 10", r.HelperCalls.Patchpoint)
+				}
+				wantForced, wantJump, wantViaHelper := uint64(0), a, uint64(1)
+				if s == patchpoint.Helper {
+					wantForced, wantJump, wantViaHelper = a, 0, 1+a
+				}
+				if r.HelperCalls.PatchpointForced != wantForced || r.OSREntries.ViaJump != wantJump || r.OSREntries.ViaHelper != wantViaHelper {
+					t.Errorf("forced %d via jump %d via helper %d; want %d %d %d", r.HelperCalls.PatchpointForced,
+						r.OSREntries.ViaJump, r.OSREntries.ViaHelper, wantForced, wantJump, wantViaHelper)
+				}
+				if got := r.Instructions.BySymbol[jit.SuspendSym(jit.OSRSym("Foo", workload.ILLoop1), 1)]; got == 0 {
+					t.Errorf("no suspension ran in the OSR method")
+				}
+			})
+		}
 	}
 }
 
@@ -137,16 +156,18 @@ func TestOSRAtIteration10000(t *testing.T) {
 	}{{9998, 0, 10}, {9999, 1, 10}} { // n=9998: the 10th call is loop 2's patchpoint
 		p := workload.DefaultParams(workload.AwaitLoop)
 		p.N, p.Awaits = tc.n, 20
-		r, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tier0Suspends := r.Instructions.BySymbol[jit.SuspendSym(jit.Tier0Sym("Foo"), 1)]
-		if r.OSREntries.ViaHelper != tc.entries || r.HelperCalls.Patchpoint != tc.helpers {
-			t.Errorf("n=%d: OSR entries %d, helper calls %d; want %d, %d", tc.n, r.OSREntries.ViaHelper, r.HelperCalls.Patchpoint, tc.entries, tc.helpers)
-		}
-		if (tc.entries == 0) != (tier0Suspends > 0) {
-			t.Errorf("n=%d: tier0 suspension instructions %d", tc.n, tier0Suspends)
+		for _, p := range inModels(p) {
+			r, _, err := Emulate(build(t, p, patchpoint.Direct), unicorn.Options{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tier0Suspends := r.Instructions.BySymbol[jit.SuspendSym(jit.Tier0Sym("Foo"), 1)]
+			if r.OSREntries.ViaHelper != tc.entries || r.HelperCalls.Patchpoint != tc.helpers {
+				t.Errorf("n=%d: OSR entries %d, helper calls %d; want %d, %d", tc.n, r.OSREntries.ViaHelper, r.HelperCalls.Patchpoint, tc.entries, tc.helpers)
+			}
+			if (tc.entries == 0) != (tier0Suspends > 0) {
+				t.Errorf("n=%d: tier0 suspension instructions %d", tc.n, tier0Suspends)
+			}
 		}
 	}
 }
@@ -190,65 +211,67 @@ func TestOSREntryContract(t *testing.T) {
 	p := workload.DefaultParams(workload.AwaitLoop)
 	p.Awaits = 3
 	var bodyDepth []uint64
-	for _, s := range patchpoint.Strategies {
-		b := build(t, p, s)
-		spToFP := uint64(b.Frame.SPToFP())
-		osr := jit.OSRSym("Foo", workload.ILLoop1)
-		entry := b.Linked.Symbols[osr]
-		var prolog uint64
-		for _, u := range b.Object.Section("code").Unwind {
-			if u.Name == osr {
-				prolog = uint64(u.PrologSize)
+	for _, p := range inModels(p) {
+		for _, s := range patchpoint.Strategies {
+			b := build(t, p, s)
+			spToFP := uint64(b.Frame.SPToFP())
+			osr := jit.OSRSym("Foo", workload.ILLoop1)
+			entry := b.Linked.Symbols[osr]
+			var prolog uint64
+			for _, u := range b.Object.Section("code").Unwind {
+				if u.Name == osr {
+					prolog = uint64(u.PrologSize)
+				}
 			}
-		}
-		im := b.Image
-		m, err := unicorn.New(im, unicorn.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		e := m.Engine()
-		for _, r := range im.Regions { // Machine.Run would do this; we drive the engine ourselves
-			if err := e.MemWrite(r.Base, r.Init); err != nil {
+			im := b.Image
+			m, err := unicorn.New(im, unicorn.Options{})
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-		sp := unicorn.HostStackBase + unicorn.HostStackSize - 8
-		if err := e.MemWrite(sp, make([]byte, 8)); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.RegWrite(unicorn.RSP, sp); err != nil {
-			t.Fatal(err)
-		}
-		pc := b.Image.Entry
-		// Translated blocks can carry a stale stop address (unicorn#2341);
-		// flushing them whenever it changes keeps stops exact.
-		start := func(from, until uint64) error {
-			if err := e.FlushCode(); err != nil {
-				return err
+			defer m.Close()
+			e := m.Engine()
+			for _, r := range im.Regions { // Machine.Run would do this; we drive the engine ourselves
+				if err := e.MemWrite(r.Base, r.Init); err != nil {
+					t.Fatal(err)
+				}
 			}
-			return e.Start(from, until, 0)
-		}
-		for arrival := 0; arrival < 3; arrival++ { // transition, then two resumptions
-			if err := start(pc, entry); err != nil {
-				rip, _ := e.RegRead(unicorn.RIP)
-				t.Fatalf("%s arrival %d: %v (rip %#x)", s, arrival, err, rip)
-			}
-			rsp, _ := e.RegRead(unicorn.RSP)
-			rbp, _ := e.RegRead(unicorn.RBP)
-			want := spToFP
-			if !s.OSRPushesSlot() {
-				want += 8
-			}
-			if rbp-rsp != want {
-				t.Errorf("%s arrival %d: RBP-RSP = %#x at OSR entry, want %#x", s, arrival, rbp-rsp, want)
-			}
-			if err := start(entry, entry+prolog); err != nil {
+			sp := unicorn.HostStackBase + unicorn.HostStackSize - 8
+			if err := e.MemWrite(sp, make([]byte, 8)); err != nil {
 				t.Fatal(err)
 			}
-			bodyRSP, _ := e.RegRead(unicorn.RSP)
-			bodyDepth = append(bodyDepth, rbp-bodyRSP) // tier0 FP - body RSP
-			pc = entry + prolog
+			if err := e.RegWrite(unicorn.RSP, sp); err != nil {
+				t.Fatal(err)
+			}
+			pc := b.Image.Entry
+			// Translated blocks can carry a stale stop address (unicorn#2341);
+			// flushing them whenever it changes keeps stops exact.
+			start := func(from, until uint64) error {
+				if err := e.FlushCode(); err != nil {
+					return err
+				}
+				return e.Start(from, until, 0)
+			}
+			for arrival := 0; arrival < 3; arrival++ { // transition, then two resumptions
+				if err := start(pc, entry); err != nil {
+					rip, _ := e.RegRead(unicorn.RIP)
+					t.Fatalf("%s arrival %d: %v (rip %#x)", s, arrival, err, rip)
+				}
+				rsp, _ := e.RegRead(unicorn.RSP)
+				rbp, _ := e.RegRead(unicorn.RBP)
+				want := spToFP
+				if !s.OSRPushesSlot() {
+					want += 8
+				}
+				if rbp-rsp != want {
+					t.Errorf("%s arrival %d: RBP-RSP = %#x at OSR entry, want %#x", s, arrival, rbp-rsp, want)
+				}
+				if err := start(entry, entry+prolog); err != nil {
+					t.Fatal(err)
+				}
+				bodyRSP, _ := e.RegRead(unicorn.RSP)
+				bodyDepth = append(bodyDepth, rbp-bodyRSP) // tier0 FP - body RSP
+				pc = entry + prolog
+			}
 		}
 	}
 	for _, d := range bodyDepth[1:] {

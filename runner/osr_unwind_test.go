@@ -2,8 +2,10 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -20,7 +22,7 @@ import (
 // From every call site inside the OSR method, one virtual unwind (its
 // unwind info carries tier0's frame as phantom codes) reaches tier0's
 // caller: the RIP and RSP of the call into tier0 and the RBP and callee
-// saves the caller had. Checked for the generated unwinder (lookup_code and
+// saves the caller had. Checked for the generated unwinder (code_info and
 // virtual_unwind, where the strategy has them) and the Go reference, at the
 // first two arrivals in the OSR method: the patchpoint transition and a
 // resumption.
@@ -46,6 +48,7 @@ type osrUnwindRig struct {
 // page, below the frame Run would use.
 const (
 	scratchCtx   = unicorn.HostStackBase + 0x1000
+	scratchECI   = unicorn.HostStackBase + 0x2000
 	scratchStack = unicorn.HostStackBase + 0x8000
 )
 
@@ -81,11 +84,14 @@ func checkOSRUnwind(t *testing.T, b *workload.Built) {
 	tier0 := b.Linked.Symbols[jit.Tier0Sym(b.Method.Name)]
 	// Each site is checked after the next entry into tier0, whose frame the
 	// OSR code there runs on; a site not reached before the following
-	// entry would fail the comparison, not pass it.
+	// entry would fail the comparison, not pass it. The sites of the
+	// resumption path (before the OSR method's normal entry) come last:
+	// the patchpoint transition does not reach them, the resumption after
+	// the last suspension site does.
 	for arrival := range 2 {
-		for _, site := range sites {
+		for i, site := range sites {
 			caller := r.runTo(t, tier0)
-			if arrival == 0 {
+			if arrival == 0 && i == 0 {
 				r.distinctSaves(t, &caller)
 			}
 			at := r.runTo(t, site)
@@ -97,7 +103,8 @@ func checkOSRUnwind(t *testing.T, b *workload.Built) {
 
 // distinctSaves gives RBP and the callee saves distinct values at the first
 // entry into tier0, so that no restore can be right by chance (main keeps
-// nothing in them).
+// nothing in them; later entries come from the resume stub, whose callers
+// do).
 func (r *osrUnwindRig) distinctSaves(t *testing.T, regs *unicorn.Regs) {
 	t.Helper()
 	for _, reg := range append([]Reg{RBP}, jit.CalleeSaves[:]...) {
@@ -124,7 +131,19 @@ func (r *osrUnwindRig) callSites(t *testing.T) []uint64 {
 			sites = append(sites, base+uint64(in.Off))
 		}
 	}
+	entry := r.b.Linked.Labels[r.osr.Name+".entry"]
+	if entry == 0 {
+		t.Fatalf("no entry label in %s", r.osr.Name)
+	}
+	slices.SortStableFunc(sites, func(a, b uint64) int { return cmp.Compare(b2i(a < entry), b2i(b < entry)) })
 	return sites
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // runTo runs on to addr and returns the registers there.
@@ -204,40 +223,23 @@ func compareCaller(t *testing.T, where string, got winunwind.Context, want unico
 	}
 }
 
-// generated runs the helper's lookup_code(ctx.RIP) and virtual_unwind(ctx,
-// entry) on in, on a scratch stack.
+// generated runs the helper's code_info(ctx.RIP) and virtual_unwind(ctx,
+// module base, function entry) on in, on a scratch stack.
 func (r *osrUnwindRig) generated(t *testing.T, in winunwind.Context) winunwind.Context {
 	t.Helper()
-	call := func(fn string, rcx, rdx uint64) uint64 {
-		if err := r.e.MemWrite(scratchStack, binary.LittleEndian.AppendUint64(nil, unicorn.SentinelAddr)); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.e.RegWriteBatch([]unicorn.Reg{unicorn.RSP, unicorn.RCX, unicorn.RDX}, []uint64{scratchStack, rcx, rdx}); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.e.FlushCode(); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.e.Start(r.b.Linked.Symbols[fn], unicorn.SentinelAddr, 0); err != nil {
-			t.Fatalf("%s: %v", fn, err)
-		}
-		rax, err := r.e.RegRead(unicorn.RAX)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rax
-	}
+	c := &callRig{t: t, e: r.e, sym: r.b.Linked.Symbols, flush: true}
 	var buf bytes.Buffer
 	ctx := patchpoint.Context{GPR: in.GPR, RIP: in.RIP, XMM: in.XMM}
 	binary.Write(&buf, binary.LittleEndian, &ctx)
 	if err := r.e.MemWrite(scratchCtx, buf.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	entry := call(patchpoint.SymLookupCode, in.RIP, 0)
-	if entry == 0 {
-		t.Fatalf("lookup_code(%#x) found no code range", in.RIP)
+	if c.call(patchpoint.SymCodeInfo, in.RIP, scratchECI) == 0 {
+		t.Fatalf("code_info(%#x) found no method", in.RIP)
 	}
-	call(patchpoint.SymVirtualUnwind, scratchCtx, entry)
+	rangeSection := c.read(scratchECI + patchpoint.OffECIRangeSection)
+	moduleBase := c.read(c.read(rangeSection+patchpoint.OffRSHeapList) + patchpoint.OffHLMapBase)
+	c.call(patchpoint.SymVirtualUnwind, scratchCtx, moduleBase, c.read(scratchECI+patchpoint.OffECIFunctionEntry))
 	out := make([]byte, patchpoint.ContextSize)
 	if err := r.e.MemRead(scratchCtx, out); err != nil {
 		t.Fatal(err)

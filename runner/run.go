@@ -2,15 +2,15 @@ package runner
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"github.com/osrsim/osrsim/cycles"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
+	"github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/experiments"
 	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/report"
@@ -29,6 +29,12 @@ type Options struct {
 	Workers int // parallel emulation workers; 0 = GOMAXPROCS
 	// Progress receives progress updates (nil: none).
 	Progress Progress
+	// Shard runs one share of the cells and marks the report as partial
+	// (the zero Shard: every cell).
+	Shard Shard
+	// Done, when closed (e.g. ctx.Done()), stops the run: emulations and
+	// native children are stopped and Run returns sim.ErrCanceled.
+	Done <-chan struct{}
 }
 
 // Progress is told about each finished task.
@@ -38,42 +44,72 @@ type Progress interface {
 	Finish()
 }
 
-// task is one strategy of one cell.
+// task is one strategy of one cell. Tasks are small: images are built
+// when a task runs and dropped when it is done, so a run's memory does
+// not grow with its number of cells.
 type task struct {
+	index    int // in the run's task order
+	cellNo   int // the cell's index in the whole grid (Experiment.Cells)
 	cell     experiments.Cell
 	strategy patchpoint.Strategy
-	emu      *workload.Built
-	native   *workload.Built
-	emuRes   *report.Result
-	err      error
 }
 
-// Run runs every cell of the experiment on its engines. Every image is
-// emulated first (that is the safety gate for native runs, DESIGN principle
-// 5); emulated results are reported when sim.Emu is among the engines. Native
-// runs go one at a time, in a child process, after all emulation is done, so
-// they don't share the machine with emulation workers.
+// done is what emulating a task leaves: its result and its image's
+// breakdown.
+type done struct {
+	task      *task
+	res       *report.Result
+	breakdown []report.Part
+	err       error
+}
+
+// Run runs every cell of the experiment (or of opt.Shard's share) on its
+// engines. Every image is emulated first (that is the safety gate for
+// native runs, DESIGN principle 5); emulated results are reported when
+// sim.Emu is among the engines. Native runs go one at a time, in a child
+// process, after all emulation is done, so they don't share the machine
+// with emulation workers.
 func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	wantEmu, wantNative := slices.Contains(e.Engines, sim.Emu), slices.Contains(e.Engines, sim.Native)
-	tasks, err := buildTasks(e, wantNative)
-	if err != nil {
+	cells := e.Cells()
+	if err := opt.Shard.Check(len(cells)); err != nil {
 		return nil, err
 	}
-	emulateAll(tasks, e, opt)
+	var tasks []*task
+	for i, c := range cells {
+		if !opt.Shard.has(i) {
+			continue
+		}
+		for _, s := range e.Strategies {
+			tasks = append(tasks, &task{index: len(tasks), cellNo: i, cell: c, strategy: s})
+		}
+	}
+
+	if err := checkPrograms(tasks, wantNative); err != nil {
+		return nil, err
+	}
 
 	r := &report.Report{Experiment: e.Name, Description: e.Description, Env: Environment(opt.Version), Config: string(e.Resolved())}
+	if len(tasks) > 0 {
+		r.RuntimeModel = tasks[0].cell.Emu.Runtime.Model.String()
+	}
 	for _, s := range e.Sweeps {
 		r.Sweeps = append(r.Sweeps, s.Key)
 	}
-	for _, t := range tasks {
-		if t.err != nil {
-			return nil, t.err
-		}
-		r.Breakdown = report.MergeBreakdown(r.Breakdown, Breakdown(t.emu.Image))
+	if opt.Shard.Count > 0 {
+		r.Shard = &report.Shard{Index: opt.Shard.Index, Count: opt.Shard.Count, Cells: len(cells), Config: fingerprint(e, opt)}
+	}
+	err := emulateAll(tasks, e, opt, func(d done) {
+		r.Breakdown = report.MergeBreakdown(r.Breakdown, d.breakdown)
 		if wantEmu {
-			addPoint(t.emuRes, t.cell)
-			r.Results = append(r.Results, *t.emuRes)
+			r.Results = append(r.Results, *d.res)
 		}
+	})
+	if sim.Closed(opt.Done) {
+		return nil, sim.ErrCanceled
+	}
+	if err != nil {
+		return nil, err
 	}
 	if wantNative {
 		res, err := runNative(tasks, e, opt)
@@ -86,72 +122,119 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 	return r, nil
 }
 
-// buildTasks builds every cell for every strategy, at emulation scale and,
-// for native runs, at native scale, which must be the same code. A C#
-// program that the interpreter sees stop with a run-time error is the
-// user's error, reported before anything runs.
-func buildTasks(e *experiments.Experiment, wantNative bool) ([]*task, error) {
-	var tasks []*task
-	for _, c := range e.Cells() {
-		for _, s := range e.Strategies {
-			t := &task{cell: c, strategy: s}
-			var err error
-			if t.emu, err = workload.Build(c.Emu, s); err != nil {
-				return nil, err
+// checkPrograms reports a C# program that the reference interpreter sees
+// stop with a run-time error, at either scale: the user's error, reported
+// before anything runs.
+func checkPrograms(tasks []*task, wantNative bool) error {
+	for i, t := range tasks {
+		if i > 0 && tasks[i-1].cellNo == t.cellNo {
+			continue // the cell's other strategies: the same program
+		}
+		scales := []workload.Params{t.cell.Emu}
+		if wantNative {
+			scales = append(scales, t.cell.Native)
+		}
+		for _, p := range scales {
+			exp, err := p.Expect()
+			if err != nil {
+				return err
 			}
-			if rerr := t.emu.Expect.Err; rerr != nil {
-				return nil, workload.SourceError(c.Emu, rerr)
+			if exp.Err != nil {
+				return workload.SourceError(p, exp.Err)
 			}
-			if wantNative {
-				if t.native, err = workload.Build(c.Native, s); err != nil {
-					return nil, err
-				}
-				if rerr := t.native.Expect.Err; rerr != nil {
-					return nil, workload.SourceError(c.Native, rerr)
-				}
-				if !bytes.Equal(t.emu.Image.Region("code").Init, t.native.Image.Region("code").Init) {
-					return nil, fmt.Errorf("BUG: %s/%s: native-scale code differs from the emulated code", c.Workload, s)
-				}
-			}
-			tasks = append(tasks, t)
 		}
 	}
-	return tasks, nil
+	return nil
 }
 
-// emulateAll emulates every task on a pool of workers, leaving each
-// task's result or error in it.
-func emulateAll(tasks []*task, e *experiments.Experiment, opt Options) {
-	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
+// emulateAll emulates every task on a pool of workers and hands each
+// outcome to collect in task order, as soon as it and every task before it
+// are done. After an error no new task starts, and the error of the
+// earliest failed task is returned.
+func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect func(done)) error {
+	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout, Done: opt.Done}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if opt.Progress != nil {
 		opt.Progress.Start(len(tasks), "emulating")
+		defer opt.Progress.Finish()
 	}
+	setups := newSetupCache()
+	native := slices.Contains(e.Engines, sim.Native)
+	todo, out := make(chan *task), make(chan done)
+	var failed atomic.Bool
 	var wg sync.WaitGroup
-	ch := make(chan *task)
-	for w := 0; w < workers; w++ {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for t := range ch {
-				t.emuRes, _, t.err = Emulate(t.emu, uopt, opt.Cycles)
-				if opt.Progress != nil {
-					opt.Progress.Done()
-				}
+			for t := range todo {
+				out <- emulateTask(t, uopt, opt.Cycles, setups, native)
 			}
 		}()
 	}
-	for _, t := range tasks {
-		ch <- t
+	go func() {
+		for _, t := range tasks {
+			if failed.Load() || sim.Closed(opt.Done) {
+				break
+			}
+			todo <- t
+		}
+		close(todo)
+		wg.Wait()
+		close(out)
+	}()
+	pending := map[int]done{}
+	next := 0
+	var firstErr *done
+	for d := range out {
+		if opt.Progress != nil {
+			opt.Progress.Done()
+		}
+		if d.err != nil {
+			failed.Store(true)
+			if firstErr == nil || d.task.index < firstErr.task.index {
+				firstErr = &d
+			}
+			continue
+		}
+		pending[d.task.index] = d
+		for ; firstErr == nil; next++ {
+			d, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			collect(d)
+		}
 	}
-	close(ch)
-	wg.Wait()
-	if opt.Progress != nil {
-		opt.Progress.Finish()
+	if firstErr != nil {
+		return firstErr.err
 	}
+	return nil
+}
+
+// emulateTask builds one task's image, emulates it and keeps what the
+// report needs. For a native run it also checks that the native scale is
+// the emulated image's (nativeImages), before any native run starts.
+func emulateTask(t *task, opt unicorn.Options, m *cycles.Model, setups *setupCache, native bool) done {
+	b, err := workload.Build(t.cell.Emu, t.strategy)
+	if err != nil {
+		return done{task: t, err: err}
+	}
+	if native {
+		if _, err := b.AtScale(t.cell.Native); err != nil {
+			return done{task: t, err: err}
+		}
+	}
+	res, _, err := emulate(b, opt, m, setups)
+	if err != nil {
+		return done{task: t, err: err}
+	}
+	addPoint(res, t)
+	return done{task: t, res: res, breakdown: Breakdown(b.Image)}
 }
 
 // runNative times every task natively. It spreads each cell's samples over
@@ -165,18 +248,14 @@ func runNative(tasks []*task, e *experiments.Experiment, opt Options) ([]report.
 	}
 	accs := make([]*nativeAcc, len(tasks))
 	for i, t := range tasks {
-		acc, err := newNativeAcc(t.native)
-		if err != nil {
-			return nil, err
-		}
-		accs[i] = acc
+		accs[i] = &nativeAcc{task: t}
 	}
 	for l := 0; l < launches; l++ {
 		n := e.Native.Samples / launches
 		if l < e.Native.Samples%launches {
 			n++
 		}
-		nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU()}
+		nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU(), Done: opt.Done}
 		for i := range tasks {
 			if err := accs[i].launch(nopt); err != nil {
 				return nil, err
@@ -195,16 +274,18 @@ func runNative(tasks []*task, e *experiments.Experiment, opt Options) ([]report.
 		if err != nil {
 			return nil, err
 		}
-		addPoint(res, t.cell)
+		addPoint(res, t)
 		out = append(out, *res)
 	}
 	return out, nil
 }
 
-// addPoint records sweep coordinates that aren't workload parameters
+// addPoint records the task's cell in its result: the cell's index in the
+// grid, and the sweep coordinates that aren't workload parameters
 // (emulation-only overrides keep the emulated value in params).
-func addPoint(r *report.Result, c experiments.Cell) {
-	for k, v := range c.Point {
+func addPoint(r *report.Result, t *task) {
+	r.Cell = t.cellNo
+	for k, v := range t.cell.Point {
 		if _, ok := r.Params[k]; !ok {
 			r.Params[k] = v
 		}
@@ -227,40 +308,58 @@ func pinCPU() *int {
 // stopwatch that starts after the warm-up loop. A C# workload with a
 // stopwatch times its region itself; one without counts its whole run.
 type nativeAcc struct {
-	b, setup        *workload.Built // setup: nil for C# workloads
-	samples, setupS []float64       // ns per call (or per region)
-	baseline        []float64       // shim overhead per launch
+	task            *task
+	params          workload.Params // at native scale
+	expect          workload.Expected
+	hasSetup        bool
+	samples, setupS []float64 // ns per call (or per region)
+	baseline        []float64 // shim overhead per launch
 	state           sim.State
 }
 
-func newNativeAcc(b *workload.Built) (*nativeAcc, error) {
-	if b.Params.Source != nil {
-		return &nativeAcc{b: b}, nil
-	}
-	sb, err := workload.Build(b.Params.Setup(), b.Strategy)
+// nativeImages are the task's images at native scale, its run and (for
+// the templates) its setup run, made from the emulated build: the very
+// code that completed under emulation, at the native scale. They are built
+// for each launch rather than kept, so native runs hold no image between
+// launches.
+func nativeImages(t *task) (run, setup *workload.Built, err error) {
+	b, err := workload.Build(t.cell.Emu, t.strategy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &nativeAcc{b: b, setup: sb}, nil
+	if run, err = b.AtScale(t.cell.Native); err != nil {
+		return nil, nil, err
+	}
+	if t.cell.Native.Source != nil {
+		return run, nil, nil
+	}
+	if setup, err = b.AtScale(t.cell.Native.Setup()); err != nil {
+		return nil, nil, err
+	}
+	return run, setup, nil
 }
 
 // launch runs one child process for the cell and one for its setup run.
 func (a *nativeAcc) launch(opt native.Options) error {
-	opt.Stopwatch = a.b.Expect.Stopwatch
-	nr, err := native.RunInChild(a.b.Image, opt)
+	b, setup, err := nativeImages(a.task)
 	if err != nil {
-		return fmt.Errorf("%s/%s native: %w", a.b.Params.Workload, a.b.Strategy, err)
+		return err
 	}
-	switch {
-	case opt.Stopwatch:
+	a.params, a.expect, a.hasSetup = b.Params, b.Expect, setup != nil
+	opt.Stopwatch = b.Expect.Stopwatch
+	nr, err := native.RunInChild(b.Image, opt)
+	if err != nil {
+		return fmt.Errorf("%s/%s native: %w", b.Params.Workload, b.Strategy, err)
+	}
+	if opt.Stopwatch {
 		a.samples = append(a.samples, nr.WindowNs...)
-	default:
+	} else {
 		a.samples = append(a.samples, nr.SamplesNs...)
 	}
-	if a.setup != nil {
-		sr, err := native.RunInChild(a.setup.Image, opt)
+	if setup != nil {
+		sr, err := native.RunInChild(setup.Image, opt)
 		if err != nil {
-			return fmt.Errorf("%s/%s native setup run: %w", a.b.Params.Workload, a.b.Strategy, err)
+			return fmt.Errorf("%s/%s native setup run: %w", b.Params.Workload, b.Strategy, err)
 		}
 		a.setupS = append(a.setupS, sr.SamplesNs...)
 	}
@@ -272,24 +371,24 @@ func (a *nativeAcc) launch(opt native.Options) error {
 // result turns the samples into per-op figures and checks the final state
 // against the reference computation.
 func (a *nativeAcc) result(warmup, launches int) (*report.Result, error) {
-	b := a.b
+	p := a.params
 	setupNs := 0.0
-	if a.setup != nil {
+	if a.hasSetup {
 		setupNs = report.Summarize(a.setupS).Median
 	}
-	ops := float64(max(b.Expect.Ops, 1))
+	ops := float64(max(a.expect.Ops, 1))
 	per := make([]float64, len(a.samples))
 	for i, s := range a.samples {
 		per[i] = (s - setupNs) / ops
 	}
 	res := &report.Result{
-		Workload: b.Params.Workload, Strategy: b.Strategy.String(), Engine: sim.Native,
-		Params: experiments.Flatten(b.Params), Ops: b.Expect.Ops,
+		Workload: p.Workload, Strategy: a.task.strategy.String(), Engine: sim.Native,
+		Params: experiments.Flatten(p), Ops: a.expect.Ops,
 		Native: &report.Native{NsPerResume: report.Summarize(per), SamplesNs: per, BaselineNs: report.Summarize(a.baseline).Median,
-			SetupNs: setupNs, Warmup: warmup, Launches: launches, Scale: scale(b.Params)},
+			SetupNs: setupNs, Warmup: warmup, Launches: launches, Scale: scale(p)},
 		FinalState: finalState(a.state),
 	}
-	return res, Verify(b, res)
+	return res, verify(a.expect, res)
 }
 
 func scale(p workload.Params) string {

@@ -18,9 +18,10 @@ const (
 	secData = link.Data
 )
 
-// Sizes of the writable regions.
+// Sizes of the writable regions. The heap holds 31 allocation quanta of
+// the CoreCLR model (it stands for gen0).
 const (
-	HeapSize  = 0x10000
+	HeapSize  = 0x40000
 	StackSize = 0x40000
 )
 
@@ -58,11 +59,11 @@ type Built struct {
 
 // Build compiles p for strategy s into an image.
 //
-// The code-range table and the unwind records describe the generated code,
-// so generation runs twice: the first pass measures every function, the
-// second lays the tables out with those sizes. Code never depends on the
-// tables' contents (references are rel32), and the second pass checks that
-// every function kept its size.
+// The code tables and the unwind records describe the generated code, so
+// generation runs twice: the first pass measures and places every
+// function, the second lays the tables out from that. Code never depends
+// on the tables' contents (references are rel32), and the second pass
+// checks that every function kept its place and size.
 func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -83,8 +84,8 @@ func Build(p Params, s patchpoint.Strategy) (*Built, error) {
 		return nil, err
 	}
 	for i, f := range functions(obj.Section(secCode)) {
-		if f.Name != funcs[i].Name || f.Size != funcs[i].Size {
-			panic(fmt.Sprintf("BUG: function %s changed size between passes (%d, %d)", f.Name, funcs[i].Size, f.Size))
+		if f.Name != funcs[i].Name || f.Size != funcs[i].Size || f.Start != funcs[i].Start {
+			panic(fmt.Sprintf("BUG: function %s moved or changed size between passes (%#x+%d, %#x+%d)", f.Name, funcs[i].Start, funcs[i].Size, f.Start, f.Size))
 		}
 	}
 	im, linked, err := g.image(obj)
@@ -108,7 +109,7 @@ type gen struct {
 
 // opt is what the compilers generate code for.
 func (g *gen) opt() jit.Options {
-	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant}
+	opt := jit.Options{Strategy: g.s, Settings: g.p.Patchpoint, Tier0Patchpoint: g.p.Tier0Variant, Runtime: g.p.Runtime.Model}
 	if g.p.Source == nil {
 		// The templates keep osrsim's first resumption dispatch, which
 		// their baselines were recorded with.
@@ -117,8 +118,13 @@ func (g *gen) opt() jit.Options {
 	return opt
 }
 
+// generate builds the program; emitter.Generate runs it once more, with
+// positions for the errors, only if it fails.
 func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
-	prog := NewProgram()
+	return Generate(func(prog *Program) error { return g.emit(prog, funcs) })
+}
+
+func (g *gen) emit(prog *Program, funcs []patchpoint.Func) error {
 	code, data := prog.Section(secCode), prog.Section(secData)
 	// Method entries 32-byte aligned, as CoreCLR's code heap allocates
 	// them; it also keeps strategies' layouts comparable (helper-return's
@@ -127,12 +133,17 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	prog.EHFrame(code, nativeHelper)
 	opt := g.opt()
 	helper := patchpoint.Generator{Strategy: g.s, Settings: g.p.Patchpoint}
-	rt := continuation.Runtime{BlockSize: continuation.ObjectSize(opt.ContinuationSlots(g.m)), HeapBase: sim.HeapBase, HeapSize: HeapSize,
-		TaskResult: g.m.Async && g.m.Result}
+	rt := continuation.Runtime{Settings: g.p.Runtime, Locals: opt.ContinuationSlots(g.m),
+		HeapBase: sim.HeapBase, HeapSize: HeapSize, DataBase: sim.DataBase, TaskResult: g.m.Async && g.m.Result}
 	svc := g.services()
 
+	// The native module (the helper) first, the host's entry stub between
+	// it and the JIT code heap, where every function gets a CodeHeader
+	// before its code.
+	helper.EmitCode(code)
 	svc.Exit = link.Entry(code, SymEntry, SymMain, sim.StackBase+StackSize)
-	g.emitMain(code)
+	code.SetFuncHeader(patchpoint.CodeHeaderSize, patchpoint.EmitCodeHeader(funcs == nil))
+	g.emitMain(code, rt)
 	var osr []patchpoint.OSRMethod
 	for i, m := range g.cls.Methods {
 		frame := jit.CompileTier0(code, m, opt)
@@ -141,7 +152,7 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 		}
 		for _, il := range m.Loops() {
 			if err := jit.CompileOSR(code, m, il, frame, opt); err != nil {
-				return nil, err
+				return err
 			}
 			osr = append(osr, patchpoint.OSRMethod{Tier0: jit.Tier0Sym(m.Name), OSR: jit.OSRSym(m.Name, il), IL: il})
 		}
@@ -153,7 +164,6 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 	if g.p.Source != nil {
 		svc.EmitCode(code)
 	}
-	helper.EmitCode(code)
 
 	link.EmitZero(data)
 	for _, f := range g.cls.Fields {
@@ -174,45 +184,44 @@ func (g *gen) generate(funcs []patchpoint.Func) (*Object, error) {
 		svc.EmitData(data, g.p.Cut)
 	}
 	helper.EmitData(data, patchpoint.Tables{CodeBase: sim.CodeBase, Funcs: funcs, OSR: osr})
-	return prog.Finish()
+	return nil
 }
 
-// The driver reads the workload's sizes from data, so images of one
-// workload at different scales share byte-identical code: native runs at
-// full scale execute exactly the code that completed under emulation.
-const (
-	SymParamN          = "params.n"
-	SymParamAwaits     = "params.awaits"
-	SymParamCalls      = "params.calls"
-	SymParamIterations = "params.iterations"
-)
-
+// paramField is a parameter the driver reads from data: its word's symbol
+// and value.
 type paramField struct {
 	sym string
 	v   int
 }
 
+// paramFields are a template's scale parameters (scaleSyms) or a C#
+// program's arguments.
 func (g *gen) paramFields() []paramField {
-	switch g.p.Workload {
-	case AwaitLoop:
-		return []paramField{{SymParamN, g.p.N}, {SymParamAwaits, g.p.Awaits}}
-	case Reentry:
-		return []paramField{{SymParamCalls, g.p.Calls}, {SymParamIterations, g.p.Iterations}}
+	if g.p.Source != nil {
+		return g.sourceParams()
 	}
-	return g.sourceParams()
+	var out []paramField
+	for _, q := range scaleParams(g.p.Workload) {
+		out = append(out, paramField{scaleSyms[q.Name], *q.Field(&g.p)})
+	}
+	return out
 }
 
 // emitMain is the program's Main.
-func (g *gen) emitMain(b *Builder) {
+func (g *gen) emitMain(b *Builder, rt continuation.Runtime) {
 	tier0 := Sym(jit.Tier0Sym(g.m.Name))
 	b.Func(SymMain)
 	// The driver stands for the thread-pool loop that runs continuations:
 	// runtime code, every resumption passes through it.
-	b.SetMeta(region.Meta{Region: region.Runtime})
+	meta := region.Meta{Region: region.Runtime}
+	if g.m.Async {
+		meta.Step = continuation.StepDriver
+	}
+	b.SetMeta(meta)
 	switch g.p.Workload {
 	case AwaitLoop:
 		// Task t = Foo(n, awaits, na); while (!t.IsCompleted) na.Continue();
-		g.emitAsyncMain(b, []string{SymParamN, SymParamAwaits, ""}, func() {
+		g.emitAsyncMain(b, rt, []string{SymParamN, SymParamAwaits, ""}, func() {
 			b.Mov(S32, RAX, RIPSym(StaticValue))
 		})
 	case Reentry:
@@ -235,40 +244,30 @@ func (g *gen) emitMain(b *Builder) {
 		b.Pop(RBX)
 		b.Ret()
 	default:
-		g.emitSourceMain(b)
+		g.emitSourceMain(b, rt)
 	}
 	b.EndFunc()
 }
 
 // emitAsyncMain is the PR's Main: Task t = Entry(args); while
-// (!t.IsCompleted) na.Continue(). args names the data field of each
-// argument ("" for the awaiter); result leaves the return value in RAX.
-func (g *gen) emitAsyncMain(b *Builder, args []string, result func()) {
-	loop, completed, done := b.NewLabel("main.loop"), b.NewLabel("main.completed"), b.NewLabel("main.done")
+// (!t.IsCompleted) na.Continue() (the runtime's loop). args names the data
+// field of each argument ("" for the awaiter); result leaves the return
+// value in RAX.
+func (g *gen) emitAsyncMain(b *Builder, rt continuation.Runtime, args []string, result func()) {
 	b.AllocStack(CallFrame(0))
 	b.EndProlog()
-	b.Xor(S32, RCX, RCX) // no continuation: a first call
-	for i, sym := range args {
-		r := jit.ArgRegs[i+1]
-		if sym == "" {
-			b.Lea(r, RIPSym(continuation.SymAwaiter))
-		} else {
-			b.Mov(S32, r, RIPSym(sym))
+	rt.EmitAwaitLoop(b, func() {
+		b.Xor(S32, RCX, RCX) // no continuation: a first call
+		for i, sym := range args {
+			r := jit.ArgRegs[i+1]
+			if sym == "" {
+				b.Lea(r, RIPSym(continuation.SymAwaiter))
+			} else {
+				b.Mov(S32, r, RIPSym(sym))
+			}
 		}
-	}
-	b.Call(Sym(jit.Tier0Sym(g.m.Name)))
-	b.Test(S64, RCX, RCX)
-	b.Jcc(CondE, completed)
-	b.Call(Sym(continuation.SymOnSuspended))
-	b.Bind(loop)
-	b.Cmp(S32, RIPSym(continuation.SymTaskCompleted), Imm(0))
-	b.Jcc(CondNE, done)
-	b.Lea(RCX, RIPSym(continuation.SymAwaiter))
-	b.Call(Sym(continuation.SymAwaiterCont))
-	b.Jmp(loop)
-	b.Bind(completed)
-	b.Mov(S32, RIPSym(continuation.SymTaskCompleted), Imm(1))
-	b.Bind(done)
+		b.Call(Sym(jit.Tier0Sym(g.m.Name)))
+	})
 	result()
 	b.Add(S64, RSP, Imm(CallFrame(0)))
 	b.Ret()
@@ -279,17 +278,19 @@ func (g *gen) emitAsyncMain(b *Builder, args []string, result func()) {
 // coreclr's native code has on Linux.
 func nativeHelper(r region.Region) bool { return r == region.Helper }
 
-// functions lists the code section's functions for the code-range table,
-// flagging managed code (region.Info.Managed), where the unwind to the
-// first managed frame stops.
+// functions lists the code section's functions for the code tables, with
+// their regions: managed code (region.Info.Managed) is in the JIT code heap,
+// the helper in the native module.
 func functions(code *Section) []patchpoint.Func {
-	managed := map[string]bool{}
+	regions := map[string]region.Region{}
 	for _, s := range code.Symbols {
-		managed[s.Name] = s.Kind == SymFunc && s.Region.Managed()
+		if s.Kind == SymFunc {
+			regions[s.Name] = s.Region
+		}
 	}
 	var fs []patchpoint.Func
 	for _, u := range code.Unwind {
-		fs = append(fs, patchpoint.Func{Name: u.Name, Size: u.End - u.Start, Unwind: u.Info, Managed: managed[u.Name]})
+		fs = append(fs, patchpoint.Func{Name: u.Name, Start: u.Start, Size: u.End - u.Start, Unwind: u.Info, Region: regions[u.Name]})
 	}
 	return fs
 }

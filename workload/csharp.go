@@ -29,7 +29,7 @@ const InterpBudget = 4_000_000_000
 // values (Main's arguments and the constants' initializers).
 func FromSource(name string, prog *csharp.Program) Params {
 	p := Params{Workload: name, Source: prog}
-	p.Patchpoint = DefaultParams(AwaitLoop).Patchpoint
+	p.Patchpoint, p.Runtime = DefaultParams(AwaitLoop).Patchpoint, DefaultParams(AwaitLoop).Runtime
 	for _, q := range prog.Params {
 		p.Values = append(p.Values, int(q.Value))
 	}
@@ -231,7 +231,7 @@ func (g *gen) sourceParams() []paramField {
 // emitSourceMain is a C# program's Main (emitAsyncMain), returning the
 // result (or first static) in the low half of RAX and the statics' hash
 // (staticsHash) in the high half.
-func (g *gen) emitSourceMain(b *Builder) {
+func (g *gen) emitSourceMain(b *Builder, rt continuation.Runtime) {
 	var args []string
 	for _, k := range g.p.Source.EntryArgs {
 		sym := ""
@@ -240,7 +240,7 @@ func (g *gen) emitSourceMain(b *Builder) {
 		}
 		args = append(args, sym)
 	}
-	g.emitAsyncMain(b, args, func() {
+	g.emitAsyncMain(b, rt, args, func() {
 		first := true
 		b.Xor(S32, RAX, RAX)
 		b.Xor(S32, RDX, RDX)

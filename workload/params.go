@@ -36,8 +36,10 @@ type ParamError struct {
 func (e *ParamError) Error() string { return e.Param + ": " + e.Err.Error() }
 func (e *ParamError) Unwrap() error { return e.Err }
 
-// SharedParams are the parameters every workload has: CoreCLR's
-// patchpoint knobs (patchpoint.Settings; defaults patchpoint.Defaults).
+// SharedParams are the integer parameters every workload has: CoreCLR's
+// patchpoint knobs and the code tables' sizes (patchpoint.Settings;
+// defaults patchpoint.Defaults), the runtime's allocation quantum
+// (continuation.Settings).
 var SharedParams = []Param{
 	{"patchpoint.initial_counter", "patchpoint executions before the first helper call (TC_OnStackReplacement_InitialCounter)",
 		bounds.Range{Min: 1, Max: 1 << 30}, func(p *Params) *int { return &p.Patchpoint.InitialCounter }},
@@ -45,8 +47,12 @@ var SharedParams = []Param{
 		bounds.Range{Min: 1, Max: 1 << 30}, func(p *Params) *int { return &p.Patchpoint.CounterBump }},
 	{"patchpoint.hit_limit", "helper calls at one patchpoint that trigger OSR (OSR_HitLimit)",
 		bounds.Range{Min: 1, Max: 1 << 30}, func(p *Params) *int { return &p.Patchpoint.HitLimit }},
-	{"patchpoint.methods", "entries of the code-range table the helper and the unwinder search (the application's size)",
-		bounds.Range{Min: 1, Max: 1 << 22}, func(p *Params) *int { return &p.Patchpoint.Methods }},
+	{"patchpoint.jit_methods", "JIT-compiled methods in the code heap: sizes its nibble map and range section (the lookup is constant-time)",
+		bounds.Range{Min: 1, Max: 1 << 17}, func(p *Params) *int { return &p.Patchpoint.JITMethods }},
+	{"patchpoint.native_functions", "entries of the native module's function table, searched in binary for each native frame",
+		bounds.Range{Min: 1, Max: 1 << 18}, func(p *Params) *int { return &p.Patchpoint.NativeFunctions }},
+	{"runtime.alloc_quantum", "bytes of the allocation context the GC hands a thread at a time (runtime.model coreclr)",
+		bounds.Range{Min: 256, Max: HeapSize / 4}, func(p *Params) *int { return &p.Runtime.AllocQuantum }},
 }
 
 // extraFrame is the parameter both built-in workloads have.

@@ -8,6 +8,7 @@ package workload
 import (
 	"fmt"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/csharp"
 	"github.com/osrsim/osrsim/jit"
 	"github.com/osrsim/osrsim/jit/interp"
@@ -36,6 +37,7 @@ type Params struct {
 	// reentry: the method is called Calls times; its loop runs Iterations.
 	Calls, Iterations int
 	Patchpoint        patchpoint.Settings
+	Runtime           continuation.Settings
 	// Tier0Variant selects a variant of the tier0 patchpoint sequence
 	// (jit.Options.Tier0Patchpoint); the zero value is CoreCLR's shape.
 	Tier0Variant jit.Tier0Variant
@@ -53,7 +55,7 @@ type Params struct {
 // DefaultParams are the defaults of a workload (the PR's benchmark shape
 // for await-loop, at a scale that emulates quickly).
 func DefaultParams(kind string) Params {
-	p := Params{Workload: kind, Patchpoint: patchpoint.Defaults()}
+	p := Params{Workload: kind, Patchpoint: patchpoint.Defaults(), Runtime: continuation.Defaults()}
 	switch kind {
 	case AwaitLoop:
 		p.N, p.Awaits = 20000, 1000

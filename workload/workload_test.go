@@ -35,7 +35,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{func(p *Params) { p.Awaits = -1 }, "awaits", "awaits: must not be negative, got -1"},
 		{func(p *Params) { p.Patchpoint.HitLimit = 0 }, "patchpoint.hit_limit", "must be positive, got 0"},
-		{func(p *Params) { p.Patchpoint.Methods = 1<<22 + 1 }, "patchpoint.methods", "must be at most 4194304"},
+		{func(p *Params) { p.Patchpoint.JITMethods = 1<<17 + 1 }, "patchpoint.jit_methods", "must be at most 131072"},
+		{func(p *Params) { p.Patchpoint.NativeFunctions = 0 }, "patchpoint.native_functions", "must be positive, got 0"},
 		{func(p *Params) { p.LiveLocals = 65 }, "live_locals", "live_locals: must be at most 64, got 65"},
 		{func(p *Params) { p.N = 1 << 31 }, "n", "must be at most 2147483647"},
 		{func(p *Params) { p.Workload = "spin" }, "", "unknown workload"},
@@ -113,8 +114,8 @@ func TestBuildDeterministicAndScaleFree(t *testing.T) {
 	}
 }
 
-// Every function says which region it belongs to, the code-range table
-// flags the managed ones, and the counting events are found from what the
+// Every function says which region it belongs to, the code tables know
+// it (code heap or native module) at its place, and the counting events are found from what the
 // generators said, not from symbol names: one OSR entry per OSR method, one
 // suspension event per suspension point.
 func TestSymbolsCarryTheirRegion(t *testing.T) {
@@ -135,8 +136,8 @@ func TestSymbolsCarryTheirRegion(t *testing.T) {
 				}
 			}
 			for _, f := range functions(sec) {
-				if want := sym(sec, f.Name).Region.Managed(); f.Managed != want {
-					t.Errorf("%s/%s: %s managed %v, want %v", w, s, f.Name, f.Managed, want)
+				if want := sym(sec, f.Name).Region; f.Region != want || f.Start != sym(sec, f.Name).Start {
+					t.Errorf("%s/%s: %s in %s at %#x, want %s", w, s, f.Name, f.Region, f.Start, want)
 				}
 			}
 			events := map[string]int{}

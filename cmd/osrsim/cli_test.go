@@ -146,7 +146,7 @@ func TestRunSummaryWidth(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	where := lines[len(lines)-2:]
 	if !strings.HasPrefix(where[0], "seed: 6 results in ") || !strings.HasSuffix(where[0], "s. Full report: "+filepath.Join(out, "report.md")) ||
-		where[1] != "Also in "+out+"/: report.bench, report.csv, report.json, 3 plots (SVG, PNG)" {
+		where[1] != "Also in "+out+"/: report.bench, report.csv, report.json, 4 plots (SVG, PNG)" {
 		t.Errorf("where the report went: %q", where)
 	}
 	summary := strings.Join(lines[:len(lines)-2], "\n")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -15,15 +16,22 @@ import (
 	"github.com/osrsim/osrsim/sim/native"
 )
 
+// atExit runs after every test, e.g. to remove a built osrsim binary.
+var atExit []func()
+
 func TestMain(m *testing.M) {
 	native.ChildMain()
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
+	os.Exit(code)
 }
 
 func osrsim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = run(context.Background(), args, &o, &e)
 	return code, o.String(), e.String()
 }
 
@@ -152,7 +160,7 @@ func TestRunWritesReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !regexp.MustCompile(`(?m)^direct +157\.1 +8\.62 +`).MatchString(stdout) {
+	if !regexp.MustCompile(`(?m)^direct +484\.9 +4\.07 +`).MatchString(stdout) {
 		t.Errorf("summary lacks the direct row:\n%s", stdout)
 	}
 	r, err := report.ReadJSON(filepath.Join(out, "report.json"))
@@ -212,7 +220,7 @@ func TestImageAndDisasm(t *testing.T) {
 		meta[s.Name] = s.Region + "/" + s.Step
 	}
 	for name, want := range map[string]string{"Foo.tier0": "tier0/", "Foo.osr@0x14": "osr/", "patchpoint.virtual_unwind": "helper/unwind",
-		"helper.counter": "helper/counter", "runtime.dispatch": "runtime/", "host.entry": "host/"} {
+		"helper.counter": "helper/counter", "runtime.dispatch": "runtime/dispatch", "runtime.write_barrier": "runtime/write_barrier", "host.entry": "host/"} {
 		if meta[name] != want {
 			t.Errorf("image.json: %s is %q, want %q", name, meta[name], want)
 		}
@@ -248,7 +256,7 @@ func TestImageELF(t *testing.T) {
 	for _, s := range syms {
 		kinds[s.Name] = elf.ST_TYPE(s.Info)
 	}
-	if kinds["patchpoint.worker"] != elf.STT_FUNC || kinds["patchpoint.code_table"] != elf.STT_OBJECT {
+	if kinds["patchpoint.worker"] != elf.STT_FUNC || kinds["patchpoint.nibble_map"] != elf.STT_OBJECT {
 		t.Errorf("symbol types %v", kinds)
 	}
 	if code, _, _ := osrsim(t, "image", "--elf", dir); code != exitBadInput {
@@ -285,10 +293,12 @@ func TestTrace(t *testing.T) {
 	}
 	// 10 helper calls get the method into OSR; each of 3 resumptions calls
 	// the forced helper, which transitions. Slices are stays: the worker's
-	// unwind step is left for 3 code lookups and 3 virtual unwinds per
-	// transition, so it has 6 slices each.
+	// unwind step is left for 3 IsManagedCode, 2 native lookups, 3 virtual
+	// unwinds and the EECodeInfo of tier0 per transition, so it has 9
+	// slices each.
 	for k, want := range map[string]int{"i helper": 10, "i forced": 3, "i transition": 4, "i resume": 3,
-		"X helper.unwind": 4 * 6, "X patchpoint.capture_context": 4, "X patchpoint.virtual_unwind": 4 * 3} {
+		"X helper.unwind": 4 * 9, "X patchpoint.capture_context": 4, "X patchpoint.virtual_unwind": 4 * 3,
+		"X patchpoint.is_managed_code": 4 * 3, "X patchpoint.lookup_function_entry": 4 * 2} {
 		if n[k] != want {
 			t.Errorf("%q: %d, want %d (stdout %s)", k, n[k], want, stdout)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,7 @@ type runFlags struct {
 	exact, quiet bool
 	markdown     bool
 	workers      int
+	shard        string
 }
 
 func runCommand() *cobra.Command {
@@ -38,10 +40,11 @@ Emulated results carry exact instruction counts per region and helper step
 and estimated cycles; native ones wall-clock samples.`,
 		Example: `  osrsim run
   osrsim run experiments/live-locals.yaml --engine emu --set awaits=2000
-  osrsim run experiments/*.yaml --out results/all --quiet`,
+  osrsim run experiments/*.yaml --out results/all --quiet
+  osrsim run sweep.yaml --shard 0/4 --out shard-0   # one share; see osrsim merge`,
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.run(args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return f.run(cmd.Context(), args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.sel.register(cmd)
@@ -52,11 +55,12 @@ and estimated cycles; native ones wall-clock samples.`,
 	fs.IntVar(&f.workers, "workers", 0, "emulate on `N` workers in parallel (default: one per core)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only where the report went")
 	fs.BoolVar(&f.markdown, "markdown", false, "print the whole report.md instead of the summary")
+	fs.StringVar(&f.shard, "shard", "", "run share `i/n` of the sweep's cells (0 <= i < n: cell k goes to k mod n) and write a partial report for osrsim merge")
 	completeValues(cmd, "engine", append(enum.Names(sim.Engines), sim.AllEngines))
 	return cmd
 }
 
-func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
+func (f *runFlags) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var engines []sim.Engine
 	var err error
 	if f.engine != "" {
@@ -70,6 +74,12 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 	if f.workers < 0 {
 		return badf("--workers must not be negative, got %d", f.workers)
 	}
+	var shard runner.Shard
+	if f.shard != "" {
+		if shard, err = runner.ParseShard(f.shard); err != nil {
+			return badf("--shard: %v", err)
+		}
+	}
 	exps, err := f.sel.load(args)
 	if err != nil {
 		return err
@@ -80,7 +90,12 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 		if engines != nil {
 			e.Engines = engines
 		}
+		if err := shard.Check(len(e.Cells())); err != nil {
+			return badf("--shard: %s: %v", e.File, err)
+		}
 		switch {
+		case f.out == "" && f.shard != "":
+			dirs[i] = filepath.Join("results", fmt.Sprintf("%s.shard-%d-of-%d", e.Name, shard.Index, shard.Count))
 		case f.out == "":
 			dirs[i] = filepath.Join("results", e.Name)
 		case len(exps) == 1:
@@ -102,12 +117,23 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	reports := make([]*report.Report, len(exps))
+	took := make([]time.Duration, len(exps))
 	for i, e := range exps {
 		start := time.Now()
-		r, err := runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet)})
+		reports[i], err = runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet), Shard: shard, Done: ctx.Done()})
 		if err != nil {
 			return err
 		}
+		took[i] = time.Since(start)
+	}
+	// Every report is written, or none: an interrupt or a failure of any
+	// experiment leaves every output directory as it was.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, e := range exps {
+		r := reports[i]
 		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dirs[i])), 0o755); err != nil {
 			return err
 		}
@@ -121,7 +147,7 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 		case !f.quiet:
 			fmt.Fprintln(stdout, report.Console(r))
 		}
-		fmt.Fprintf(stdout, "%s: %d results in %.1fs. Full report: %s\n%s\n", e.Name, len(r.Results), time.Since(start).Seconds(),
+		fmt.Fprintf(stdout, "%s: %d results in %.1fs. Full report: %s\n%s\n", e.Name, len(r.Results), took[i].Seconds(),
 			filepath.Join(dirs[i], "report.md"), alsoWritten(dirs[i], files))
 	}
 	return nil
