@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/csharp"
 	. "github.com/osrsim/osrsim/cycles"
 	"github.com/osrsim/osrsim/patchpoint"
@@ -46,8 +47,8 @@ func estimate(t *testing.T, im *sim.Image, exact bool, source int) (c *Counts, c
 }
 
 // addressImages are the images the address interpreter is checked on:
-// every workload template and strategy, the C# examples, and small
-// programs with the instructions generated code uses rarely.
+// every workload template, strategy and runtime model, the C# examples,
+// and a program of instructions generated code uses rarely.
 func addressImages(t *testing.T) map[string]*sim.Image {
 	ims := map[string]*sim.Image{}
 	add := func(name string, p workload.Params, s patchpoint.Strategy) {
@@ -63,6 +64,8 @@ func addressImages(t *testing.T) map[string]*sim.Image {
 		add("await-loop", p, s)
 		p.LiveLocals, p.ExtraFrame = 4, 64
 		add("await-loop-locals", p, s)
+		p.Runtime.Model = continuation.Minimal
+		add("await-loop-minimal-runtime", p, s)
 		r := workload.DefaultParams(workload.Reentry)
 		r.Calls, r.Iterations = 20, 1500
 		add("reentry", r, s)
