@@ -329,7 +329,21 @@ uc_err osr_hook_mem_fault(uc_engine *uc, osr_state *s, int types, uint64_t begin
 	return uc_hook_add(uc, &h, types, (void *)mem_invalid_cb, s, begin, end);
 }
 
-#if UC_API_MAJOR > 2 || (UC_API_MAJOR == 2 && UC_API_MINOR >= 1)
+#if UC_API_MAJOR == 2 && UC_API_MINOR < 1
+// libunicorn 2.1's TLB interface (unicorn.h of 2.1.4), so that a build
+// against 2.0 headers still uses it when it loads 2.1: Go's build cache
+// does not compile this package again when only the system's headers
+// change. 2.0 rejects the control (UC_ERR_ARG).
+#define UC_HOOK_TLB_FILL (1 << 17)
+#define UC_CTL_TLB_TYPE 12
+#define UC_TLB_CPU 0
+#define UC_TLB_VIRTUAL 1
+typedef struct uc_tlb_entry {
+	uint64_t paddr;
+	uc_prot perms;
+} uc_tlb_entry;
+#endif
+
 // tlb_fill_cb maps every page to itself, like the CPU's own TLB with paging
 // off, but executable only in the code range (or for a fetch, which then
 // faults on the region's protection as before). With paging off every page
@@ -356,9 +370,6 @@ int osr_tlb_virtual(uc_engine *uc, osr_state *s) {
 	}
 	return 1;
 }
-#else
-int osr_tlb_virtual(uc_engine *uc, osr_state *s) { return 0; }
-#endif
 
 // mem_cb appends a memory access to an observer's buffer (user data).
 static void mem_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud) {
