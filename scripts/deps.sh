@@ -43,11 +43,14 @@ fi
 write_source() {
   cat >"$SOURCE" <<EOF
 # osrsim (scripts/deps.sh): libunicorn $UNICORN_VERSION from Debian unstable.
+# Check-Valid-Until: a mirror frozen in time (a snapshot) serves sid with an
+# expired Release file; what comes from here is pinned to one version.
 Types: deb
 URIs: http://deb.debian.org/debian
 Suites: sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+Check-Valid-Until: no
 EOF
   cat >"$PIN" <<EOF
 # osrsim (scripts/deps.sh): nothing from sid but libunicorn $UNICORN_VERSION.
