@@ -102,6 +102,8 @@ var runKeys = []Key{
 // reference order (integer ones come from workload.SharedParams). They
 // cannot be swept.
 var sharedKeys = []Key{
+	sharedKey("platform", "the operating system whose patchpoint helper runs the transition: `windows-x64` (the PR's) or `linux-x64` (the PAL's context capture, native frames unwound from DWARF call-frame information by libunwind)",
+		enumValue(patchpoint.Platforms, patchpoint.ParsePlatform, func(p *workload.Params) *patchpoint.Platform { return &p.Patchpoint.Platform })),
 	sharedKey("runtime.model", "the async runtime resumptions run through: `coreclr` (CoreCLR's common resume path) or `minimal` (the thin runtime of the first figures)",
 		enumValue(continuation.Models, continuation.ParseModel, func(p *workload.Params) *continuation.Model { return &p.Runtime.Model })),
 }

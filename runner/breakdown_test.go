@@ -80,7 +80,7 @@ func TestStepsSplitTheirRegion(t *testing.T) {
 				}
 			}
 			var want []string
-			for _, st := range patchpoint.Steps {
+			for _, st := range patchpoint.Steps(p.Patchpoint.Platform) {
 				want = append(want, st.Name)
 			}
 			if !reflect.DeepEqual(listed[string(region.Helper)], want) {
