@@ -741,7 +741,7 @@ func emitCreateStateRecord(b *Builder) {
 	b.Mov(S8, MIdx(R12, RCX, 1, OffSRCurrent+OffRSWhere), Imm(WhereSame))
 	b.Mov(S64, MIdx(R12, RCX, 8, OffSRCurrent+OffRSVal), Imm(0))
 	b.Inc(S32, RCX)
-	b.Cmp(S32, RCX, Imm(unwColumns))
+	b.Cmp(S32, RCX, Imm(UnwColumns))
 	b.Jcc(CondB, same)
 	b.Mov(S8, M(R12, OffSRCurrent+OffRSWhere+int32(ehframe.RSP)), Imm(WhereCFA)) // SP defaults to the CFA
 	b.Mov(S64, M(R12, OffSRCurrent+OffRSVal+8*int32(ehframe.RSP)), Imm(0))
@@ -872,7 +872,7 @@ func emitRunCFIProgram(b *Builder) {
 	}
 	readReg := func(dst Reg) { // read_regnum
 		emitULEB(b, dst, R12)
-		b.Cmp(S64, dst, Imm(unwNumPreserved))
+		b.Cmp(S64, dst, Imm(UnwNumPreserved))
 		b.Jcc(CondAE, badReg)
 	}
 	advance := func(load func()) {
@@ -910,7 +910,7 @@ func emitRunCFIProgram(b *Builder) {
 	advance(func() { b.Mov(S32, RDX, M(R12, 0)); b.Add(S64, R12, Imm(4)) })
 
 	b.Bind(op[ehframe.CFAOffset])
-	b.Cmp(S64, R8, Imm(unwNumPreserved))
+	b.Cmp(S64, R8, Imm(UnwNumPreserved))
 	b.Jcc(CondAE, badReg)
 	emitULEB(b, RDX, R12)
 	b.Imul(S64, RDX, M(R14, OffCIEDataAlign))
@@ -918,7 +918,7 @@ func emitRunCFIProgram(b *Builder) {
 	b.Jmp(loop)
 
 	b.Bind(op[ehframe.CFARestore]) // the column back to its state after the CIE
-	b.Cmp(S64, R8, Imm(unwNumPreserved))
+	b.Cmp(S64, R8, Imm(UnwNumPreserved))
 	b.Jcc(CondAE, badReg)
 	b.MovZX(S32, RAX, S8, MIdx(R15, R8, 1, OffSRInitial+OffRSWhere))
 	b.Mov(S8, MIdx(R15, R8, 1, OffSRCurrent+OffRSWhere), RAX)
@@ -932,21 +932,21 @@ func emitRunCFIProgram(b *Builder) {
 	b.Bind(op[ehframe.CFADefCFA])
 	readReg(R8)
 	emitULEB(b, RDX, R12)
-	b.Mov(S32, R9, Imm(unwCFARegColumn))
+	b.Mov(S32, R9, Imm(UnwCFARegColumn))
 	setReg(R9, WhereReg, R8)
-	b.Mov(S32, R9, Imm(unwCFAOffColumn))
+	b.Mov(S32, R9, Imm(UnwCFAOffColumn))
 	setReg(R9, 0, RDX) // not factored
 	b.Jmp(loop)
 
 	b.Bind(op[ehframe.CFADefCFARegister])
 	readReg(R8)
-	b.Mov(S32, R9, Imm(unwCFARegColumn))
+	b.Mov(S32, R9, Imm(UnwCFARegColumn))
 	setReg(R9, WhereReg, R8)
 	b.Jmp(loop)
 
 	b.Bind(op[ehframe.CFADefCFAOffset])
 	emitULEB(b, RDX, R12)
-	b.Mov(S32, R9, Imm(unwCFAOffColumn))
+	b.Mov(S32, R9, Imm(UnwCFAOffColumn))
 	setReg(R9, 0, RDX) // not factored
 	b.Jmp(loop)
 

@@ -109,12 +109,12 @@ var ucGregOf = [ehframe.NumGPRs + 1]uint8{
 const (
 	unwRegIP  = 16
 	unwRegCFA = 17
-	// unwNumPreserved is DWARF_NUM_PRESERVED_REGS: RAX..R15 and RIP. The
+	// UnwNumPreserved is DWARF_NUM_PRESERVED_REGS: RAX..R15 and RIP. The
 	// register state has two more columns, the CFA's register and offset.
-	unwNumPreserved = 17
-	unwCFARegColumn = unwNumPreserved
-	unwCFAOffColumn = unwNumPreserved + 1
-	unwColumns      = unwNumPreserved + 2
+	UnwNumPreserved = 17
+	UnwCFARegColumn = UnwNumPreserved
+	UnwCFAOffColumn = UnwNumPreserved + 1
+	UnwColumns      = UnwNumPreserved + 2
 )
 
 // dwarf_where_t.
@@ -148,7 +148,7 @@ const (
 	OffCurEHArgs        = 40 // eh_args[2]
 	OffCurEHValidMask   = 56
 	OffCurLoc           = 64                                  // loc[17]
-	OffCurFlags         = OffCurLoc + LocSize*unwNumPreserved // stash_frames, use_prev_instr, pi_valid, pi_is_dynamic bits
+	OffCurFlags         = OffCurLoc + LocSize*UnwNumPreserved // stash_frames, use_prev_instr, pi_valid, pi_is_dynamic bits
 	OffCurPI            = OffCurFlags + 8                     // unw_proc_info_t
 	OffCurHint          = OffCurPI + ProcInfoSize             // short
 	OffCurPrevRS        = OffCurHint + 2                      // short
@@ -184,7 +184,7 @@ const (
 	OffRSRetAddrColumn = 0
 	OffRSWhere         = 8  // char where[19]
 	OffRSVal           = 32 // unw_word_t val[19]
-	RegStateSize       = OffRSVal + 8*unwColumns
+	RegStateSize       = OffRSVal + 8*UnwColumns
 	OffSRFDEEncoding   = 0
 	OffSRArgsSize      = 8
 	OffSRInitial       = 16
@@ -308,9 +308,9 @@ const (
 // RegState mirrors dwarf_reg_state_t.
 type RegState struct {
 	RetAddrColumn uint64
-	Where         [unwColumns]uint8
+	Where         [UnwColumns]uint8
 	_             [5]byte
-	Val           [unwColumns]uint64
+	Val           [UnwColumns]uint64
 }
 
 // Cursor mirrors the used part of libunwind's struct cursor.
@@ -319,7 +319,7 @@ type Cursor struct {
 	EHArgs                       [2]uint64
 	EHValidMask                  uint32
 	_                            uint32
-	Loc                          [unwNumPreserved]struct{ Val, Type uint64 }
+	Loc                          [UnwNumPreserved]struct{ Val, Type uint64 }
 	Flags                        uint32
 	_                            uint32
 	PI                           [ProcInfoSize / 8]uint64
@@ -682,7 +682,7 @@ func emitLibunwindData(d *Builder) {
 	d.Space(CIEInfoSize)
 	d.EndSymbol(SymUnwCIEInfo)
 	d.DefineSymbol(SymUnwRegnumMap) // dwarf_to_unw_regnum: the identity on x86-64
-	for r := range unwNumPreserved {
+	for r := range UnwNumPreserved {
 		d.U8(uint8(r))
 	}
 	d.EndSymbol(SymUnwRegnumMap)

@@ -267,7 +267,7 @@ func emitRSNew(b *Builder) {
 // apply_reg_state frame: the new locations, the CFA read.
 const (
 	arNewLoc = 0
-	arCFA    = LocSize * unwNumPreserved
+	arCFA    = LocSize * UnwNumPreserved
 	arFrame  = arCFA + 8
 )
 
@@ -291,13 +291,13 @@ func emitApplyRegState(b *Builder) {
 	b.EndProlog()
 	b.Mov(S64, RBX, RDI)
 	b.Mov(S64, R12, RSI)
-	b.Cmp(S64, M(R12, OffRSRetAddrColumn), Imm(unwNumPreserved))
+	b.Cmp(S64, M(R12, OffRSRetAddrColumn), Imm(UnwNumPreserved))
 	b.Jcc(CondAE, badFrame)
 	b.Mov(S64, R14, M(RBX, OffCurIP))  // prev_ip
 	b.Mov(S64, R15, M(RBX, OffCurCFA)) // prev_cfa
-	b.Cmp(S8, where(unwCFARegColumn), Imm(WhereReg))
+	b.Cmp(S8, where(UnwCFARegColumn), Imm(WhereReg))
 	b.Jcc(CondNE, bad) // a CFA expression: not used
-	b.Mov(S64, RAX, val(unwCFARegColumn))
+	b.Mov(S64, RAX, val(UnwCFARegColumn))
 	b.Cmp(S64, RAX, Imm(int64(ehframe.RSP)))
 	b.Jcc(CondNE, getReg)
 	b.Cmp(S64, M(RBX, OffCurLoc+LocSize*int32(ehframe.RSP)+OffLocVal), Imm(0))
@@ -314,7 +314,7 @@ func emitApplyRegState(b *Builder) {
 	b.Jcc(CondS, bad)
 	b.Mov(S64, R13, M(RSP, arCFA))
 	b.Bind(haveCFA)
-	b.Add(S64, R13, val(unwCFAOffColumn))
+	b.Add(S64, R13, val(UnwCFAOffColumn))
 
 	emitCopyLocs(b, M(RSP, arNewLoc), M(RBX, OffCurLoc))
 	b.Xor(S32, RCX, RCX) // the column
@@ -351,7 +351,7 @@ func emitApplyRegState(b *Builder) {
 	b.Movdqu(MIdx(RSP, RDX, 1, arNewLoc), X0)
 	b.Bind(next)
 	b.Inc(S32, RCX)
-	b.Cmp(S32, RCX, Imm(unwNumPreserved))
+	b.Cmp(S32, RCX, Imm(UnwNumPreserved))
 	b.Jcc(CondB, loop)
 	emitCopyLocs(b, M(RBX, OffCurLoc), M(RSP, arNewLoc))
 	b.Mov(S64, M(RBX, OffCurCFA), R13)
@@ -397,7 +397,7 @@ func emitApplyRegState(b *Builder) {
 
 // emitCopyLocs is memcpy of the 17 locations (272 bytes).
 func emitCopyLocs(b *Builder, dst, src Mem) {
-	for off := int32(0); off < LocSize*unwNumPreserved; off += 16 {
+	for off := int32(0); off < LocSize*UnwNumPreserved; off += 16 {
 		b.Movdqu(X0, src.Off(off))
 		b.Movdqu(dst.Off(off), X0)
 	}

@@ -45,10 +45,9 @@ const (
 	frameMemLen = 0x4000
 	frameRSP    = frameMem + 0x1000
 	frameRBP    = frameMem + 0x2000
-	// Where the rig's CONTEXT goes: the worker's buffer.
 )
 
-func frameWord(addr uint64) uint64 { return 0x6b6b_0000_0000_0000 | addr&0xFFFF_FFFF }
+func frameWord(addr uint64) uint64  { return 0x6b6b_0000_0000_0000 | addr&0xFFFF_FFFF }
 func frameReg(r ehframe.Reg) uint64 { return 0x7c7c_0000_0000_0000 | uint64(r)<<16 | 0x1234 }
 
 func newDWARFRig(t *testing.T, s patchpoint.Strategy) *dwarfRig {
@@ -170,8 +169,7 @@ func TestDWARFUnwinderAgainstReference(t *testing.T) {
 				}
 				ra := pc + uint64(in.Len)
 				gen, ref, err := r.unwind(ra)
-				where := fmt.Sprintf("pass %d: %s+%#x", pass, r.symAt(f.PCBegin), ra-f.PCBegin)
-				_ = where
+				where := fmt.Sprintf("pass %d: %s at %s", pass, r.symAt(f.PCBegin), r.symAt(ra))
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
@@ -219,4 +217,172 @@ func (r *dwarfRig) symAt(addr uint64) string {
 		}
 	}
 	return fmt.Sprintf("%#x", addr)
+}
+
+// Scratch for run_cfi_program: a state record, a CIE info, its ip, addr
+// and rs_stack variables, on the host stack page below the calls' stack.
+const (
+	cfaSR    = unicorn.HostStackBase + 0xA000
+	cfaDCI   = cfaSR + patchpoint.StateRecordSize
+	cfaIP    = cfaDCI + patchpoint.CIEInfoSize
+	cfaAddr  = cfaIP + 8
+	cfaStack = cfaAddr + 8
+	// cfaProgram holds a made-up CFA program.
+	cfaProgram = cfaStack + 8
+)
+
+func (r *dwarfRig) write64(addr, v uint64) {
+	r.t.Helper()
+	if err := r.e.MemWrite(addr, binary.LittleEndian.AppendUint64(nil, v)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// runCFA runs run_cfi_program over [from, to) from location ip, without
+// an IP limit, and returns the location it reached.
+func (r *dwarfRig) runCFA(from, to, ip uint64) uint64 {
+	r.t.Helper()
+	r.write64(cfaIP, ip)
+	r.write64(cfaAddr, from)
+	if ret := int32(r.callSysV(patchpoint.SymUnwRunCFIProgram, 0, cfaSR, cfaIP, ^uint64(0), cfaAddr, to, cfaStack, cfaDCI)); ret != 0 {
+		r.t.Fatalf("run_cfi_program over [%#x, %#x): %d", from, to, ret)
+	}
+	for st := r.read(cfaStack); st != 0; st = r.read(cfaStack) { // empty_rstate_stack
+		r.write64(cfaStack, r.read(st+patchpoint.OffStackableNext))
+		r.callSysV(patchpoint.SymUnwFreeRegState, st)
+	}
+	return r.read(cfaIP)
+}
+
+// cfaState reads the current state's columns.
+func (r *dwarfRig) cfaState() (where [patchpoint.UnwColumns]uint8, val [patchpoint.UnwColumns]int64) {
+	r.t.Helper()
+	buf := make([]byte, patchpoint.RegStateSize)
+	if err := r.e.MemRead(cfaSR+patchpoint.OffSRCurrent, buf); err != nil {
+		r.t.Fatal(err)
+	}
+	copy(where[:], buf[patchpoint.OffRSWhere:])
+	for i := range val {
+		val[i] = int64(binary.LittleEndian.Uint64(buf[patchpoint.OffRSVal+8*i:]))
+	}
+	return where, val
+}
+
+// TestDWARFInterpreterInstructionByInstruction: for every FDE of the
+// linux-x64 helper, the generated run_cfi_program run over each prefix of
+// the FDE's program (after the CIE's, as setup_fde runs it) leaves the
+// state the reference's trace has after that many instructions.
+func TestDWARFInterpreterInstructionByInstruction(t *testing.T) {
+	r := newDWARFRig(t, patchpoint.Helper)
+	ops := map[ehframe.Op]int{}
+	for _, f := range r.fdes {
+		r.compareCFAPrefixes(t, f, ops)
+	}
+	// A program of the operations the records do not use but the
+	// interpreter handles: a 4-byte advance and a def_cfa after it.
+	var w ehframe.CFAWriter
+	w.DefCFAOffset(16)
+	w.Offset(ehframe.RBX, -16)
+	w.AdvanceTo(0x12345) // advance_loc4
+	w.DefCFA(ehframe.RBP, 32)
+	w.AdvanceTo(0x12346)
+	w.Restore(ehframe.RBX)
+	prog, err := w.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.e.MemWrite(cfaProgram, prog); err != nil {
+		t.Fatal(err)
+	}
+	synthetic := &ehframe.FDE{CIE: r.fdes[0].CIE, PCBegin: 0x100000, PCEnd: 0x200000, Insts: prog, InstsAddr: cfaProgram}
+	r.compareCFAPrefixes(t, synthetic, ops)
+	t.Logf("instructions compared, by opcode: %v", ops)
+	for _, op := range []ehframe.Op{ehframe.CFADefCFAOffset, ehframe.CFAOffset, ehframe.CFAAdvanceLoc, ehframe.CFAAdvanceLoc1,
+		ehframe.CFAAdvanceLoc2, ehframe.CFAAdvanceLoc4, ehframe.CFARestore, ehframe.CFARememberState, ehframe.CFARestoreState,
+		ehframe.CFADefCFARegister, ehframe.CFADefCFA, ehframe.CFANop} {
+		if ops[op] == 0 {
+			t.Errorf("no program uses %v", op)
+		}
+	}
+}
+
+// compareCFAPrefixes runs f's program to every instruction boundary and
+// compares each state with the reference's trace; it counts the opcodes
+// compared in ops.
+func (r *dwarfRig) compareCFAPrefixes(t *testing.T, f *ehframe.FDE, ops map[ehframe.Op]int) {
+	t.Helper()
+	var trace []ehframe.Trace
+	if _, err := f.RowAt(f.PCEnd-1, func(tr ehframe.Trace) { trace = append(trace, tr) }); err != nil {
+		t.Fatal(err)
+	}
+	// setup_fde: every column "same value" but RSP, which is the CFA;
+	// the CIE's program; the state kept as the initial one.
+	sr := make([]byte, patchpoint.StateRecordSize)
+	cur := sr[patchpoint.OffSRCurrent:]
+	binary.LittleEndian.PutUint64(cur[patchpoint.OffRSRetAddrColumn:], uint64(f.CIE.RAReg))
+	for c := range patchpoint.UnwColumns {
+		cur[patchpoint.OffRSWhere+c] = patchpoint.WhereSame
+	}
+	cur[patchpoint.OffRSWhere+int(ehframe.RSP)] = patchpoint.WhereCFA
+	dci := make([]byte, patchpoint.CIEInfoSize)
+	binary.LittleEndian.PutUint64(dci[patchpoint.OffCIECodeAlign:], f.CIE.CodeAlign)
+	binary.LittleEndian.PutUint64(dci[patchpoint.OffCIEDataAlign:], uint64(f.CIE.DataAlign))
+	for addr, b := range map[uint64][]byte{cfaSR: sr, cfaDCI: dci} {
+		if err := r.e.MemWrite(addr, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.write64(cfaStack, 0)
+	r.runCFA(f.CIE.InstsAddr, f.CIE.InstsAddr+uint64(len(f.CIE.Insts)), 0)
+	cie := make([]byte, patchpoint.RegStateSize)
+	if err := r.e.MemRead(cfaSR+patchpoint.OffSRCurrent, cie); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.e.MemWrite(cfaSR+patchpoint.OffSRInitial, cie); err != nil {
+		t.Fatal(err)
+	}
+	for k, tr := range trace {
+		// The program's first k+1 instructions, from the CIE's state.
+		if err := r.e.MemWrite(cfaSR+patchpoint.OffSRCurrent, cie); err != nil {
+			t.Fatal(err)
+		}
+		loc := r.runCFA(f.InstsAddr, tr.Inst.Addr+uint64(tr.Inst.Len), f.PCBegin)
+		where, val := r.cfaState()
+		at := fmt.Sprintf("%s: instruction %d (%v)", r.symAt(f.PCBegin), k, tr.Inst)
+		if loc != tr.Row.Loc {
+			t.Errorf("%s: location %#x, reference %#x", at, loc, tr.Row.Loc)
+		}
+		compareCFAState(t, at, where, val, tr.Row)
+		ops[tr.Inst.Op]++
+	}
+}
+
+// compareCFAState compares libunwind's columns with a reference row.
+func compareCFAState(t *testing.T, at string, where [patchpoint.UnwColumns]uint8, val [patchpoint.UnwColumns]int64, row ehframe.Row) {
+	t.Helper()
+	if where[patchpoint.UnwCFARegColumn] != patchpoint.WhereReg || ehframe.Reg(val[patchpoint.UnwCFARegColumn]) != row.CFA.Reg ||
+		val[patchpoint.UnwCFAOffColumn] != row.CFA.Offset {
+		t.Errorf("%s: CFA where %d %v%+d, reference %v", at, where[patchpoint.UnwCFARegColumn],
+			ehframe.Reg(val[patchpoint.UnwCFARegColumn]), val[patchpoint.UnwCFAOffColumn], row.CFA)
+	}
+	for c := range patchpoint.UnwNumPreserved {
+		rule := row.Regs[c]
+		w, v := where[c], val[c]
+		ok := false
+		switch {
+		case ehframe.Reg(c) == ehframe.RSP && rule.Kind == ehframe.RuleUnset:
+			ok = w == patchpoint.WhereCFA // the stack pointer defaults to the CFA
+		case rule.Kind == ehframe.RuleUnset || rule.Kind == ehframe.RuleSameValue:
+			ok = w == patchpoint.WhereSame
+		case rule.Kind == ehframe.RuleOffset:
+			ok = w == patchpoint.WhereCFARel && v == rule.Offset
+		case rule.Kind == ehframe.RuleUndefined:
+			ok = w == patchpoint.WhereUndef
+		case rule.Kind == ehframe.RuleRegister:
+			ok = w == patchpoint.WhereReg && ehframe.Reg(v) == rule.Reg
+		}
+		if !ok {
+			t.Errorf("%s: %v where %d val %d, reference %v", at, ehframe.Reg(c), w, v, rule)
+		}
+	}
 }
