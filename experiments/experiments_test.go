@@ -11,6 +11,7 @@ import (
 
 	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
@@ -106,11 +107,11 @@ func TestSweepCells(t *testing.T) {
 			t.Fatalf("%s: %d cells, want %d", tc.file, len(cells), len(tc.values))
 		}
 		for i, c := range cells {
-			if !reflect.DeepEqual(c.Point, map[string]int64{tc.key: tc.values[i]}) {
+			if !reflect.DeepEqual(c.Point, report.Params{tc.key: report.Int(tc.values[i])}) {
 				t.Errorf("%s: cell %d point %v", tc.file, i, c.Point)
 			}
 			f := Flatten(c.Emu)
-			if f[tc.key] != tc.values[i] || Flatten(c.Native)[tc.key] != tc.values[i] {
+			if f[tc.key] != report.Int(tc.values[i]) || Flatten(c.Native)[tc.key] != report.Int(tc.values[i]) {
 				t.Errorf("%s: cell %d params %v", tc.file, i, f)
 			}
 		}
@@ -128,7 +129,7 @@ func TestSweepCells(t *testing.T) {
 	for _, hl := range []int64{2, 10, 50} {
 		for _, m := range []int64{1000, 16384, 200000} {
 			c := cells[i]
-			want := map[string]int64{"patchpoint.hit_limit": hl, "patchpoint.native_functions": m}
+			want := report.Params{"patchpoint.hit_limit": report.Int(hl), "patchpoint.native_functions": report.Int(m)}
 			if !reflect.DeepEqual(c.Point, want) || c.Emu.Patchpoint.HitLimit != int(hl) || c.Native.Patchpoint.NativeFunctions != int(m) {
 				t.Errorf("cell %d: %v %+v", i, c.Point, c.Emu.Patchpoint)
 			}
@@ -173,18 +174,17 @@ sweeps:
 		t.Fatalf("%d cells", len(cells))
 	}
 	c := cells[3] // awaits 200, emulation.n 40000, extra_frame 8
-	if c.Workload != workload.AwaitLoop || !reflect.DeepEqual(c.Point, map[string]int64{"awaits": 200, "emulation.n": 40000, "extra_frame": 8}) ||
+	if c.Workload != workload.AwaitLoop || !reflect.DeepEqual(c.Point, report.Params{"awaits": report.Int(200), "emulation.n": report.Int(40000), "extra_frame": report.Int(8)}) ||
 		c.Native.Awaits != 200 || c.Emu.Awaits != 200 || c.Native.N != 20000 || c.Emu.N != 40000 || c.Native.ExtraFrame != 8 || c.Emu.ExtraFrame != 8 {
 		t.Errorf("cell 3: %+v", c)
 	}
 	for i, c := range cells[8:] {
-		if c.Workload != workload.Reentry || !reflect.DeepEqual(c.Point, map[string]int64{"extra_frame": int64(8 * i)}) || c.Emu.ExtraFrame != 8*i {
+		if c.Workload != workload.Reentry || !reflect.DeepEqual(c.Point, report.Params{"extra_frame": report.Int(int64(8 * i))}) || c.Emu.ExtraFrame != 8*i {
 			t.Errorf("reentry cell %d: %+v", i, c)
 		}
 	}
-	if f := Flatten(cells[8].Native); !reflect.DeepEqual(f, map[string]int64{"calls": 100, "iterations": 1500, "extra_frame": 0,
-		"patchpoint.initial_counter": 1000, "patchpoint.counter_bump": 1000, "patchpoint.hit_limit": 10,
-		"patchpoint.jit_methods": 20000, "patchpoint.native_functions": 16384, "runtime.alloc_quantum": 8224}) {
+	if f := Flatten(cells[8].Native); !reflect.DeepEqual(f, report.Params{"calls": report.Int(100), "iterations": report.Int(1500), "extra_frame": report.Int(0), "patchpoint.initial_counter": report.Int(1000), "patchpoint.counter_bump": report.Int(1000), "patchpoint.hit_limit": report.Int(10), "patchpoint.jit_methods": report.Int(20000), "patchpoint.native_functions": report.Int(16384), "runtime.alloc_quantum": report.Int(8224),
+		"platform": report.Name("windows-x64"), "runtime.model": report.Name("coreclr")}) {
 		t.Errorf("Flatten = %v", f)
 	}
 }
@@ -441,10 +441,10 @@ sweeps:
 		t.Errorf("%d cells before fixing the sweep", len(e.Cells()))
 	}
 	ok("live_locals", "8") // fixes the sweep
-	if !reflect.DeepEqual(e.Sweeps[0].Values, []int64{8}) || aw.Emu.LiveLocals != 8 {
+	if !reflect.DeepEqual(e.Sweeps[0].Values, []report.Value{report.Int(8)}) || aw.Emu.LiveLocals != 8 {
 		t.Errorf("sweep after Set: %+v", e.Sweeps)
 	}
-	if cells := e.Cells(); len(cells) != 2 || cells[0].Emu.LiveLocals != 8 || cells[0].Point["live_locals"] != 8 {
+	if cells := e.Cells(); len(cells) != 2 || cells[0].Emu.LiveLocals != 8 || cells[0].Point["live_locals"] != report.Int(8) {
 		t.Errorf("cells after Set: %+v", cells)
 	}
 
