@@ -81,11 +81,17 @@ func ciTargets(t *testing.T) []string {
 	return out
 }
 
-// dockerfile is the parsed Dockerfile: the make targets of each stage's
-// RUN instructions and the other instructions.
+// dockerfile is the parsed Dockerfile: its stages and every instruction.
 type dockerfile struct {
-	stages [][]string // make targets per stage
-	instr  []string   // every instruction line
+	stages []stage
+	instr  []string // every instruction line
+}
+
+// stage is one FROM of the Dockerfile.
+type stage struct {
+	from, name string
+	make       []string // make targets of its RUN instructions
+	run        []string // its RUN instructions
 }
 
 func parseDockerfile(t *testing.T) dockerfile {
@@ -95,16 +101,27 @@ func parseDockerfile(t *testing.T) dockerfile {
 		kw, rest, _ := strings.Cut(l, " ")
 		switch strings.ToUpper(kw) {
 		case "FROM":
-			d.stages = append(d.stages, nil)
+			f := strings.Fields(rest)
+			st := stage{from: f[0]}
+			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
+				st.name = f[2]
+			}
+			d.stages = append(d.stages, st)
 		case "RUN":
 			if len(d.stages) == 0 {
 				t.Fatal("Dockerfile: RUN before FROM")
 			}
-			d.stages[len(d.stages)-1] = append(d.stages[len(d.stages)-1], makeTargets(rest)...)
+			st := &d.stages[len(d.stages)-1]
+			st.make = append(st.make, makeTargets(rest)...)
+			st.run = append(st.run, rest)
 		}
 	}
 	return d
 }
+
+// stageNames are the stages the Dockerfile must have, in order: build and
+// test, the runtime image, and the runtime image checking itself.
+var stageNames = []string{"build", "runtime", "check"}
 
 // makefileTargets are the targets the Makefile defines.
 func makefileTargets(t *testing.T) map[string]bool {
@@ -121,30 +138,46 @@ func makefileTargets(t *testing.T) map[string]bool {
 	return out
 }
 
-// The Dockerfile's build stage runs every make target .ci/run runs, in the
-// same order (then build), so that the image is built only from a tree
-// that passes CI.
+// The Dockerfile's build stage runs every make target .ci/run runs before
+// the image's own (docker-*), in the same order (then build), so that the
+// image is built only from a tree that passes CI; .ci/run then builds the
+// image with docker-test.
 func TestDockerfileRunsCITargets(t *testing.T) {
 	ci := ciTargets(t)
 	d := parseDockerfile(t)
-	if len(d.stages) != 2 {
-		t.Fatalf("Dockerfile has %d stages, want 2 (build, runtime)", len(d.stages))
+	var names []string
+	for _, st := range d.stages {
+		names = append(names, st.name)
 	}
-	build := d.stages[0]
+	if !slices.Equal(names, stageNames) {
+		t.Fatalf("Dockerfile stages %q, want %q", names, stageNames)
+	}
+	if last := ci[len(ci)-1]; last != "docker-test" {
+		t.Errorf(".ci/run ends with make %s, want make docker-test", last)
+	}
+	var before []string
+	for _, tg := range ci {
+		if !strings.HasPrefix(tg, "docker") {
+			before = append(before, tg)
+		}
+	}
+	build := d.stages[0].make
 	i := 0
 	for _, tg := range build {
-		if i < len(ci) && tg == ci[i] {
+		if i < len(before) && tg == before[i] {
 			i++
 		}
 	}
-	if i < len(ci) {
-		t.Errorf("the Dockerfile's build stage runs make %v; .ci/run runs make %v: add `RUN make %s` in that order", build, ci, ci[i])
+	if i < len(before) {
+		t.Errorf("the Dockerfile's build stage runs make %v; .ci/run runs make %v: add `RUN make %s` in that order", build, before, before[i])
 	}
 	if !slices.Contains(build, "build") {
 		t.Errorf("the Dockerfile's build stage does not run make build: %v", build)
 	}
-	if len(d.stages[1]) != 0 {
-		t.Errorf("the runtime stage runs make %v; it has no sources", d.stages[1])
+	for _, st := range d.stages[1:] {
+		if len(st.make) != 0 {
+			t.Errorf("stage %s runs make %v; it has no sources", st.name, st.make)
+		}
 	}
 	known := makefileTargets(t)
 	for _, tg := range append(append([]string{}, ci...), build...) {
@@ -152,9 +185,43 @@ func TestDockerfileRunsCITargets(t *testing.T) {
 			t.Errorf("make target %q (in .ci/run or the Dockerfile) is not in the Makefile", tg)
 		}
 	}
-	for _, tg := range []string{"docker", "docker-check", "check-baselines", "update-baselines"} {
+	for _, tg := range []string{"docker", "docker-test", "docker-check", "check-baselines", "update-baselines"} {
 		if !known[tg] {
 			t.Errorf("the Makefile has no %s target", tg)
+		}
+	}
+}
+
+// The last stage is the runtime image checking itself: its osrsim has the
+// version the build was given and passes check on every baked-in baseline.
+// docker-test builds it with the commit as the version.
+func TestDockerfileChecksItself(t *testing.T) {
+	d := parseDockerfile(t)
+	check := d.stages[len(d.stages)-1]
+	if check.from != "runtime" {
+		t.Errorf("the check stage starts FROM %s, want the runtime stage", check.from)
+	}
+	run := strings.Join(check.run, "\n")
+	for _, want := range []string{
+		`test "$(osrsim version | head -n 1)" = "osrsim $VERSION"`,
+		`for b in results/baselines/*.json`,
+		`osrsim check --baseline "$b" "experiments/$name.yaml"`,
+		`exit $worst`,
+	} {
+		if !strings.Contains(run, want) {
+			t.Errorf("the check stage lacks %q", want)
+		}
+	}
+	if !slices.Contains(d.instr, "ARG VERSION=dev") {
+		t.Errorf("the Dockerfile declares no VERSION build argument")
+	}
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--build-arg VERSION=$(VERSION)", "dev|\"\") echo \"docker-test: no git commit"} {
+		if !strings.Contains(string(mk), want) {
+			t.Errorf("the Makefile lacks %q", want)
 		}
 	}
 }
@@ -166,7 +233,7 @@ func TestDockerfileRuntime(t *testing.T) {
 	text := strings.Join(d.instr, "\n")
 	for _, want := range []string{
 		"FROM golang:1.26-bookworm AS build",
-		"FROM debian:bookworm-slim",
+		"FROM debian:bookworm-slim AS runtime",
 		"libunicorn-dev",
 		"libunicorn2",
 		"COPY --from=build /src/bin/osrsim /usr/local/bin/osrsim",
@@ -194,14 +261,14 @@ func TestDockerfileRuntime(t *testing.T) {
 	}
 }
 
-// The sample workflow runs .ci/run (so it cannot drift from it) and the
-// Docker targets.
+// The sample workflow runs .ci/run (so it cannot drift from it), leaving
+// the image to a job with Docker, which builds and runs it.
 func TestWorkflow(t *testing.T) {
 	data, err := os.ReadFile("github-workflow.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"run: ./.ci/run", "make docker ", "make docker-check", "docker run --rm osrsim:ci"} {
+	for _, want := range []string{"run: ./.ci/run", "OSRSIM_DOCKER_TEST: \"0\"", "make docker-test IMAGE=osrsim:ci", "make docker-check IMAGE=osrsim:ci", "docker run --rm osrsim:ci"} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("github-workflow.yml lacks %q", want)
 		}
@@ -216,6 +283,7 @@ func TestMakeTargets(t *testing.T) {
 		`GOFLAGS=-mod=mod make vet; echo make`:        {"vet"},
 		`apt-get install -y make && make build`:       {"build"},
 		`./bin/osrsim check --baseline x.json a.yaml`: nil,
+		`[ "${X:-1}" = 0 ] || make docker-test`:       {"docker-test"},
 	} {
 		if got := makeTargets(cmd); !slices.Equal(got, want) {
 			t.Errorf("makeTargets(%q) = %q, want %q", cmd, got, want)

@@ -32,6 +32,9 @@ type Options struct {
 	// Shard runs one share of the cells and marks the report as partial
 	// (the zero Shard: every cell).
 	Shard Shard
+	// Done, when closed (e.g. ctx.Done()), stops the run: emulations and
+	// native children are stopped and Run returns sim.ErrCanceled.
+	Done <-chan struct{}
 }
 
 // Progress is told about each finished task.
@@ -102,6 +105,9 @@ func Run(e *experiments.Experiment, opt Options) (*report.Report, error) {
 			r.Results = append(r.Results, *d.res)
 		}
 	})
+	if sim.Closed(opt.Done) {
+		return nil, sim.ErrCanceled
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +152,7 @@ func checkPrograms(tasks []*task, wantNative bool) error {
 // are done. After an error no new task starts, and the error of the
 // earliest failed task is returned.
 func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect func(done)) error {
-	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout}
+	uopt := unicorn.Options{Exact: opt.Exact, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout, Done: opt.Done}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -171,7 +177,7 @@ func emulateAll(tasks []*task, e *experiments.Experiment, opt Options, collect f
 	}
 	go func() {
 		for _, t := range tasks {
-			if failed.Load() {
+			if failed.Load() || sim.Closed(opt.Done) {
 				break
 			}
 			todo <- t
@@ -249,7 +255,7 @@ func runNative(tasks []*task, e *experiments.Experiment, opt Options) ([]report.
 		if l < e.Native.Samples%launches {
 			n++
 		}
-		nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU()}
+		nopt := native.Options{Warmup: e.Native.Warmup, Samples: n, Reps: e.Native.Reps, Timeout: e.Native.Timeout, PinCPU: pinCPU(), Done: opt.Done}
 		for i := range tasks {
 			if err := accs[i].launch(nopt); err != nil {
 				return nil, err

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,6 +21,21 @@ const (
 
 // Engines lists the engines in report order.
 var Engines = []Engine{Emu, Native}
+
+// ErrCanceled is what an engine returns when its Options.Done channel was
+// closed before the run completed: the run was stopped, not faulty.
+var ErrCanceled = errors.New("run canceled")
+
+// Closed reports whether done (an Options.Done channel) is closed; a nil
+// channel never is.
+func Closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
 
 // AllEngines is the command-line name of every engine at once.
 const AllEngines = "both"

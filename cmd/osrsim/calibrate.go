@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +28,7 @@ cycle_model: (a path relative to the config) or --set cycle_model=FILE.`,
   osrsim run --set cycle_model=results/calibration.json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.run(cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return f.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	fs := cmd.Flags()
@@ -45,7 +46,7 @@ type calibrateFlags struct {
 	iters, samples int
 }
 
-func (f *calibrateFlags) run(stdout, stderr io.Writer) error {
+func (f *calibrateFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if f.iters < 0 || f.samples < 0 {
 		return badf("--iterations and --samples must not be negative")
 	}
@@ -54,6 +55,9 @@ func (f *calibrateFlags) run(stdout, stderr io.Writer) error {
 	}
 	cal, err := calibrate.Run(calibrate.Options{Name: f.name, Iterations: f.iters, Samples: f.samples, Log: stderr})
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(f.out), 0o755); err != nil {

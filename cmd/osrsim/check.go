@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +48,7 @@ writes a baseline.`,
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.stderr = cmd.ErrOrStderr()
-			return f.run(args, cmd.OutOrStdout())
+			return f.run(cmd.Context(), args, cmd.OutOrStdout())
 		},
 	}
 	f.sel.register(cmd)
@@ -64,7 +65,7 @@ writes a baseline.`,
 	return cmd
 }
 
-func (f *checkFlags) run(args []string, stdout io.Writer) error {
+func (f *checkFlags) run(ctx context.Context, args []string, stdout io.Writer) error {
 	opt := baseline.DefaultOptions()
 	var err error
 	if opt.Tolerance, err = baseline.ParseFraction(f.tol); err != nil {
@@ -93,11 +94,14 @@ func (f *checkFlags) run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cur, err := runChecked(exps, opt.Native != baseline.NativeOff)
+	cur, err := runChecked(ctx, exps, opt.Native != baseline.NativeOff)
 	if err != nil {
 		return err
 	}
 	if f.update {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := baseline.Save(f.base, cur); err != nil {
 			return err
 		}
@@ -188,7 +192,7 @@ func lineDiff(a, b string) string {
 
 // runChecked runs the experiments (emulation only unless native time is
 // compared too) and merges their results into one report.
-func runChecked(exps []*experiments.Experiment, withNative bool) (*report.Report, error) {
+func runChecked(ctx context.Context, exps []*experiments.Experiment, withNative bool) (*report.Report, error) {
 	var reports []*report.Report
 	for _, e := range exps {
 		config := e.Resolved() // as configured: the engines below are check's
@@ -200,7 +204,7 @@ func runChecked(exps []*experiments.Experiment, withNative bool) (*report.Report
 		if err != nil {
 			return nil, err
 		}
-		r, err := runner.Run(e, runner.Options{Version: version, Cycles: m})
+		r, err := runner.Run(e, runner.Options{Version: version, Cycles: m, Done: ctx.Done()})
 		if err != nil {
 			return nil, err
 		}

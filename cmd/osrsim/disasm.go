@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -25,7 +26,7 @@ with how often it ran in one emulated run (like perf annotate).`,
 		Args:              maxArgs(1),
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return disasm(&sel, args, noCounts, cmd.OutOrStdout())
+			return disasm(cmd.Context(), &sel, args, noCounts, cmd.OutOrStdout())
 		},
 	}
 	sel.register(cmd)
@@ -33,14 +34,14 @@ with how often it ran in one emulated run (like perf annotate).`,
 	return cmd
 }
 
-func disasm(sel *selection, args []string, noCounts bool, stdout io.Writer) error {
+func disasm(ctx context.Context, sel *selection, args []string, noCounts bool, stdout io.Writer) error {
 	b, err := buildOne(sel, args)
 	if err != nil {
 		return err
 	}
 	var annotate func(uint64) string
 	if !noCounts {
-		r, err := unicorn.Run(b.Image, unicorn.Options{PerInstruction: true})
+		r, err := unicorn.Run(b.Image, unicorn.Options{PerInstruction: true, Done: ctx.Done()})
 		if err != nil {
 			return err
 		}

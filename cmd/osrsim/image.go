@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	debugelf "debug/elf"
 	"fmt"
 	"io"
@@ -55,7 +56,7 @@ with image.json (regions, symbols with their region and step, events);
 		Args:              maxArgs(1),
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.run(args, cmd.OutOrStdout())
+			return f.run(cmd.Context(), args, cmd.OutOrStdout())
 		},
 	}
 	f.sel.register(cmd)
@@ -67,7 +68,7 @@ with image.json (regions, symbols with their region and step, events);
 	return cmd
 }
 
-func (f *imageFlags) run(args []string, stdout io.Writer) error {
+func (f *imageFlags) run(ctx context.Context, args []string, stdout io.Writer) error {
 	if f.out != "" {
 		if err := checkWritableDir(f.out); err != nil {
 			return err
@@ -83,6 +84,9 @@ func (f *imageFlags) run(args []string, stdout io.Writer) error {
 	}
 	b, err := buildOne(&f.sel, args)
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if f.out != "" {

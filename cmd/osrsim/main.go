@@ -34,19 +34,28 @@ const (
 
 func main() {
 	native.ChildMain() // a native run's child process never returns from here
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := withInterrupts(context.Background())
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run executes the command line args and returns the exit code: 0 ok, 1
-// a failure or a regression, 2 bad input (flags, configs, files).
-func run(args []string, stdout, stderr io.Writer) int {
+// a failure or a regression, 2 bad input (flags, configs, files), 128+n
+// interrupted by signal n (nothing written). Commands stop early, writing
+// nothing, once ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root, ran := newRoot()
 	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	cmd, err := root.ExecuteContextC(context.Background())
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	if i, ok := interruption(ctx, err); ok {
+		fmt.Fprintln(stderr, "osrsim: interrupted; nothing written")
+		return i.exitCode()
 	}
 	if u := (usageError{}); !*ran || errors.As(err, &u) {
 		// cobra refused the command line before any command ran (an

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -15,15 +16,22 @@ import (
 	"github.com/osrsim/osrsim/sim/native"
 )
 
+// atExit runs after every test, e.g. to remove a built osrsim binary.
+var atExit []func()
+
 func TestMain(m *testing.M) {
 	native.ChildMain()
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
+	os.Exit(code)
 }
 
 func osrsim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = run(context.Background(), args, &o, &e)
 	return code, o.String(), e.String()
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +35,7 @@ given twice are refused (exit 2).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return merge(args, out, cmd.OutOrStdout())
+			return merge(cmd.Context(), args, out, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the full report into `DIR` (required)")
@@ -43,7 +44,7 @@ given twice are refused (exit 2).`,
 	return cmd
 }
 
-func merge(dirs []string, out string, stdout io.Writer) error {
+func merge(ctx context.Context, dirs []string, out string, stdout io.Writer) error {
 	for _, d := range dirs {
 		if filepath.Clean(d) == filepath.Clean(out) {
 			return badf("merge: --out %s is one of the shards; write the full report elsewhere", out)
@@ -63,6 +64,9 @@ func merge(dirs []string, out string, stdout io.Writer) error {
 	r, err := report.MergeShards(parts)
 	if err != nil {
 		return badInput{err}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil {
 		return err

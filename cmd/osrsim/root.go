@@ -44,7 +44,8 @@ writes reports and regression verdicts.
 
 Without a CONFIG, commands use the embedded default experiment (the
 benchmark of dotnet/runtime#123757). Strategies: helper, direct,
-helper-return. Exit codes: 0 ok, 1 failure or regression, 2 bad input.`,
+helper-return. Exit codes: 0 ok, 1 failure or regression, 2 bad input,
+130/143 interrupted by SIGINT/SIGTERM (nothing written).`,
 		Example: `  osrsim run                                 # the default experiment
   osrsim run experiments/live-locals.yaml --engine emu
   osrsim check --baseline results/baselines/seed.json

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -43,7 +44,7 @@ and estimated cycles; native ones wall-clock samples.`,
   osrsim run sweep.yaml --shard 0/4 --out shard-0   # one share; see osrsim merge`,
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.run(args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return f.run(cmd.Context(), args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.sel.register(cmd)
@@ -59,7 +60,7 @@ and estimated cycles; native ones wall-clock samples.`,
 	return cmd
 }
 
-func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
+func (f *runFlags) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var engines []sim.Engine
 	var err error
 	if f.engine != "" {
@@ -116,12 +117,23 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	reports := make([]*report.Report, len(exps))
+	took := make([]time.Duration, len(exps))
 	for i, e := range exps {
 		start := time.Now()
-		r, err := runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet), Shard: shard})
+		reports[i], err = runner.Run(e, runner.Options{Version: version, Exact: f.exact, Cycles: models[i], Workers: f.workers, Progress: newProgress(stderr, f.quiet), Shard: shard, Done: ctx.Done()})
 		if err != nil {
 			return err
 		}
+		took[i] = time.Since(start)
+	}
+	// Every report is written, or none: an interrupt or a failure of any
+	// experiment leaves every output directory as it was.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, e := range exps {
+		r := reports[i]
 		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dirs[i])), 0o755); err != nil {
 			return err
 		}
@@ -135,7 +147,7 @@ func (f *runFlags) run(args []string, stdout, stderr io.Writer) error {
 		case !f.quiet:
 			fmt.Fprintln(stdout, report.Console(r))
 		}
-		fmt.Fprintf(stdout, "%s: %d results in %.1fs. Full report: %s\n%s\n", e.Name, len(r.Results), time.Since(start).Seconds(),
+		fmt.Fprintf(stdout, "%s: %d results in %.1fs. Full report: %s\n%s\n", e.Name, len(r.Results), took[i].Seconds(),
 			filepath.Join(dirs[i], "report.md"), alsoWritten(dirs[i], files))
 	}
 	return nil

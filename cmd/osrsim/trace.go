@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -43,7 +44,7 @@ and resumptions instant events. Unless --set chooses, awaits is cut to %d.`, tra
 		Args:              maxArgs(1),
 		ValidArgsFunction: completeInputs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.run(args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return f.run(cmd.Context(), args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.sel.register(cmd)
@@ -55,7 +56,7 @@ and resumptions instant events. Unless --set chooses, awaits is cut to %d.`, tra
 	return cmd
 }
 
-func (f *traceFlags) run(args []string, stdout, stderr io.Writer) error {
+func (f *traceFlags) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.limit <= 0 {
 		return badf("--max-records must be positive, got %d", f.limit)
 	}
@@ -75,7 +76,7 @@ func (f *traceFlags) run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := unicorn.Run(b.Image, unicorn.Options{Trace: f.limit, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout})
+	r, err := unicorn.Run(b.Image, unicorn.Options{Trace: f.limit, MaxInstructions: e.Emulation.MaxInstructions, Timeout: e.Emulation.Timeout, Done: ctx.Done()})
 	if err != nil {
 		return err
 	}
@@ -91,6 +92,9 @@ func (f *traceFlags) run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := trace.JSONLines(&lines, run); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	jsonl := strings.TrimSuffix(f.out, filepath.Ext(f.out)) + ".jsonl"

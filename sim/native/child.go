@@ -8,14 +8,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"os/signal"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/osrsim/osrsim/sim"
 )
@@ -29,7 +31,9 @@ type childReply struct {
 // RunInChild runs the image like Load and Run, but in a child process (this
 // executable re-executed, see ChildMain), so a fault in generated code
 // becomes a *CrashError naming the signal instead of killing the caller.
-// Options.Timeout, if set, bounds the child.
+// Options.Timeout, if set, bounds the child; closing Options.Done kills it
+// and returns sim.ErrCanceled. The child never outlives this process, even
+// one killed with SIGKILL: it gets SIGKILL when its parent dies.
 //
 // Precondition: in normal use the image completed cleanly under emulation
 // (DESIGN principle 5); random or fuzzed images go through here, never
@@ -43,12 +47,17 @@ func RunInChild(im *sim.Image, opt Options) (*Result, error) {
 	if os.Getenv(envChild) != "" {
 		return nil, errors.New("native: RunInChild inside a native child: call native.ChildMain first thing in main/TestMain")
 	}
-	tmp, err := os.MkdirTemp("", "osrsim-native-")
+	if sim.Closed(opt.Done) {
+		return nil, sim.ErrCanceled
+	}
+	// The child gets a private copy of the image and deletes it once read
+	// (childRun), so that a parent killed outright leaves nothing behind
+	// while its child runs; this removal covers a child that never read it.
+	dir, err := os.MkdirTemp("", "osrsim-native-")
 	if err != nil {
 		return nil, fmt.Errorf("native: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "image")
+	defer os.RemoveAll(dir)
 	if err := sim.WriteDir(im, dir); err != nil {
 		return nil, fmt.Errorf("native: %w", err)
 	}
@@ -61,19 +70,40 @@ func RunInChild(im *sim.Image, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("native: re-exec: %w", err)
 	}
 
-	ctx := context.Background()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	if opt.Done != nil {
+		go func() {
+			select {
+			case <-opt.Done:
+				stop()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	if opt.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opt.Timeout)
 		defer cancel()
 	}
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), envChild+"="+dir, envOptions+"="+string(optJSON))
+	cmd := exec.CommandContext(ctx, exe) // SIGKILL on timeout or Done
+	cmd.Env = append(os.Environ(), envChild+"="+dir, envOptions+"="+string(optJSON), envParent+"="+strconv.Itoa(os.Getpid()))
+	// Go's fork sets the parent-death signal and then checks getppid, so a
+	// parent that dies even before prctl took effect still kills the
+	// child; ChildMain checks again.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// The parent-death signal fires when the forking thread exits, not the
+	// process (golang/go#27505): stay on that thread until the child ends.
+	runtime.LockOSThread()
 	runErr := cmd.Run()
+	runtime.UnlockOSThread()
 	tail := tailLines(stderr.String(), 30, 4096)
 
+	if sim.Closed(opt.Done) {
+		return nil, sim.ErrCanceled
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return nil, &CrashError{TimedOut: true, Timeout: opt.Timeout, Stderr: tail}
 	}
@@ -144,6 +174,14 @@ func ChildMain() {
 	if dir == "" {
 		return
 	}
+	// Ctrl-C and a SIGTERM to the process group reach the child too; the
+	// parent stops it (and then cleans up), so a signal never looks like a
+	// crash of the generated code.
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
+	if err := checkParent(); err != nil {
+		fmt.Fprintln(os.Stderr, "native child:", err)
+		os.Exit(1)
+	}
 	res, err := childRun(dir, os.Getenv(envOptions))
 	rep := childReply{Result: res}
 	code := 0
@@ -152,6 +190,20 @@ func ChildMain() {
 	}
 	json.NewEncoder(os.Stdout).Encode(rep)
 	os.Exit(code)
+}
+
+// checkParent makes sure the process that started this child is still its
+// parent: if it died before the parent-death signal was armed, nothing
+// else would stop the child.
+func checkParent() error {
+	want := os.Getenv(envParent)
+	if want == "" {
+		return fmt.Errorf("%s is not set: a native child is started by RunInChild", envParent)
+	}
+	if got := strconv.Itoa(os.Getppid()); got != want {
+		return fmt.Errorf("parent %s is gone (parent is now %s); not running", want, got)
+	}
+	return nil
 }
 
 func childRun(dir, optJSON string) (*Result, error) {
@@ -167,6 +219,7 @@ func childRun(dir, optJSON string) (*Result, error) {
 		}
 	}
 	im, err := sim.ReadDir(dir)
+	os.RemoveAll(dir) // the parent's private copy, see RunInChild
 	if err != nil {
 		return nil, err
 	}

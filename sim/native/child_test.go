@@ -3,8 +3,12 @@
 package native
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +100,112 @@ func TestRunInChildPinsCPU(t *testing.T) {
 	bad := 1 << 20
 	if _, err := RunInChild(im, Options{Samples: 1, PinCPU: &bad}); err == nil || !strings.Contains(err.Error(), "pin to CPU") {
 		t.Fatalf("pinning to CPU %d: %v", bad, err)
+	}
+}
+
+// emptyDir waits until dir holds nothing, for at most wait.
+func emptyDir(t *testing.T, dir string, wait time.Duration) bool {
+	t.Helper()
+	for end := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) == 0 {
+			return true
+		}
+		if time.Now().After(end) {
+			t.Logf("%s holds %v", dir, ents)
+			return false
+		}
+	}
+}
+
+// Closing Done kills a running child, returns sim.ErrCanceled and leaves
+// no image behind. The child deletes its copy of the image as soon as it
+// has read it, before it runs anything.
+func TestChildCanceled(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	im := simtest.Assemble(t, "main:\n\tjmp main\n", nil)
+	done := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := RunInChild(im, Options{Done: done, Timeout: time.Minute})
+		errc <- err
+	}()
+	if !emptyDir(t, tmp, 10*time.Second) {
+		t.Error("the running child did not delete its image directory")
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("the spinning child ended by itself: %v", err)
+	default:
+	}
+	close(done)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, sim.ErrCanceled) {
+			t.Fatalf("err = %v, want sim.ErrCanceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing Done did not stop the child")
+	}
+	if _, err := RunInChild(im, Options{Done: done}); !errors.Is(err, sim.ErrCanceled) {
+		t.Fatalf("with Done already closed: err = %v, want sim.ErrCanceled", err)
+	}
+	if !emptyDir(t, tmp, 0) {
+		t.Error("a canceled run left files behind")
+	}
+}
+
+// A child whose parent is not the process named in its environment (the
+// parent died before the parent-death signal was armed, and the child was
+// re-parented) does nothing and leaves the image alone.
+func TestChildChecksItsParent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "image")
+	if err := sim.WriteDir(sumImage(t, 3), dir); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, parent := range []string{"1", ""} {
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), envChild+"="+dir, envOptions+"={}", envParent+"="+parent)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "native child:") || strings.Contains(string(out), "result") {
+			t.Errorf("parent %q: err %v, output %q; want exit 1 naming the parent", parent, err, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, sim.ImageJSON)); err != nil {
+			t.Errorf("parent %q: the refused child touched the image: %v", parent, err)
+		}
+	}
+}
+
+// Options.Memory brings back the bytes of every compared region, the very
+// bytes the checksums were taken of.
+func TestChildReturnsMemory(t *testing.T) {
+	im := sumImage(t, 10)
+	r, err := RunInChild(im, Options{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reg := range im.Regions {
+		mem, ok := r.Memory[reg.Name]
+		if ok != reg.Compared {
+			t.Errorf("region %s (compared %v): in Memory %v", reg.Name, reg.Compared, ok)
+		}
+		if ok && (uint64(len(mem)) != reg.Size || sim.Checksum(mem) != r.State.Checksums[reg.Name]) {
+			t.Errorf("region %s: %d bytes, checksum %s; state says %s", reg.Name, len(mem), sim.Checksum(mem), r.State.Checksums[reg.Name])
+		}
+	}
+	if sq := binary.LittleEndian.Uint64(r.Memory[sim.RegionData][offSq+8*9:]); sq != 81 {
+		t.Errorf("data holds squares[9] = %d, want 81", sq)
+	}
+	if r, err := RunInChild(im, Options{}); err != nil || r.Memory != nil {
+		t.Errorf("without Options.Memory: memory %v, err %v", r.Memory != nil, err)
 	}
 }

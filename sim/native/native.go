@@ -45,6 +45,13 @@ type Options struct {
 	// or shares a core with a busy SMT sibling can run ~1.5x slower for its
 	// whole life, which shows up as bimodal samples across launches.
 	PinCPU *int `json:"pin_cpu,omitempty"`
+	// Memory also returns the final bytes of every Compared region
+	// (Result.Memory), for differential tests that report where two
+	// engines' states differ, not only that they do.
+	Memory bool `json:"memory,omitempty"`
+	// Done, when closed (e.g. ctx.Done()), kills a RunInChild child, which
+	// then returns sim.ErrCanceled. In-process runs ignore it.
+	Done <-chan struct{} `json:"-"`
 	// Stopwatch: the image's stopwatch marks store the time stamp counter
 	// at sim.HostTSCStart and HostTSCStop; each sample then also reports
 	// the time between them (Result.WindowNs).
@@ -80,6 +87,9 @@ type Result struct {
 	// State after the last sample: its return value and the checksum of
 	// every Compared region, read from the mapped memory.
 	State sim.State `json:"state"`
+	// Memory holds every Compared region's final bytes, by name, if
+	// Options.Memory asked for them.
+	Memory map[string][]byte `json:"memory,omitempty"`
 }
 
 // CrashError reports a child run that died from a signal or timed out.
@@ -118,4 +128,5 @@ func (e *CrashError) Error() string {
 const (
 	envChild   = "OSRSIM_NATIVE_CHILD"   // image directory to run
 	envOptions = "OSRSIM_NATIVE_OPTIONS" // Options as JSON
+	envParent  = "OSRSIM_NATIVE_PARENT"  // pid of the process that started it
 )

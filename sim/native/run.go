@@ -63,6 +63,14 @@ func (l *Loaded) Run(opt Options) (*Result, error) {
 		}
 	}
 	res.State = l.state(ret)
+	if opt.Memory {
+		res.Memory = map[string][]byte{}
+		for _, r := range l.im.Regions {
+			if r.Compared {
+				res.Memory[r.Name] = l.Memory(r.Name)
+			}
+		}
+	}
 	return res, nil
 }
 

@@ -87,3 +87,30 @@ func TestFaultsBecomeErrors(t *testing.T) {
 		})
 	}
 }
+
+// Closing Options.Done stops a running emulation promptly, in block and
+// exact mode, and a run whose Done is already closed does not start. A
+// run that completes is unaffected by a Done that is never closed.
+func TestDoneCancels(t *testing.T) {
+	spin := simtest.Assemble(t, "main:\n\tjmp main\n", nil)
+	for _, exact := range []bool{false, true} {
+		done := make(chan struct{})
+		time.AfterFunc(50*time.Millisecond, func() { close(done) })
+		start := time.Now()
+		_, err := Run(spin, Options{Exact: exact, Done: done, Timeout: time.Minute})
+		if !errors.Is(err, sim.ErrCanceled) {
+			t.Fatalf("exact=%v: err %v, want sim.ErrCanceled", exact, err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("exact=%v: stopping took %v", exact, d)
+		}
+		if _, err := Run(spin, Options{Exact: exact, Done: done}); !errors.Is(err, sim.ErrCanceled) {
+			t.Fatalf("exact=%v, already closed: err %v, want sim.ErrCanceled", exact, err)
+		}
+	}
+	ok := simtest.Assemble(t, "main:\n\tmov $7, %eax\n\tret\n", nil)
+	res, err := Run(ok, Options{Done: make(chan struct{})})
+	if err != nil || res.State.Ret != 7 {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+}

@@ -44,6 +44,9 @@ type Options struct {
 	MaxInstructions uint64
 	// Timeout stops a run after this wall time (0: none).
 	Timeout time.Duration
+	// Done, when closed (e.g. ctx.Done()), stops a run the way Timeout
+	// does; Run then returns sim.ErrCanceled.
+	Done <-chan struct{}
 	// Observers watch every block from the C hooks (see package observe),
 	// e.g. the cycle model (cycles.Estimator). Each is attached to this
 	// machine only; block and exact mode show them the same instructions.
@@ -275,6 +278,9 @@ func (m *Machine) Run() (*Result, error) {
 	if m.closed {
 		return nil, errors.New("unicorn: machine closed")
 	}
+	if sim.Closed(m.opt.Done) {
+		return nil, sim.ErrCanceled
+	}
 	eng := m.eng
 	for _, r := range m.resets {
 		if err := eng.MemWrite(r.addr, r.b); err != nil {
@@ -295,9 +301,12 @@ func (m *Machine) Run() (*Result, error) {
 	}
 	C.osr_state_reset(m.st)
 
-	runErr, timedOut := m.start()
+	runErr, timedOut, canceled := m.start()
 	runtime.KeepAlive(m)
 	if f := m.fault(runErr, timedOut); f != nil {
+		if canceled && f.Kind == FaultStopped {
+			return nil, sim.ErrCanceled
+		}
 		return nil, f
 	}
 
@@ -326,33 +335,59 @@ func (m *Machine) Run() (*Result, error) {
 	return res, nil
 }
 
-// fault classifies how the run ended; nil means it reached the sentinel.
 // start runs the image from its entry to the sentinel. The timeout is ours,
 // not Unicorn's: Unicorn 2.0.1 times out with a thread that polls a clock
 // every 2 µs (stealing a core from other workers) and trusts that clock not
-// to jump; here a timer on Go's monotonic clock calls uc_emu_stop.
-func (m *Machine) start() (runErr error, timedOut bool) {
-	if m.opt.Timeout <= 0 {
-		return m.eng.Start(m.im.Entry, SentinelAddr, 0), false
+// to jump; here a timer on Go's monotonic clock calls uc_emu_stop, and so
+// does the closing of Options.Done.
+func (m *Machine) start() (runErr error, timedOut, canceled bool) {
+	if m.opt.Timeout <= 0 && m.opt.Done == nil {
+		return m.eng.Start(m.im.Entry, SentinelAddr, 0), false, false
 	}
 	var mu sync.Mutex
-	running, fired := true, false
-	t := time.AfterFunc(m.opt.Timeout, func() {
+	running := true
+	// stop stops the run if it is still going and says whether it was.
+	stop := func(why *bool) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if running {
-			fired = true
+			*why = true
 			m.eng.Stop()
 		}
-	})
+		return running
+	}
+	if m.opt.Timeout > 0 {
+		t := time.AfterFunc(m.opt.Timeout, func() { stop(&timedOut) })
+		defer t.Stop()
+	}
+	if m.opt.Done != nil {
+		ended := make(chan struct{})
+		defer close(ended)
+		go func() {
+			select {
+			case <-ended:
+				return
+			case <-m.opt.Done:
+			}
+			// uc_emu_start clears a stop requested before it began: repeat
+			// the request until the run has ended.
+			for stop(&canceled) {
+				select {
+				case <-ended:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+	}
 	runErr = m.eng.Start(m.im.Entry, SentinelAddr, 0)
 	mu.Lock()
 	running = false
 	mu.Unlock()
-	t.Stop()
-	return runErr, fired
+	return runErr, timedOut, canceled
 }
 
+// fault classifies how the run ended; nil means it reached the sentinel.
 func (m *Machine) fault(runErr error, timedOut bool) *Fault {
 	st := m.st
 	f := &Fault{Err: runErr, Executed: uint64(st.total)}
