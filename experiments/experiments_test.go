@@ -21,7 +21,7 @@ func TestCheckedInConfigsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"csharp.yaml", "frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "runtime-minimal.yaml", "seed.yaml"}
+	want := []string{"csharp.yaml", "frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "platforms.yaml", "reentry.yaml", "runtime-minimal.yaml", "seed.yaml"}
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("configs = %v, want %v", files, want)
 	}
@@ -117,11 +117,29 @@ func TestSweepCells(t *testing.T) {
 		}
 	}
 
-	e, err := Load("patchpoint-settings.yaml")
+	// An enum key sweeps over names: each cell builds on its platform, and
+	// the name reaches the results' params.
+	e, err := Load("platforms.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cells := e.Cells()
+	if len(cells) != len(patchpoint.Platforms) {
+		t.Fatalf("platforms: %d cells", len(cells))
+	}
+	for i, pl := range patchpoint.Platforms {
+		c := cells[i]
+		if !reflect.DeepEqual(c.Point, report.Params{"platform": report.Name(pl.String())}) ||
+			c.Emu.Patchpoint.Platform != pl || c.Native.Patchpoint.Platform != pl || Flatten(c.Emu)["platform"] != report.Name(pl.String()) {
+			t.Errorf("platforms cell %d: %v %+v", i, c.Point, c.Emu.Patchpoint)
+		}
+	}
+
+	e, err = Load("patchpoint-settings.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells = e.Cells()
 	if len(cells) != 9 {
 		t.Fatalf("patchpoint-settings: %d cells", len(cells))
 	}
@@ -276,6 +294,11 @@ func TestBadConfigs(t *testing.T) {
 		{"emulation override of unknown param", good + "    emulation:\n      calls: 5\n", 6, "workloads.await-loop.emulation.calls", "await-loop has no parameter calls"},
 		{"emulation override not a mapping", good + "    emulation: 5\n", 5, "workloads.await-loop.emulation", "want a mapping"},
 		{"empty cycle model", good + "cycle_model: \"\"\n", 5, "cycle_model", "must not be empty"},
+		{"unknown platform", good + "platform: macos-arm64\n", 5, "platform", "unknown platform \"macos-arm64\" (want one of windows-x64, linux-x64)"},
+		{"platform not a name", good + "platform: [linux-x64]\n", 5, "platform", "want a string, got a list"},
+		{"sweep unknown platform", good + "sweeps:\n  platform: [linux-x64, macos]\n", 6, "sweeps.platform", "unknown platform \"macos\""},
+		{"sweep duplicate platform", good + "sweeps:\n  platform: [linux-x64, linux-x64]\n", 6, "sweeps.platform", "duplicate value linux-x64"},
+		{"sweep platform number", good + "sweeps:\n  platform: [1]\n", 6, "sweeps.platform", "want one of windows-x64, linux-x64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := Parse("bad.yaml", []byte(tc.yaml))
@@ -446,6 +469,19 @@ sweeps:
 	}
 	if cells := e.Cells(); len(cells) != 2 || cells[0].Emu.LiveLocals != 8 || cells[0].Point["live_locals"] != report.Int(8) {
 		t.Errorf("cells after Set: %+v", cells)
+	}
+
+	// --set on an enum key fixes its sweep the same way.
+	pe, err := Load("platforms.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pe.Set("platform", "linux-x64"); err != nil {
+		t.Fatal(err)
+	}
+	if cells := pe.Cells(); len(cells) != 1 || cells[0].Emu.Patchpoint.Platform != patchpoint.LinuxX64 ||
+		cells[0].Native.Patchpoint.Platform != patchpoint.LinuxX64 || cells[0].Point["platform"] != report.Name("linux-x64") {
+		t.Errorf("platforms cells after Set: %+v", cells)
 	}
 
 	before := *e
