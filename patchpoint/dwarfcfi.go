@@ -114,12 +114,7 @@ const (
 func emitFindProcInfo(b *Builder) {
 	none, exit := b.NewLabel("find_proc_info.none"), b.NewLabel("find_proc_info.exit")
 	helperFunc(b, SymUnwFindProcInfo, StepDWARFFDE)
-	for _, r := range []Reg{RBX, R12, R13, R14, R15} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(5, fpFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(fpFrame, RBX, R12, R13, R14, R15)
 	b.Mov(S64, RBX, RDI)
 	b.Mov(S64, R12, RSI)
 	b.Mov(S64, R13, RDX)
@@ -149,11 +144,7 @@ func emitFindProcInfo(b *Builder) {
 	b.Mov(S64, R9, R15)
 	b.Call(Sym(SymUnwSearchTable))
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{R15, R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(none)
 	b.Mov(S32, RAX, Imm(-10)) // -UNW_ENOINFO
 	b.Jmp(exit)
@@ -179,12 +170,7 @@ const (
 func emitDLIteratePhdr(b *Builder) {
 	loop, done := b.NewLabel("dl_iterate_phdr.loop"), b.NewLabel("dl_iterate_phdr.done")
 	helperFunc(b, SymDLIteratePhdr, StepDWARFFDE)
-	for _, r := range []Reg{RBX, R12, R13, R14, R15} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(5, dlFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(dlFrame, RBX, R12, R13, R14, R15)
 	b.Mov(S64, RBX, RDI)
 	b.Mov(S64, R12, RSI)
 	b.Lea(RDI, RIPSym(SymDLLock))
@@ -215,11 +201,7 @@ func emitDLIteratePhdr(b *Builder) {
 	b.Lea(RDI, RIPSym(SymDLLock))
 	b.Call(Sym(SymMutexUnlock))
 	b.Mov(S32, RAX, R15)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{R15, R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.EndFunc()
 }
 
@@ -242,12 +224,7 @@ func emitDwarfCallback(b *Builder) {
 	L := func(n string) *Label { return b.NewLabel("dwarf_callback." + n) }
 	loop, next, notLoad, notIn, noMax, scanned, ret0, noHdr, badEnc := L("loop"), L("next"), L("not_load"), L("not_in"), L("no_max"), L("scanned"), L("ret0"), L("no_hdr"), L("bad_enc")
 	helperFunc(b, SymUnwCallback, StepDWARFFDE)
-	for _, r := range []Reg{RBX, R12, R13, R14, R15, RBP} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(6, dcFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(dcFrame, RBX, R12, R13, R14, R15, RBP)
 	b.Mov(S64, RBX, RDX) // cb_data
 	b.Mov(S64, R12, RDI) // info
 	b.Cmp(S64, RSI, Imm(OffObjPhnum+8))
@@ -331,11 +308,7 @@ func emitDwarfCallback(b *Builder) {
 	b.Mov(S32, RAX, Imm(1))
 	exit := L("exit")
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{RBP, R15, R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(ret0)
 	b.Xor(S32, RAX, RAX)
 	b.Jmp(exit)
@@ -361,12 +334,7 @@ func emitSearchUnwindTable(b *Builder) {
 	L := func(n string) *Label { return b.NewLabel("search_table." + n) }
 	loop, left, out, none, exit := L("loop"), L("left"), L("out"), L("none"), L("exit")
 	helperFunc(b, SymUnwSearchTable, StepDWARFFDE)
-	for _, r := range []Reg{RBX, R12, R13, R14} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(4, stFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(stFrame, RBX, R12, R13, R14)
 	b.Mov(S64, RBX, RDI)
 	b.Mov(S64, R12, RSI)
 	b.Mov(S64, R13, RCX)
@@ -412,11 +380,7 @@ func emitSearchUnwindTable(b *Builder) {
 	b.Jcc(CondAE, none)
 	b.Xor(S32, RAX, RAX)
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(none)
 	b.Mov(S32, RAX, Imm(-10)) // -UNW_ENOINFO
 	b.Jmp(exit)
@@ -447,12 +411,7 @@ func emitExtractFDE(b *Builder) {
 	noInfo, einval, wide, badVer, verOK, augLoop, augDone, augKeep, raLEB, augData, augNext, augR, augZ, sized, lsda, notSized := L("no_info"), L("einval"), L("wide"), L("bad_version"), L("version_ok"), L("aug_loop"), L("aug_done"), L("aug_keep"), L("ra_leb"), L("aug_data"), L("aug_next"), L("aug_r"), L("aug_z"), L("sized"), L("lsda"), L("not_sized")
 	exit, augEnd := L("exit"), L("aug_end")
 	helperFunc(b, SymUnwExtractFDE, StepDWARFFDE)
-	for _, r := range []Reg{RBX, R12, R13, R14, R15, RBP} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(6, efFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(efFrame, RBX, R12, R13, R14, R15, RBP)
 	b.Mov(S64, RBP, RDI) // as
 	b.Mov(S64, RBX, RDX) // addrp
 	b.Mov(S64, R13, RCX) // pi
@@ -597,11 +556,7 @@ func emitExtractFDE(b *Builder) {
 	b.Mov(S64, M(R13, OffPIUnwindInfo), R14)
 	b.Xor(S32, RAX, RAX)
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{RBP, R15, R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(noInfo)
 	b.Mov(S32, RAX, Imm(-10)) // -UNW_ENOINFO
 	b.Jmp(exit)
@@ -714,12 +669,7 @@ func emitCreateStateRecord(b *Builder) {
 	L := func(n string) *Label { return b.NewLabel("create_state_record." + n) }
 	same, bad, exit, table := L("same"), L("bad"), L("exit"), L("table")
 	helperFunc(b, SymUnwCreateStateRecord, StepDWARFCFA)
-	for _, r := range []Reg{RBX, R12, R13, R14} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(4, csFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(csFrame, RBX, R12, R13, R14)
 	b.Mov(S64, RBX, RDI)
 	b.Mov(S64, R12, RSI)
 	b.Mov(S64, R13, RDX)
@@ -782,11 +732,7 @@ func emitCreateStateRecord(b *Builder) {
 	}, OffCIEFdeInstrStart, OffCIEFdeInstrEnd)
 	b.Xor(S32, RAX, RAX)
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(bad)
 	b.Ud2() // dynamic unwind info: not used
 	b.EndFunc()
@@ -846,17 +792,12 @@ func emitRunCFIProgram(b *Builder) {
 		op[o] = L(o.String())
 	}
 	helperFunc(b, SymUnwRunCFIProgram, StepDWARFCFA)
-	for _, r := range []Reg{RBX, R12, R13, R14, R15, RBP} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(6, rcFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
-	args := alloc + 6*8 + 8 // the stack arguments, past the saves and the return address
-	b.Mov(S64, R15, RSI)    // sr
-	b.Mov(S64, R13, RDX)    // ip*
-	b.Mov(S64, RBP, RCX)    // end_ip
-	b.Mov(S64, RBX, R8)     // addr*
+	fr := b.Prolog(rcFrame, RBX, R12, R13, R14, R15, RBP)
+	args := fr.Alloc + 6*8 + 8 // the stack arguments, past the saves and the return address
+	b.Mov(S64, R15, RSI)       // sr
+	b.Mov(S64, R13, RDX)       // ip*
+	b.Mov(S64, RBP, RCX)       // end_ip
+	b.Mov(S64, RBX, R8)        // addr*
 	b.Mov(S64, M(RSP, rcEndAddr), R9)
 	b.Mov(S64, RAX, M(RSP, args))
 	b.Mov(S64, M(RSP, rcStackP), RAX) // rs_stack*
@@ -976,11 +917,7 @@ func emitRunCFIProgram(b *Builder) {
 	b.Mov(S64, M(RBX, 0), R12)
 	b.Xor(S32, RAX, RAX)
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{RBP, R15, R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(badReg)
 	b.Mov(S32, RAX, Imm(-3)) // -UNW_EBADREG
 	b.Jmp(exit)

@@ -48,12 +48,7 @@ func emitDwarfStep(b *Builder) {
 	miss, found, tail, noCache, flush, fail, lookupAgain, enter := L("miss"), L("found"), L("tail"), L("no_cache"), L("flush"), L("fail"), L("lookup_again"), L("enter")
 	sr := func(off int32) Mem { return M(RSP, dsSR+off) }
 	helperFunc(b, SymUnwDwarfStep, StepUnwStep)
-	for _, r := range []Reg{RBX, R12, R13, R14} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(4, dsFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(dsFrame, RBX, R12, R13, R14)
 	b.Mov(S64, RBX, RDI)
 
 	// get_rs_cache: the global cache under its lock, flushed if stale.
@@ -157,11 +152,7 @@ func emitDwarfStep(b *Builder) {
 	b.Call(Sym(SymUnwApplyRegState))
 	exit := b.NewLabel("dwarf_step.exit")
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(fail)
 	b.Mov(S32, RAX, Imm(-10)) // -UNW_ENOINFO
 	b.Jmp(exit)
@@ -283,12 +274,7 @@ func emitApplyRegState(b *Builder) {
 	where := func(col int32) Mem { return M(R12, OffRSWhere+col) }
 	val := func(col int32) Mem { return M(R12, OffRSVal+8*col) }
 	helperFunc(b, SymUnwApplyRegState, StepUnwStep)
-	for _, r := range []Reg{RBX, R12, R13, R14, R15} {
-		b.PushNonvol(r)
-	}
-	alloc := FrameAlloc(5, arFrame)
-	b.AllocStack(alloc)
-	b.EndProlog()
+	fr := b.Prolog(arFrame, RBX, R12, R13, R14, R15)
 	b.Mov(S64, RBX, RDI)
 	b.Mov(S64, R12, RSI)
 	b.Cmp(S64, M(R12, OffRSRetAddrColumn), Imm(UnwNumPreserved))
@@ -382,11 +368,7 @@ func emitApplyRegState(b *Builder) {
 	b.Cmp(S64, M(RBX, OffCurCFA), R15)
 	b.Jcc(CondE, badFrame) // ip and cfa unchanged: stop
 	b.Bind(exit)
-	b.Add(S64, RSP, Imm(alloc))
-	for _, r := range []Reg{R15, R14, R13, R12, RBX} {
-		b.Pop(r)
-	}
-	b.Ret()
+	b.Epilog(fr)
 	b.Bind(badFrame)
 	b.Mov(S32, RAX, Imm(-7)) // -UNW_EBADFRAME
 	b.Jmp(exit)
