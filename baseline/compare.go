@@ -129,10 +129,10 @@ const (
 
 // Cell identifies a result: workload, strategy, engine and parameters.
 type Cell struct {
-	Workload string           `json:"workload"`
-	Strategy string           `json:"strategy"`
-	Engine   sim.Engine       `json:"engine"`
-	Params   map[string]int64 `json:"params,omitempty"`
+	Workload string        `json:"workload"`
+	Strategy string        `json:"strategy"`
+	Engine   sim.Engine    `json:"engine"`
+	Params   report.Params `json:"params,omitempty"`
 }
 
 func keyOf(r report.Result) Cell {

@@ -13,7 +13,7 @@ import (
 func emuResult(strategy string, extraFrame int64) report.Result {
 	return report.Result{
 		Workload: "await-loop", Strategy: strategy, Engine: sim.Emu,
-		Params: map[string]int64{"n": 20000, "awaits": 10000, "extra_frame": extraFrame},
+		Params: report.Params{"n": report.Int(20000), "awaits": report.Int(10000), "extra_frame": report.Int(extraFrame)},
 		Ops:    10000,
 		Instructions: &report.Instructions{
 			Total: 15323682, Setup: 193677, PerResume: 1513.0005,
@@ -30,7 +30,7 @@ func emuResult(strategy string, extraFrame int64) report.Result {
 func nativeResult(strategy string, samples ...float64) report.Result {
 	return report.Result{
 		Workload: "await-loop", Strategy: strategy, Engine: sim.Native,
-		Params: map[string]int64{"n": 10000000, "awaits": 1000000},
+		Params: report.Params{"n": report.Int(10000000), "awaits": report.Int(1000000)},
 		Native: &report.Native{NsPerResume: report.Summarize(samples), SamplesNs: samples},
 	}
 }
@@ -136,7 +136,7 @@ func TestBumpedCountIsRegression(t *testing.T) {
 	}
 	r := slow[0]
 	if r.Metric != "instructions.total" || r.Old != 15323682 || r.New != 15323685 || r.Delta != 3 || !r.Fails ||
-		r.Cell.Strategy != "direct" || r.Cell.Params["extra_frame"] != 0 {
+		r.Cell.Strategy != "direct" || r.Cell.Params["extra_frame"] != report.Int(0) {
 		t.Errorf("row %+v", r)
 	}
 	if got, want := r.DeltaPct, 100*3/15323682.0; math.Abs(got-want) > 1e-12 {
@@ -228,7 +228,7 @@ func TestMissingFailsNewDoesNot(t *testing.T) {
 		t.Fatalf("missing: status %v\n%s", v.Status, v.Table())
 	}
 	m := rows(v, Missing)
-	if len(m) != 1 || m[0].Cell.Params["extra_frame"] != 64 || !m[0].Fails {
+	if len(m) != 1 || m[0].Cell.Params["extra_frame"] != report.Int(64) || !m[0].Fails {
 		t.Fatalf("missing rows %+v", m)
 	}
 	if !strings.Contains(v.Table(), "New/Missing (1):") || !strings.Contains(v.Table(), "extra_frame=64") {

@@ -141,7 +141,7 @@ func TestCheckedInBaselines(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no baselines: %v", err)
 	}
-	want := []string{"csharp", "frame-size", "live-locals", "patchpoint-settings", "reentry", "runtime-minimal", "seed"}
+	want := []string{"csharp", "frame-size", "live-locals", "patchpoint-settings", "platforms", "reentry", "runtime-minimal", "seed"}
 	var names []string
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")

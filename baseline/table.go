@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/osrsim/osrsim/internal/texttable"
+	"github.com/osrsim/osrsim/report"
 )
 
 // groups are the sections of the tables, in order; Unchanged only when a
@@ -98,12 +99,12 @@ func (v *Verdict) header(vw view) string {
 // engine and only the parameters that differ between the listed cells,
 // so that sweep coordinates show and constant parameters don't.
 func (v *Verdict) labeller() func(Cell) string {
-	vals := map[string]map[int64]bool{}
+	vals := map[string]map[report.Value]bool{}
 	present := map[string]int{}
 	for _, r := range v.Rows {
 		for k, x := range r.Cell.Params {
 			if vals[k] == nil {
-				vals[k] = map[int64]bool{}
+				vals[k] = map[report.Value]bool{}
 			}
 			vals[k][x] = true
 		}
@@ -129,7 +130,7 @@ func (v *Verdict) labeller() func(Cell) string {
 		var ps []string
 		for _, k := range varying {
 			if x, ok := c.Params[k]; ok {
-				ps = append(ps, k+"="+strconv.FormatInt(x, 10))
+				ps = append(ps, k+"="+x.String())
 			}
 		}
 		if len(ps) > 0 {

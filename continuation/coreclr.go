@@ -115,32 +115,19 @@ func mtSym(kind string) string { return symMTPrefix + kind }
 // framed is a runtime function with a frame: pushed callee saves, locals
 // above the outgoing home area.
 type framed struct {
-	b     *Builder
-	saves []Reg
-	alloc int32
+	b *Builder
+	CalleeFrame
 }
 
 // beginFramed begins function name of step with a prolog that pushes
 // saves and allocates locals bytes of frame above the home area.
 func beginFramed(b *Builder, name, step string, locals int32, saves ...Reg) framed {
-	f := framed{b, saves, FrameAlloc(len(saves), HomeArea+locals)}
 	runtimeFunc(b, name, step)
-	for _, r := range saves {
-		b.PushNonvol(r)
-	}
-	b.AllocStack(f.alloc)
-	b.EndProlog()
-	return f
+	return framed{b, b.Prolog(HomeArea+locals, saves...)}
 }
 
 // epilog returns from the function.
-func (f framed) epilog() {
-	f.b.Add(S64, RSP, Imm(f.alloc))
-	for i := len(f.saves) - 1; i >= 0; i-- {
-		f.b.Pop(f.saves[i])
-	}
-	f.b.Ret()
-}
+func (f framed) epilog() { f.b.Epilog(f.CalleeFrame) }
 
 // endUnmodelled binds slow, the paths the model leaves out, to a ud2 and
 // ends the function.

@@ -169,12 +169,17 @@ func accessOf(op x86asm.Op, o operands, cl InstClass) access {
 		return memNone
 	}
 	switch cl {
-	case ClassLoad:
+	case ClassLoad, ClassFxrstor:
 		return memLoad
-	case ClassStore:
+	case ClassStore, ClassFxsave, ClassSegRead:
 		return memStore
 	case ClassRMW, ClassLocked:
 		return memRMW
+	case ClassFPCtrl: // stores of the control words, or loads
+		if op == x86asm.FNSTCW || op == x86asm.STMXCSR {
+			return memStore
+		}
+		return memLoad
 	}
 	if o.memAt == 0 && len(o.args) > 1 && !compareOps[op] {
 		return memRMW
@@ -253,6 +258,10 @@ func (f *flow) operation(op x86asm.Op, o operands, cl InstClass) {
 	case popFlagsOps[op]:
 		f.stackSlot(memLoad, 0, stackSlotSize)
 		f.dst = []reg{regFlags}
+		f.val = valNone
+	case cl == ClassFxsave || cl == ClassFxrstor || cl == ClassFPCtrl:
+		// The x87, SSE and control state they store or load is not
+		// tracked (no general register, no flags).
 		f.val = valNone
 	case op == x86asm.XCHG:
 		f.exchange(o)

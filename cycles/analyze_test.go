@@ -106,6 +106,15 @@ var analysisCases = []struct {
 	// Any other instruction writes its first operand and the flags.
 	{"ud2", "0f 0b", ClassOther, "src=- dst=flags val=fresh"},
 	{"mfence", "0f ae f0", ClassFence, "src=- dst=flags val=fresh"},
+	// The machine-state instructions of the patchpoint helper's context
+	// capture and restore.
+	{"fxsave 0x100(%rcx)", "0f ae 81 00 01 00 00", ClassFxsave, "src=- dst=- store[rcx+0x100] acc=1 val=none"},
+	{"fxrstor 0x100(%r10)", "41 0f ae 8a 00 01 00 00", ClassFxrstor, "src=- dst=- load[r10+0x100] acc=1 val=none"},
+	{"mov %cs,0x38(%rcx)", "8c 49 38", ClassSegRead, "src=- dst=- store[rcx+0x38] acc=1 val=none noalu"},
+	{"mov %ss,%eax", "8c d0", ClassSegRead, "src=- dst=rax val=fresh noalu"},
+	{"fnstcw 0x100(%rcx)", "d9 b9 00 01 00 00", ClassFPCtrl, "src=- dst=- store[rcx+0x100] acc=1 val=none"},
+	{"stmxcsr 0x34(%rcx)", "0f ae 59 34", ClassFPCtrl, "src=- dst=- store[rcx+0x34] acc=1 val=none"},
+	{"ldmxcsr 0x8(%rsp)", "0f ae 54 24 08", ClassFPCtrl, "src=- dst=- load[rsp+0x8] acc=1 val=none"},
 	// A vector index (VSIB) is not tracked: the access is keyed by its base.
 	{"vpgatherdq %ymm2,0x8(%rbp,%xmm7,2),%ymm1", "c4 e2 ed 90 4c 7d 08", ClassLoad, "src=- dst=flags load[rbp+0x8] acc=1 val=fresh"},
 }

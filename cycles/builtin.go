@@ -65,11 +65,30 @@ func DefaultCore() *Core {
 		ClassString:     1,
 		ClassFence:      1,
 		ClassOther:      1,
+		ClassFxsave:     1, // stores only
+		ClassFxrstor:    measuredFxrstor,
+		ClassSegRead:    1,
+		ClassFPCtrl:     1, // the helper only stores them
 	} {
 		k.Latency[c] = v
 	}
 	return k
 }
+
+// Costs of the machine-state classes the patchpoint helper's context
+// capture and restore use, measured by `osrsim calibrate`
+// (cycles/calibrate's fxsave, fxrstor, seg-read, fp-ctrl, pushf and
+// pushf-popf benchmarks) on the development machine (AMD EPYC, Zen 4,
+// 4.0 GHz), rounded: one instruction's cycles in a loop of them, as two
+// runs' fits gave them (README.md lists both).
+const (
+	measuredFxsave  = 77
+	measuredFxrstor = 202
+	measuredSegRead = 1
+	measuredFPCtrl  = 7
+	measuredPushf   = 5
+	measuredPopf    = 15
+)
 
 // Additive is the built-in "additive" model (the default before the core
 // model): the sum of per-class costs, taken transfers and misprediction
@@ -103,11 +122,15 @@ func Additive() *Model {
 		ClassRet:        1,
 		ClassLocked:     18,
 		ClassXMM:        0.5,
-		ClassPushf:      3,
-		ClassPopf:       20,
+		ClassPushf:      measuredPushf,
+		ClassPopf:       measuredPopf,
 		ClassString:     1,
 		ClassFence:      33,
 		ClassOther:      5,
+		ClassFxsave:     measuredFxsave,
+		ClassFxrstor:    measuredFxrstor,
+		ClassSegRead:    measuredSegRead,
+		ClassFPCtrl:     measuredFPCtrl,
 	} {
 		m.Cost[c] = v
 	}

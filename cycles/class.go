@@ -36,12 +36,17 @@ const (
 	ClassString                      // string ops (movs, stos, ...), per iteration with rep
 	ClassFence                       // mfence, lfence, sfence
 	ClassOther                       // anything else (cpuid, ud2, ...)
+	ClassFxsave                      // fxsave: the x87/SSE state stored (microcoded)
+	ClassFxrstor                     // fxrstor: the x87/SSE state loaded (microcoded, serialising on the control words)
+	ClassSegRead                     // mov r/m16, Sreg: a segment selector read
+	ClassFPCtrl                      // x87 and SSE control/status words: fnstcw, fldcw, stmxcsr, ldmxcsr
 	NumClasses
 )
 
 var classNames = [NumClasses]string{
 	"alu", "load", "store", "rmw", "lea", "mul", "div", "cond_branch", "jump", "call",
 	"ind_jump", "ind_call", "ret", "locked", "xmm", "pushf", "popf", "string", "fence", "other",
+	"fxsave", "fxrstor", "seg_read", "fp_ctrl",
 }
 
 // String is the class's name in calibration files and reports.
@@ -99,6 +104,9 @@ var (
 		x86asm.MFENCE: ClassFence, x86asm.LFENCE: ClassFence, x86asm.SFENCE: ClassFence,
 		x86asm.CPUID: ClassOther, x86asm.UD2: ClassOther, x86asm.HLT: ClassOther, x86asm.INT: ClassOther,
 		x86asm.RDTSC: ClassOther, x86asm.RDTSCP: ClassOther, x86asm.PAUSE: ClassOther,
+		x86asm.FXSAVE: ClassFxsave, x86asm.FXSAVE64: ClassFxsave,
+		x86asm.FXRSTOR: ClassFxrstor, x86asm.FXRSTOR64: ClassFxrstor,
+		x86asm.FNSTCW: ClassFPCtrl, x86asm.FLDCW: ClassFPCtrl, x86asm.STMXCSR: ClassFPCtrl, x86asm.LDMXCSR: ClassFPCtrl,
 	}
 )
 
@@ -138,6 +146,9 @@ func classify(in x86asm.Inst) (InstClass, transfer) {
 	}
 	if c, ok := fixedClass[in.Op]; ok {
 		return c, transferNone
+	}
+	if in.Op == x86asm.MOV && isSegment(in.Args[1]) {
+		return ClassSegRead, transferNone
 	}
 	return classifyData(in.Op, o), transferNone
 }
@@ -180,4 +191,10 @@ func hasPrefix(in *x86asm.Inst, p x86asm.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// isSegment reports whether a is a segment register.
+func isSegment(a x86asm.Arg) bool {
+	r, ok := a.(x86asm.Reg)
+	return ok && r >= x86asm.ES && r <= x86asm.GS
 }

@@ -81,13 +81,20 @@ main:
 	xor %edx, %edx
 	mov $1, %ecx
 	div %rcx
+	fxsave (%rsp)
+	fxrstor (%rsp)
+	mov %cs, 8(%rsp)
+	mov %ss, %eax
+	fnstcw 8(%rsp)
+	stmxcsr 8(%rsp)
 	lea next(%rip), %rax
 	jmp *%rax
 next:
 	ret
 `, nil)
 	want := []InstClass{ClassALU, ClassLoad, ClassStore, ClassRMW, ClassLea, ClassMul, ClassLoad, ClassStore, ClassLoad,
-		ClassLocked, ClassXMM, ClassXMM, ClassPushf, ClassPopf, ClassALU, ClassALU, ClassDiv, ClassLea, ClassIndJump, ClassRet}
+		ClassLocked, ClassXMM, ClassXMM, ClassPushf, ClassPopf, ClassALU, ClassALU, ClassDiv,
+		ClassFxsave, ClassFxrstor, ClassSegRead, ClassSegRead, ClassFPCtrl, ClassFPCtrl, ClassLea, ClassIndJump, ClassRet}
 	m, _ := im.Symbol("main")
 	code, err := observe.Decode(im)
 	if err != nil {

@@ -137,7 +137,7 @@ const (
 	grpLoad
 	grpStore
 	grpFP
-	grpSerial // microcoded / serialising: pushf, popf, locked, fence, div, other
+	grpSerial // microcoded / serialising: pushf, popf, locked, fence, div, other, fxsave, fxrstor, fp_ctrl
 )
 
 // groupOf is the resource group of a class in the core model.
@@ -149,7 +149,7 @@ func groupOf(c InstClass) int {
 		return grpBranch
 	case ClassLoad:
 		return grpLoad
-	case ClassStore, ClassRMW, ClassString:
+	case ClassStore, ClassRMW, ClassString, ClassSegRead:
 		return grpStore
 	case ClassXMM:
 		return grpFP

@@ -237,30 +237,41 @@ func instPCs(im *sim.Image) func(f *ehframe.FDE) []uint64 {
 	}
 }
 
-// TestReadelfOracleImages: the helper's records in every strategy's image,
-// written by osrsim's ELF writer.
+// TestReadelfOracleImages: the helper's records in every strategy's image
+// on both platforms, written by osrsim's ELF writer.
 func TestReadelfOracleImages(t *testing.T) {
-	for _, s := range patchpoint.Strategies {
-		b, err := workload.Build(workload.DefaultParams(workload.AwaitLoop), s)
-		if err != nil {
-			t.Fatal(err)
+	for _, pl := range patchpoint.Platforms {
+		for _, s := range patchpoint.Strategies {
+			p := workload.DefaultParams(workload.AwaitLoop)
+			p.Patchpoint.Platform = pl
+			checkImageRecords(t, p, s)
 		}
-		path := writeELF(t, simelf.FromImage(b.Image))
-		var mem ehframe.Segments
-		for _, r := range b.Image.Regions {
-			mem = append(mem, ehframe.Segment{Addr: r.Base, Data: r.Init})
+	}
+}
+
+// checkImageRecords compares an image's records with readelf's decoding;
+// every helper function must have one.
+func checkImageRecords(t *testing.T, p workload.Params, s patchpoint.Strategy) {
+	t.Helper()
+	b, err := workload.Build(p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeELF(t, simelf.FromImage(b.Image))
+	var mem ehframe.Segments
+	for _, r := range b.Image.Regions {
+		mem = append(mem, ehframe.Segment{Addr: r.Base, Data: r.Init})
+	}
+	eh := b.Image.Region(sim.RegionEHFrame)
+	n := compareWithReadelf(t, path, mem, eh.Base, uint64(len(eh.Init)), instPCs(b.Image))
+	var helpers int
+	for _, sym := range b.Object.Section("code").Symbols {
+		if sym.Kind == emitter.SymFunc && sym.Region == region.Helper {
+			helpers++
 		}
-		eh := b.Image.Region(sim.RegionEHFrame)
-		n := compareWithReadelf(t, path, mem, eh.Base, uint64(len(eh.Init)), instPCs(b.Image))
-		var helpers int
-		for _, u := range b.Object.Section("code").Unwind {
-			if strings.HasPrefix(u.Name, "patchpoint.") {
-				helpers++
-			}
-		}
-		if n != helpers || n < 5 {
-			t.Errorf("%v: %d FDEs for %d helper functions", s, n, helpers)
-		}
+	}
+	if n != helpers || n < 5 {
+		t.Errorf("%v/%v: %d FDEs for %d helper functions", p.Patchpoint.Platform, s, n, helpers)
 	}
 }
 

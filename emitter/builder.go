@@ -97,6 +97,9 @@ func (p *Program) Section(name string) *Builder {
 	return b
 }
 
+// Program is the program b is a section of.
+func (b *Builder) Program() *Program { return b.p }
+
 // Extern declares a symbol that no section defines; Object.LinkExterns
 // supplies its address.
 func (p *Program) Extern(name string) {

@@ -47,3 +47,31 @@ func TestFrameAlloc(t *testing.T) {
 		t.Errorf("CallFrame(0) = %d, CallFrame(1) = %d", CallFrame(0), CallFrame(1))
 	}
 }
+
+// Prolog and Epilog: the pushes and the aligned allocation as unwind codes,
+// and an epilog that undoes them in reverse, as GNU as encodes them.
+func TestPrologEpilog(t *testing.T) {
+	var fr CalleeFrame
+	s, u := unwindOf(t, func(b *Builder) {
+		b.Func("f")
+		fr = b.Prolog(HomeArea, RBX, R12)
+		b.Call(Sym("f"))
+		b.Epilog(fr)
+		b.EndFunc()
+	})
+	if fr.Alloc != 40 || len(fr.Saves) != 2 {
+		t.Errorf("frame %+v, want 40 bytes below two saves", fr)
+	}
+	var ops []UnwindOp
+	for _, c := range u.Codes {
+		ops = append(ops, c.Op)
+	}
+	if len(ops) != 3 || ops[0] != UwopPushNonvol || ops[1] != UwopPushNonvol || ops[2] != UwopAllocSmall || u.PrologSize != 7 {
+		t.Errorf("unwind codes %+v, prolog %d bytes", u.Codes, u.PrologSize)
+	}
+	// push rbx; push r12; sub rsp,40; call; add rsp,40; pop r12; pop rbx; ret
+	want := []byte{0x53, 0x41, 0x54, 0x48, 0x83, 0xec, 0x28, 0xe8, 0xf4, 0xff, 0xff, 0xff, 0x48, 0x83, 0xc4, 0x28, 0x41, 0x5c, 0x5b, 0xc3}
+	if got := s.Bytes[u.Start:u.End]; string(got) != string(want) {
+		t.Errorf("bytes % x\nwant  % x", got, want)
+	}
+}

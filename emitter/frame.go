@@ -19,3 +19,33 @@ func FrameAlloc(pushes int, size int32) int32 {
 // CallFrame is the allocation of a function that needs no stack of its own
 // but the home area of its callees.
 func CallFrame(pushes int) int32 { return FrameAlloc(pushes, HomeArea) }
+
+// CalleeFrame is a function's frame as its prolog built it: the callee-saved
+// registers pushed, in order, and the stack allocated below them.
+type CalleeFrame struct {
+	Saves []Reg
+	Alloc int32
+}
+
+// Prolog pushes saves (each with its unwind code), allocates size bytes
+// (FrameAlloc: rounded so that the function's calls see an aligned stack)
+// and ends the prolog. Call it right after BeginFunc.
+func (b *Builder) Prolog(size int32, saves ...Reg) CalleeFrame {
+	f := CalleeFrame{saves, FrameAlloc(len(saves), size)}
+	for _, r := range saves {
+		b.PushNonvol(r)
+	}
+	b.AllocStack(f.Alloc)
+	b.EndProlog()
+	return f
+}
+
+// Epilog is f's epilog: the allocation freed, the saves popped in
+// reverse order, ret.
+func (b *Builder) Epilog(f CalleeFrame) {
+	b.Add(S64, RSP, Imm(f.Alloc))
+	for i := len(f.Saves) - 1; i >= 0; i-- {
+		b.Pop(f.Saves[i])
+	}
+	b.Ret()
+}

@@ -778,3 +778,80 @@ func (b *Builder) Nop(n int) {
 		n -= k
 	}
 }
+
+// MovFromSeg is `mov dst, s`: to a register the selector zero-extended to
+// 32 bits (`mov r32, Sreg`), to memory the 16-bit selector (`mov m16, Sreg`).
+func (b *Builder) MovFromSeg(dst Operand, s SegReg) {
+	name := "mov from " + s.String()
+	if !s.valid() {
+		b.p.errorf(ErrInvalidOperands, "mov from segment register: invalid register %d", s)
+		return
+	}
+	if !b.opsOK(name, 0, dst) {
+		return
+	}
+	rm, ok := rmOf(dst)
+	if !ok {
+		b.bad(name, 0, "operand must be a register or memory", dst)
+		return
+	}
+	e := enc{reg: byte(s), rm: rm}
+	e.opcode(0x8c)
+	b.encode(&e)
+}
+
+// memOp emits an instruction whose only operand is memory, encoded as
+// the opcode bytes with /digit in ModRM.reg.
+func (b *Builder) memOp(name string, m Mem, digit byte, ops ...byte) {
+	if !b.opsOK(name, 0, m) {
+		return
+	}
+	e := enc{reg: digit, rm: rmMem(m)}
+	e.opcode(ops...)
+	b.encode(&e)
+}
+
+// Fxsave stores the x87, MMX and SSE state (512 bytes, 16-byte aligned)
+// at m, in the legacy (32-bit pointer) format.
+func (b *Builder) Fxsave(m Mem) { b.memOp("fxsave", m, 0, 0x0f, 0xae) }
+
+// Fxrstor loads the state Fxsave stored at m.
+func (b *Builder) Fxrstor(m Mem) { b.memOp("fxrstor", m, 1, 0x0f, 0xae) }
+
+// Ldmxcsr loads MXCSR from the 32 bits at m.
+func (b *Builder) Ldmxcsr(m Mem) { b.memOp("ldmxcsr", m, 2, 0x0f, 0xae) }
+
+// Stmxcsr stores MXCSR to the 32 bits at m.
+func (b *Builder) Stmxcsr(m Mem) { b.memOp("stmxcsr", m, 3, 0x0f, 0xae) }
+
+// Fldcw loads the x87 control word from the 16 bits at m.
+func (b *Builder) Fldcw(m Mem) { b.memOp("fldcw", m, 5, 0xd9) }
+
+// Fnstcw stores the x87 control word to the 16 bits at m (no wait).
+func (b *Builder) Fnstcw(m Mem) { b.memOp("fnstcw", m, 7, 0xd9) }
+
+// RetImm is `ret imm16`: return, then release n bytes of arguments.
+func (b *Builder) RetImm(n uint16) {
+	e := enc{noRM: true, immLen: 2, imm: int64(n)}
+	e.opcode(0xc2)
+	b.encode(&e)
+}
+
+// RepRet is `rep ret` (F3 C3), the two-byte return older compilers emit
+// after a branch target.
+func (b *Builder) RepRet() { b.simple(0xf3, 0xc3) }
+
+// BndRet is `bnd ret` (F2 C3): a return with the REPNE prefix MPX reused.
+func (b *Builder) BndRet() { b.simple(0xf2, 0xc3) }
+
+// TailJmp is `rex.W jmp r` (48 FF /4): the redundant REX.W marks a jump
+// out of the function for the Windows x64 unwinder (CoreCLR's TAILJMP_RAX).
+func (b *Builder) TailJmp(r Reg) {
+	if !b.opsOK("tailjmp", S64, r) {
+		return
+	}
+	b.encode(&enc{w: true, op: [3]byte{0xff}, nop: 1, reg: 4, rm: rmReg(r)})
+}
+
+// Pause is the spin-wait hint (F3 90).
+func (b *Builder) Pause() { b.simple(0xf3, 0x90) }

@@ -154,3 +154,27 @@ func (c Cond) String() string {
 
 // Invert returns the opposite condition (cc ^ 1).
 func (c Cond) Invert() Cond { return c ^ 1 }
+
+// SegReg is a segment register by hardware number (the ModRM.reg field of
+// `mov r/m16, Sreg`).
+type SegReg uint8
+
+const (
+	ES SegReg = iota
+	CS
+	SS
+	DS
+	FS
+	GS
+)
+
+var segNames = [...]string{"es", "cs", "ss", "ds", "fs", "gs"}
+
+func (s SegReg) valid() bool { return s <= GS }
+
+func (s SegReg) String() string {
+	if !s.valid() {
+		return fmt.Sprintf("SegReg(%d)", uint8(s))
+	}
+	return segNames[s]
+}

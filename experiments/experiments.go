@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
@@ -49,12 +50,13 @@ type Workload struct {
 
 // Sweep is one sweep dimension. Key is a workload parameter ("live_locals":
 // both scales of every workload that has it), "emulation.<param>" (the
-// emulation scale only) or an integer shared parameter
-// ("patchpoint.hit_limit": every workload, both scales). Line is the line
-// of the key in the file (0 if unknown).
+// emulation scale only) or a shared parameter, an integer
+// ("patchpoint.hit_limit") or a name ("platform": every workload, both
+// scales). Values are integers or names by the key. Line is the line of
+// the key in the file (0 if unknown).
 type Sweep struct {
 	Key    string
-	Values []int64
+	Values []report.Value
 	Line   int
 }
 
@@ -65,7 +67,7 @@ type Cell struct {
 	Emu, Native workload.Params
 	// Point holds the coordinates of the sweeps that apply to this
 	// workload (key → value); empty (not nil) without sweeps.
-	Point map[string]int64
+	Point report.Params
 }
 
 // NativeSettings control native (wall-clock) runs. Their keys, limits and
@@ -152,7 +154,7 @@ func (e *Experiment) Cells() []Cell {
 		}
 		idx := make([]int, len(dims))
 		for {
-			c := Cell{Workload: w.Kind, Emu: w.Emu, Native: w.Native, Point: map[string]int64{}}
+			c := Cell{Workload: w.Kind, Emu: w.Emu, Native: w.Native, Point: report.Params{}}
 			for pass := 0; pass < 2; pass++ {
 				for d, s := range dims {
 					v := s.Values[idx[d]]
@@ -162,9 +164,9 @@ func (e *Experiment) Cells() []Cell {
 					}
 					c.Point[s.Key] = v
 					k := paramKeyFor(c.Emu, name)
-					*k.field(&c.Emu) = int(v)
+					k.setValue(&c.Emu, v)
 					if !emuOnly {
-						*k.field(&c.Native) = int(v)
+						k.setValue(&c.Native, v)
 					}
 				}
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/osrsim/osrsim/continuation"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
@@ -20,7 +21,7 @@ func TestCheckedInConfigsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"csharp.yaml", "frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "reentry.yaml", "runtime-minimal.yaml", "seed.yaml"}
+	want := []string{"csharp.yaml", "frame-size.yaml", "live-locals.yaml", "patchpoint-settings.yaml", "platforms.yaml", "reentry.yaml", "runtime-minimal.yaml", "seed.yaml"}
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("configs = %v, want %v", files, want)
 	}
@@ -106,21 +107,39 @@ func TestSweepCells(t *testing.T) {
 			t.Fatalf("%s: %d cells, want %d", tc.file, len(cells), len(tc.values))
 		}
 		for i, c := range cells {
-			if !reflect.DeepEqual(c.Point, map[string]int64{tc.key: tc.values[i]}) {
+			if !reflect.DeepEqual(c.Point, report.Params{tc.key: report.Int(tc.values[i])}) {
 				t.Errorf("%s: cell %d point %v", tc.file, i, c.Point)
 			}
 			f := Flatten(c.Emu)
-			if f[tc.key] != tc.values[i] || Flatten(c.Native)[tc.key] != tc.values[i] {
+			if f[tc.key] != report.Int(tc.values[i]) || Flatten(c.Native)[tc.key] != report.Int(tc.values[i]) {
 				t.Errorf("%s: cell %d params %v", tc.file, i, f)
 			}
 		}
 	}
 
-	e, err := Load("patchpoint-settings.yaml")
+	// An enum key sweeps over names: each cell builds on its platform, and
+	// the name reaches the results' params.
+	e, err := Load("platforms.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cells := e.Cells()
+	if len(cells) != len(patchpoint.Platforms) {
+		t.Fatalf("platforms: %d cells", len(cells))
+	}
+	for i, pl := range patchpoint.Platforms {
+		c := cells[i]
+		if !reflect.DeepEqual(c.Point, report.Params{"platform": report.Name(pl.String())}) ||
+			c.Emu.Patchpoint.Platform != pl || c.Native.Patchpoint.Platform != pl || Flatten(c.Emu)["platform"] != report.Name(pl.String()) {
+			t.Errorf("platforms cell %d: %v %+v", i, c.Point, c.Emu.Patchpoint)
+		}
+	}
+
+	e, err = Load("patchpoint-settings.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells = e.Cells()
 	if len(cells) != 9 {
 		t.Fatalf("patchpoint-settings: %d cells", len(cells))
 	}
@@ -128,7 +147,7 @@ func TestSweepCells(t *testing.T) {
 	for _, hl := range []int64{2, 10, 50} {
 		for _, m := range []int64{1000, 16384, 200000} {
 			c := cells[i]
-			want := map[string]int64{"patchpoint.hit_limit": hl, "patchpoint.native_functions": m}
+			want := report.Params{"patchpoint.hit_limit": report.Int(hl), "patchpoint.native_functions": report.Int(m)}
 			if !reflect.DeepEqual(c.Point, want) || c.Emu.Patchpoint.HitLimit != int(hl) || c.Native.Patchpoint.NativeFunctions != int(m) {
 				t.Errorf("cell %d: %v %+v", i, c.Point, c.Emu.Patchpoint)
 			}
@@ -173,18 +192,17 @@ sweeps:
 		t.Fatalf("%d cells", len(cells))
 	}
 	c := cells[3] // awaits 200, emulation.n 40000, extra_frame 8
-	if c.Workload != workload.AwaitLoop || !reflect.DeepEqual(c.Point, map[string]int64{"awaits": 200, "emulation.n": 40000, "extra_frame": 8}) ||
+	if c.Workload != workload.AwaitLoop || !reflect.DeepEqual(c.Point, report.Params{"awaits": report.Int(200), "emulation.n": report.Int(40000), "extra_frame": report.Int(8)}) ||
 		c.Native.Awaits != 200 || c.Emu.Awaits != 200 || c.Native.N != 20000 || c.Emu.N != 40000 || c.Native.ExtraFrame != 8 || c.Emu.ExtraFrame != 8 {
 		t.Errorf("cell 3: %+v", c)
 	}
 	for i, c := range cells[8:] {
-		if c.Workload != workload.Reentry || !reflect.DeepEqual(c.Point, map[string]int64{"extra_frame": int64(8 * i)}) || c.Emu.ExtraFrame != 8*i {
+		if c.Workload != workload.Reentry || !reflect.DeepEqual(c.Point, report.Params{"extra_frame": report.Int(int64(8 * i))}) || c.Emu.ExtraFrame != 8*i {
 			t.Errorf("reentry cell %d: %+v", i, c)
 		}
 	}
-	if f := Flatten(cells[8].Native); !reflect.DeepEqual(f, map[string]int64{"calls": 100, "iterations": 1500, "extra_frame": 0,
-		"patchpoint.initial_counter": 1000, "patchpoint.counter_bump": 1000, "patchpoint.hit_limit": 10,
-		"patchpoint.jit_methods": 20000, "patchpoint.native_functions": 16384, "runtime.alloc_quantum": 8224}) {
+	if f := Flatten(cells[8].Native); !reflect.DeepEqual(f, report.Params{"calls": report.Int(100), "iterations": report.Int(1500), "extra_frame": report.Int(0), "patchpoint.initial_counter": report.Int(1000), "patchpoint.counter_bump": report.Int(1000), "patchpoint.hit_limit": report.Int(10), "patchpoint.jit_methods": report.Int(20000), "patchpoint.native_functions": report.Int(16384), "runtime.alloc_quantum": report.Int(8224),
+		"platform": report.Name("windows-x64"), "runtime.model": report.Name("coreclr")}) {
 		t.Errorf("Flatten = %v", f)
 	}
 }
@@ -276,6 +294,11 @@ func TestBadConfigs(t *testing.T) {
 		{"emulation override of unknown param", good + "    emulation:\n      calls: 5\n", 6, "workloads.await-loop.emulation.calls", "await-loop has no parameter calls"},
 		{"emulation override not a mapping", good + "    emulation: 5\n", 5, "workloads.await-loop.emulation", "want a mapping"},
 		{"empty cycle model", good + "cycle_model: \"\"\n", 5, "cycle_model", "must not be empty"},
+		{"unknown platform", good + "platform: macos-arm64\n", 5, "platform", "unknown platform \"macos-arm64\" (want one of windows-x64, linux-x64)"},
+		{"platform not a name", good + "platform: [linux-x64]\n", 5, "platform", "want a string, got a list"},
+		{"sweep unknown platform", good + "sweeps:\n  platform: [linux-x64, macos]\n", 6, "sweeps.platform", "unknown platform \"macos\""},
+		{"sweep duplicate platform", good + "sweeps:\n  platform: [linux-x64, linux-x64]\n", 6, "sweeps.platform", "duplicate value linux-x64"},
+		{"sweep platform number", good + "sweeps:\n  platform: [1]\n", 6, "sweeps.platform", "want one of windows-x64, linux-x64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := Parse("bad.yaml", []byte(tc.yaml))
@@ -441,11 +464,24 @@ sweeps:
 		t.Errorf("%d cells before fixing the sweep", len(e.Cells()))
 	}
 	ok("live_locals", "8") // fixes the sweep
-	if !reflect.DeepEqual(e.Sweeps[0].Values, []int64{8}) || aw.Emu.LiveLocals != 8 {
+	if !reflect.DeepEqual(e.Sweeps[0].Values, []report.Value{report.Int(8)}) || aw.Emu.LiveLocals != 8 {
 		t.Errorf("sweep after Set: %+v", e.Sweeps)
 	}
-	if cells := e.Cells(); len(cells) != 2 || cells[0].Emu.LiveLocals != 8 || cells[0].Point["live_locals"] != 8 {
+	if cells := e.Cells(); len(cells) != 2 || cells[0].Emu.LiveLocals != 8 || cells[0].Point["live_locals"] != report.Int(8) {
 		t.Errorf("cells after Set: %+v", cells)
+	}
+
+	// --set on an enum key fixes its sweep the same way.
+	pe, err := Load("platforms.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pe.Set("platform", "linux-x64"); err != nil {
+		t.Fatal(err)
+	}
+	if cells := pe.Cells(); len(cells) != 1 || cells[0].Emu.Patchpoint.Platform != patchpoint.LinuxX64 ||
+		cells[0].Native.Patchpoint.Platform != patchpoint.LinuxX64 || cells[0].Point["platform"] != report.Name("linux-x64") {
+		t.Errorf("platforms cells after Set: %+v", cells)
 	}
 
 	before := *e

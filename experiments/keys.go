@@ -11,6 +11,7 @@ import (
 	"github.com/osrsim/osrsim/internal/bounds"
 	"github.com/osrsim/osrsim/internal/enum"
 	"github.com/osrsim/osrsim/patchpoint"
+	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/sim"
 	"github.com/osrsim/osrsim/workload"
 )
@@ -100,8 +101,11 @@ var runKeys = []Key{
 
 // sharedKeys are the shared parameters that are not integers, in
 // reference order (integer ones come from workload.SharedParams). They
-// cannot be swept.
+// are swept by name (sweeps: {platform: [windows-x64, linux-x64]}) and
+// reports list them among the parameters.
 var sharedKeys = []Key{
+	sharedKey("platform", "the operating system whose patchpoint helper runs the transition: `windows-x64` (the PR's) or `linux-x64` (the PAL's context capture, native frames unwound from DWARF call-frame information by libunwind)",
+		enumValue(patchpoint.Platforms, patchpoint.ParsePlatform, func(p *workload.Params) *patchpoint.Platform { return &p.Patchpoint.Platform })),
 	sharedKey("runtime.model", "the async runtime resumptions run through: `coreclr` (CoreCLR's common resume path) or `minimal` (the thin runtime of the first figures)",
 		enumValue(continuation.Models, continuation.ParseModel, func(p *workload.Params) *continuation.Model { return &p.Runtime.Model })),
 }
@@ -149,6 +153,30 @@ func paramKey(q workload.Param, kinds []string) Key {
 		k.Scope, k.Kinds = Param, kinds
 	}
 	return k
+}
+
+// sweepable reports whether a parameter key can be swept: an integer
+// (it has a field) or a name (an enumeration).
+func (k *Key) sweepable() bool { return k.field != nil || (k.Scope != Run && k.Type.Kind == Enum) }
+
+// valueOf is the parameter's value in p as a report writes it.
+func (k *Key) valueOf(p *workload.Params) report.Value {
+	if k.field != nil {
+		return report.Int(int64(*k.field(p)))
+	}
+	return report.Name(k.showParam(p))
+}
+
+// setValue sets the parameter in p to v, a value a sweep or --set
+// checked already.
+func (k *Key) setValue(p *workload.Params, v report.Value) {
+	if n, ok := v.Int(); ok && k.field != nil {
+		*k.field(p) = int(n)
+		return
+	}
+	if err := k.param(p, text(v.String())); err != nil {
+		panic("BUG: a checked value no longer sets " + k.Name + ": " + err.Error())
+	}
 }
 
 func (k Key) required() Key            { k.Required, k.Default = true, "required"; return k }

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -18,21 +19,23 @@ func ParamNames(kind string) []string {
 
 // Flatten turns workload parameters into the params map of a report
 // result: the parameters its workload has and every shared parameter
-// (patchpoint.initial_counter, ...); a C# workload's are its program's.
-// For an unknown workload every parameter is included.
-func Flatten(p workload.Params) map[string]int64 {
-	m := map[string]int64{}
-	for _, k := range keys {
-		if k.field == nil {
+// (patchpoint.initial_counter, ..., platform and runtime.model by name); a
+// C# workload's are its program's. For an unknown workload every
+// parameter is included.
+func Flatten(p workload.Params) report.Params {
+	m := report.Params{}
+	for i := range keys {
+		k := &keys[i]
+		if !k.sweepable() {
 			continue
 		}
 		if k.has(p.Workload) || (workload.ParamsOf(p.Workload) == nil && p.Source == nil) {
-			m[k.Name] = int64(*k.field(&p))
+			m[k.Name] = k.valueOf(&p)
 		}
 	}
 	if p.Source != nil {
 		for _, q := range p.Own() {
-			m[q.Name] = int64(*q.Field(&p))
+			m[q.Name] = report.Int(int64(*q.Field(&p)))
 		}
 	}
 	return m

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -55,7 +54,11 @@ func (e *Experiment) Resolved() []byte {
 		for _, s := range e.Sweeps {
 			list := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 			for _, v := range s.Values {
-				list.Content = append(list.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)})
+				tag := "!!int"
+				if v.IsName() {
+					tag = "!!str"
+				}
+				list.Content = append(list.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v.String()})
 			}
 			put(sw, []string{s.Key}, list) // a sweep key is one key, dots and all
 		}

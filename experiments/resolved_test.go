@@ -33,7 +33,7 @@ func TestResolvedRoundTrip(t *testing.T) {
 	}
 	live, _ := Load("live-locals.yaml")
 	set(live, "live_locals", "3") // fixes the sweep to one value
-	seed := set(Default(), "emulation.awaits", "77", "patchpoint.hit_limit", "4", "native.samples", "3", "emulation.timeout", "90s")
+	seed := set(Default(), "emulation.awaits", "77", "patchpoint.hit_limit", "4", "native.samples", "3", "emulation.timeout", "90s", "platform", "linux-x64")
 	seed.Strategies, seed.Baseline = []patchpoint.Strategy{patchpoint.Direct, patchpoint.Helper}, patchpoint.Helper
 	exps = append(exps, Default(), live, seed)
 

@@ -3,6 +3,8 @@ package experiments
 import (
 	"fmt"
 	"strings"
+
+	"github.com/osrsim/osrsim/report"
 )
 
 // Set applies a --set key=value override. The keys and values are those
@@ -77,14 +79,14 @@ func (e *Experiment) setParam(name string, emuOnly bool, v raw) error {
 		return fmt.Errorf("no workload of this experiment has parameter %s", name)
 	}
 	copy(e.Workloads, ws)
-	if k.field == nil { // not sweepable
+	if !k.sweepable() {
 		return nil
 	}
-	value := int64(*k.field(&set.Emu))
+	value := k.valueOf(&set.Emu)
 	for i := range e.Sweeps {
 		// emulation.<param> itself swept was refused above.
 		if s := &e.Sweeps[i]; s.Key == name || s.Key == "emulation."+name {
-			s.Values = []int64{value}
+			s.Values = []report.Value{value}
 		}
 	}
 	return nil

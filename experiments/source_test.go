@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"github.com/osrsim/osrsim/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ func TestSourceWorkload(t *testing.T) {
 	if a, _ := cells[0].Emu.Value("n"); a == 40000 {
 		t.Errorf("first cell has the last sweep value: values are shared")
 	}
-	if f := Flatten(w.Native); f["n"] != 10_000_000 || f["Awaits"] != 10_000_000 || f["patchpoint.hit_limit"] != 10 {
+	if f := Flatten(w.Native); f["n"] != report.Int(10_000_000) || f["Awaits"] != report.Int(10_000_000) || f["patchpoint.hit_limit"] != report.Int(10) {
 		t.Errorf("flatten %v", f)
 	}
 }

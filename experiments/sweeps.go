@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/osrsim/osrsim/report"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -25,7 +27,7 @@ func (p *parser) sweeps(e *Experiment, f kv) []Sweep {
 func sweepKey(key string, w workload.Params) (k *Key, emuOnly bool) {
 	name, emuOnly := splitEmu(key)
 	k = paramKeyFor(w, name)
-	if k == nil || k.field == nil || (emuOnly && k.Scope != Param) {
+	if k == nil || !k.sweepable() || (emuOnly && k.Scope != Param) {
 		return nil, emuOnly
 	}
 	return k, emuOnly
@@ -51,13 +53,17 @@ func (p *parser) sweep(e *Experiment, g kv) (Sweep, bool) {
 	if len(targets) == 0 {
 		name, _ := splitEmu(g.key)
 		if k, _ := sweepKey(g.key, workload.DefaultParams(workload.Kinds[0])); k == nil && !isParam(name) {
-			p.errorf(g.k.Line, key, "unknown sweep key %s (want a workload parameter, emulation.<param> or patchpoint.<field>)", g.key)
+			p.errorf(g.k.Line, key, "unknown sweep key %s (want a workload parameter, emulation.<param>, patchpoint.<field>, platform or runtime.model)", g.key)
 		} else {
 			p.errorf(g.k.Line, key, "no workload of this experiment has parameter %s", name)
 		}
 		return Sweep{}, false
 	}
-	items, err := node{g.v}.list("integers", "value")
+	what := "integers"
+	if targets[0].k.field == nil {
+		what = "names"
+	}
+	items, err := node{g.v}.list(what, "value")
 	if err != nil {
 		p.fail(g.v.Line, key, err)
 		return Sweep{}, false
@@ -68,14 +74,14 @@ func (p *parser) sweep(e *Experiment, g kv) (Sweep, bool) {
 
 // sweepValues reads a sweep's values, checking each on every scale of
 // every workload it applies to; ok is false if any fails.
-func (p *parser) sweepValues(key string, emuOnly bool, items []raw, targets []target) (values []int64, ok bool) {
-	seen := map[int64]int{}
+func (p *parser) sweepValues(key string, emuOnly bool, items []raw, targets []target) (values []report.Value, ok bool) {
+	seen := map[report.Value]int{}
 	ok = true
 	for _, it := range items {
-		v, err := it.integer()
+		v, err := sweepValue(targets[0].k, it)
 		if err == nil {
 			if first, dup := seen[v]; dup {
-				err = fmt.Errorf("duplicate value %d (first at line %d)", v, first)
+				err = fmt.Errorf("duplicate value %s (first at line %d)", v, first)
 			}
 			seen[v] = it.line()
 		}
@@ -93,6 +99,20 @@ func (p *parser) sweepValues(key string, emuOnly bool, items []raw, targets []ta
 		values = append(values, v)
 	}
 	return values, ok
+}
+
+// sweepValue reads one value of a sweep over k: an integer, or a name
+// (which setScales then checks against the key's names).
+func sweepValue(k *Key, it raw) (report.Value, error) {
+	if k.field != nil {
+		n, err := it.integer()
+		return report.Int(n), err
+	}
+	s, err := it.str("one of " + strings.Join(k.Type.Names, ", "))
+	if err != nil || s == "" {
+		return report.Value{}, fmt.Errorf("want one of %s", strings.Join(k.Type.Names, ", "))
+	}
+	return report.Name(s), nil
 }
 
 // setScales sets parameter k to v on the scales of w that a sweep or

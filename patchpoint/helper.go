@@ -13,24 +13,51 @@ type Generator struct {
 	Settings Settings
 }
 
-// stub frame: the pushed nonvolatiles, then a TransitionBlock: the
-// outgoing home area and the four float argument registers.
+// stub frame, Windows (PROLOG_WITH_TRANSITION_BLOCK of AsmMacros.inc): the
+// eight callee saves pushed, then the outgoing home area and the four
+// float argument registers; the integer argument registers go to the home
+// area the caller reserved above the return address. TransitionBlock is
+// the callee saves, the return address and that home area.
 var (
-	stubSaves     = [...]Reg{R15, R14, R13, R12, RBP, RBX, RSI, RDI}
-	stubSaved     = int32(8 * len(stubSaves))
-	stubFloatArgs = int32(HomeArea)
-	stubAlloc     = FrameAlloc(len(stubSaves), stubFloatArgs+4*16)
+	stubSavesWindows     = [...]Reg{R15, R14, R13, R12, RBP, RBX, RSI, RDI}
+	stubFloatArgsWindows = int32(HomeArea)
+	stubAllocWindows     = FrameAlloc(len(stubSavesWindows), stubFloatArgsWindows+4*16)
 )
 
-// worker frame: the pushed nonvolatiles, the outgoing home area, the
-// context record, an EECodeInfo and the image base a native lookup
-// returns.
+// stub frame, Linux (PROLOG_WITH_TRANSITION_BLOCK of
+// unixasmmacrosamd64.inc): rbp (with `mov rbp, rsp`), rbx, r15-r12 pushed
+// as callee saves, the six argument registers pushed (their CFI only
+// adjusts the CFA), then eight float argument registers and a pad. The
+// TransitionBlock starts at the argument registers.
 var (
-	workerSaves     = [...]Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
-	workerCtx       = int32(HomeArea)
-	workerECI       = workerCtx + ContextSize
-	workerImageBase = workerECI + EECodeInfoSize
-	workerAlloc     = FrameAlloc(len(workerSaves), workerImageBase+8)
+	stubSavesLinux = [...]Reg{RBX, R15, R14, R13, R12}
+	stubArgsLinux  = [...]Reg{R9, R8, RCX, RDX, RSI, RDI}
+	stubAllocLinux = int32(8*16 + 8)
+)
+
+// The Linux TransitionBlock's argument registers, from its start: RDI
+// was pushed last.
+const (
+	tbLinuxRDI = 0
+	tbLinuxRSI = 8
+)
+
+// worker frame: the pushed nonvolatiles, the outgoing arguments (home
+// area and a fifth argument), the DynamicHelperFrame, an EECodeInfo, the
+// image base a native lookup returns, the saved last error, the Thread,
+// the TransitionBlock, the CONTEXT pointer and size.
+var (
+	workerSaves      = [...]Reg{RBX, RSI, RDI, R12, R13, R14, R15, RBP}
+	workerFrame      = int32(HomeArea + 16)
+	workerECI        = workerFrame + FrameSize
+	workerImageBase  = workerECI + EECodeInfoSize
+	workerLastError  = workerImageBase + 8
+	workerThread     = workerLastError + 8
+	workerTB         = workerThread + 8
+	workerCtxSize    = workerTB + 8
+	workerCtxPointer = workerCtxSize + 8
+	workerOSRCode    = workerCtxPointer + 8 // osrMethodCode, spilled across the unwind's calls
+	workerAlloc      = FrameAlloc(len(workerSaves), workerOSRCode+8)
 )
 
 // JumpToTargetLen is the size of tier0's jump to the address the helper
@@ -52,9 +79,17 @@ func indexShift(entrySize int) uint8 {
 	return uint8(bits.TrailingZeros(uint(entrySize)))
 }
 
+// windows reports whether the helper follows Windows.
+func (g Generator) windows() bool { return g.Settings.Platform == WindowsX64 }
+
+// transitions reports whether the helper transitions itself (captures,
+// unwinds and restores a context), which every strategy but HelperReturn
+// does.
+func (g Generator) transitions() bool { return g.Strategy != HelperReturn }
+
 // EmitCode generates every helper function.
 func (g Generator) EmitCode(b *Builder) {
-	b.DeclareSteps(Steps...)
+	b.DeclareSteps(Steps(g.Settings.Platform)...)
 	g.emitStub(b, SymHelper, false)
 	if !g.Strategy.ResumeByJump() {
 		g.emitStub(b, SymForced, true)
@@ -63,31 +98,63 @@ func (g Generator) EmitCode(b *Builder) {
 	emitCodeInfo(b)
 	emitPPLookup(b)
 	emitJITCompile(b)
-	if g.Strategy != HelperReturn {
-		emitCapture(b)
-		emitIsManagedCode(b)
+	g.emitThreadFuncs(b)
+	if !g.transitions() {
+		return
+	}
+	emitIsManagedCode(b)
+	emitVirtualUnwind(b)
+	g.emitRestore(b)
+	if g.windows() {
+		emitInitializeContext2(b)
+		emitCaptureWindows(b)
 		emitLookupFunctionEntry(b)
-		emitVirtualUnwind(b)
-		emitRestore(b)
+	} else {
+		emitCapturePAL(b)
+		emitAdjustContextForVirtualStub(b)
+		emitLibunwind(b)
 	}
 }
 
 // emitStub is the assembly stub (JIT_Patchpoint / JIT_PatchpointForced):
-// it builds a transition frame and calls the worker with ⟨transition block,
-// counter address or 0, IL offset, patchpoint return address⟩.
+// it builds the TransitionBlock and calls the worker with ⟨transition
+// block, counter address or 0, IL offset, patchpoint return address⟩.
+// Tier0 passes the counter and IL offset in RCX and RDX on both platforms
+// (osrsim's JIT has one calling convention).
 func (g Generator) emitStub(b *Builder, name string, forced bool) {
 	helperFunc(b, name, StepStub)
-	for _, r := range stubSaves {
-		b.PushNonvol(r)
-	}
-	b.AllocStack(stubAlloc)
-	b.EndProlog()
-	entry := stubAlloc + stubSaved // caller's RSP before the call, minus the return address
-	for i, r := range []Reg{RCX, RDX, R8, R9} {
-		b.Mov(S64, M(RSP, entry+8+int32(8*i)), r) // home the argument registers
-	}
-	for i := 0; i < 4; i++ {
-		b.Movdqu(M(RSP, stubFloatArgs+int32(16*i)), XReg(i))
+	var tb, retAddr int32 // the TransitionBlock's and the return address's offsets from RSP
+	if g.windows() {
+		for _, r := range stubSavesWindows {
+			b.PushNonvol(r)
+		}
+		b.AllocStack(stubAllocWindows)
+		b.EndProlog()
+		tb = stubAllocWindows
+		retAddr = tb + int32(8*len(stubSavesWindows))
+		for i, r := range []Reg{RCX, RDX, R8, R9} {
+			b.Mov(S64, M(RSP, retAddr+8+int32(8*i)), r) // home the argument registers
+		}
+		for i := 0; i < 4; i++ {
+			b.Movdqa(M(RSP, stubFloatArgsWindows+int32(16*i)), XReg(i))
+		}
+	} else {
+		b.PushNonvol(RBP)
+		b.Mov(S64, RBP, RSP) // a frame chain for tools; the CFA stays on RSP
+		for _, r := range stubSavesLinux {
+			b.PushNonvol(r)
+		}
+		for _, r := range stubArgsLinux {
+			b.Push(r)
+			b.UnwindRecord(UwopAllocSmall, 0, 0)
+		}
+		b.AllocStack(stubAllocLinux)
+		b.EndProlog()
+		tb = stubAllocLinux
+		retAddr = tb + int32(8*(len(stubArgsLinux)+len(stubSavesLinux)+1))
+		for i := 0; i < 8; i++ {
+			b.Movdqa(M(RSP, int32(16*i)), XReg(i))
+		}
 	}
 	if forced {
 		b.Mov(S32, R8, RCX)  // IL offset
@@ -96,21 +163,29 @@ func (g Generator) emitStub(b *Builder, name string, forced bool) {
 		b.Mov(S32, R8, RDX)
 		b.Mov(S64, RDX, RCX)
 	}
-	b.Lea(RCX, M(RSP, stubAlloc))
-	b.Mov(S64, R9, M(RSP, entry))
+	b.Lea(RCX, M(RSP, tb))
+	b.Mov(S64, R9, M(RSP, retAddr))
 	b.Call(Sym(SymWorker))
 	if forced {
 		b.Ud2() // the forced helper never returns
 	}
-	b.Add(S64, RSP, Imm(stubAlloc))
-	for i := len(stubSaves) - 1; i >= 0; i-- {
-		b.Pop(stubSaves[i])
+	if g.windows() {
+		b.Add(S64, RSP, Imm(stubAllocWindows))
+		for i := len(stubSavesWindows) - 1; i >= 0; i-- {
+			b.Pop(stubSavesWindows[i])
+		}
+	} else {
+		b.Add(S64, RSP, Imm(stubAllocLinux+8*int32(len(stubArgsLinux)))) // free_stack; SKIP_ARGUMENT_REGISTERS
+		for i := len(stubSavesLinux) - 1; i >= 0; i-- {
+			b.Pop(stubSavesLinux[i])
+		}
+		b.Pop(RBP)
 	}
 	b.Ret()
 	b.EndFunc()
 }
 
-// emitWorker is JIT_Patchpoint's body.
+// emitWorker is JIT_Patchpoint's body (JIT_PatchpointWorkerWorkerWithPolicy).
 //
 //	r12 = counter address (0 when forced), r13d = IL offset, r14 = return
 //	address of the patchpoint call, r15 = start of tier0's code,
@@ -127,9 +202,14 @@ func (g Generator) emitWorker(b *Builder) {
 	}
 	b.AllocStack(workerAlloc)
 	b.EndProlog()
+	b.Mov(S64, M(RSP, workerTB), RCX)
 	b.Mov(S64, R12, RDX)
 	b.Mov(S32, R13, R8)
 	b.Mov(S64, R14, R9)
+
+	// BEGIN_PRESERVE_LAST_ERROR: the worker may not return normally.
+	b.Call(Sym(SymGetLastError))
+	b.Mov(S32, M(RSP, workerLastError), RAX)
 
 	beginStep(b, RangeCounter, StepCounter)
 	b.Test(S64, R12, R12)
@@ -177,20 +257,23 @@ func (g Generator) emitWorker(b *Builder) {
 	b.EndRange()
 
 	b.Bind(transition)
-	if g.Strategy == HelperReturn {
-		// #127213: hand the target back; tier0 jumps to it with its frame
-		// intact, so no context work is needed.
-		b.Mov(S64, RAX, RSI)
-		b.Jmp(epilog)
-	} else {
+	if g.transitions() {
 		g.emitTransition(b, fatal)
+	} else {
+		// #127213: hand the target (RSI) back; tier0 jumps to it with its
+		// frame intact, so no context work is needed.
+		b.Jmp(epilog)
 	}
 
 	b.Bind(noTransition)
-	if g.Strategy == HelperReturn {
-		b.Lea(RAX, M(R14, JumpToTargetLen)) // continue in tier0 after its jump to the target
+	if !g.transitions() {
+		b.Lea(RSI, M(R14, JumpToTargetLen)) // continue in tier0 after its jump to the target
 	}
 	b.Bind(epilog)
+	g.emitRestoreLastError(b)
+	if !g.transitions() {
+		b.Mov(S64, RAX, RSI)
+	}
 	b.Add(S64, RSP, Imm(workerAlloc))
 	for i := len(workerSaves) - 1; i >= 0; i-- {
 		b.Pop(workerSaves[i])
@@ -201,41 +284,98 @@ func (g Generator) emitWorker(b *Builder) {
 	b.EndFunc()
 }
 
-// emitTransition: capture the context, unwind to the tier0 frame and once
-// more, point the context at the OSR method and restore it.
-func (g Generator) emitTransition(b *Builder, fatal *Label) {
-	ctx := func(off int32) Mem { return M(RSP, workerCtx+off) }
-	loop, managed := b.NewLabel("worker.unwind_loop"), b.NewLabel("worker.managed")
+// emitRestoreLastError is END_PRESERVE_LAST_ERROR: SetLastError with the
+// error the worker found on entry.
+func (g Generator) emitRestoreLastError(b *Builder) {
+	arg := RCX
+	if !g.windows() {
+		arg = RDI
+	}
+	b.Mov(S32, arg, M(RSP, workerLastError))
+	b.Call(Sym(SymSetLastError))
+}
 
-	b.Lea(RCX, ctx(0))
-	b.Call(Sym(SymCapture))
+// emitTransition: take the thread's state in hand, set up and capture a
+// CONTEXT, unwind to the tier0 frame and once more, point the context at
+// the OSR method and restore it.
+func (g Generator) emitTransition(b *Builder, fatal *Label) {
+	ctx := func(off int32) Mem { return M(RBP, off) }
+	b.Mov(S64, M(RSP, workerOSRCode), RSI) // the PAL's and libunwind's calls do not preserve RSI
+
+	beginStep(b, RangeThread, StepThread)
+	g.emitGetThread(b, RAX)
+	b.Mov(S64, M(RSP, workerThread), RAX)
+	b.Mov(S64, RCX, RAX)
+	b.Call(Sym(SymUnhijackThread)) // a hijacked return address would stop the unwind
+	b.EndRange()
+
+	// [I] The DynamicHelperFrame over the stub's TransitionBlock and the
+	// GC mode switch, per transition as dotnet/runtime#112025's worker
+	// holds them (see README: the sources read here show them only around
+	// the compilation).
+	beginStep(b, RangeHelperFrame, StepHelperFrame)
+	b.Lea(RAX, M(RSP, workerFrame))
+	b.Mov(S64, M(RAX, OffFrameIdentifier), Imm(frameIDDynamicHelper))
+	b.Mov(S64, RCX, M(RSP, workerTB))
+	b.Mov(S64, M(RAX, OffFrameTransitionBlock), RCX)
+	b.Mov(S32, M(RAX, OffFrameFlags), Imm(0))
+	b.Mov(S64, RCX, M(RSP, workerThread))
+	b.Mov(S64, RDX, M(RCX, OffThreadFrame))
+	b.Mov(S64, M(RAX, OffFrameNext), RDX) // Frame::Push
+	b.Mov(S64, M(RCX, OffThreadFrame), RAX)
+	b.EndRange()
+
+	beginStep(b, RangeGCMode, StepGCMode)
+	b.Mov(S64, RCX, M(RSP, workerThread))
+	b.Mov(S32, M(RCX, OffThreadPreemptiveOff), Imm(0)) // EnablePreemptiveGC
+	b.Mov(S32, M(RCX, OffThreadPreemptiveOff), Imm(1)) // DisablePreemptiveGC
+	b.Cmp(S32, RIPSym(SymTrapReturning), Imm(0))
+	b.Jcc(CondNE, fatal) // RareDisablePreemptiveGC: a suspension is pending (never here)
+	b.EndRange()
+
+	beginStep(b, RangeContextInit, StepContextInit)
+	if g.windows() {
+		g.emitInitializeContexts(b, fatal)
+	} else {
+		// CONTEXT frameContext; frameContext.ContextFlags = CONTEXT_FULL
+		b.Lea(RBP, RIPSym(SymContextBuffer))
+		b.Mov(S32, ctx(OffCtxFlags), Imm(ContextFull))
+	}
+	b.EndRange()
+
+	if g.windows() {
+		b.Mov(S64, RCX, RBP)
+		b.Call(Sym(SymCaptureWindows))
+	} else {
+		b.Mov(S64, RDI, RBP)
+		b.Call(Sym(SymCapturePAL))
+	}
 
 	beginStep(b, RangeUnwind, StepUnwind)
-	// VirtualUnwindToFirstManagedCallFrame: each native frame is an
-	// IsManagedCode miss, then RtlLookupFunctionEntry and RtlVirtualUnwind.
-	b.Bind(loop)
-	b.Mov(S64, RCX, ctx(OffCtxRIP))
-	b.Call(Sym(SymIsManagedCode))
-	b.Test(S32, RAX, RAX)
-	b.Jcc(CondNE, managed)
-	b.Mov(S64, RCX, ctx(OffCtxRIP))
-	b.Lea(RDX, M(RSP, workerImageBase))
-	b.Call(Sym(SymLookupFunctionEntry))
-	b.Test(S64, RAX, RAX)
-	b.Jcc(CondE, fatal) // no unwind information
-	b.Lea(RCX, ctx(0))
-	b.Mov(S64, RDX, M(RSP, workerImageBase))
-	b.Mov(S64, R8, RAX)
-	b.Call(Sym(SymVirtualUnwind))
-	b.Jmp(loop)
+	managed := b.NewLabel("worker.managed")
+	g.emitUnwindToManaged(b, managed, fatal)
 	b.Bind(managed)
 	b.Cmp(S64, ctx(OffCtxRIP), R14) // must be the patchpoint's return address
 	b.Jcc(CondNE, fatal)
+	if !g.windows() {
+		// osrsim's managed code keeps Windows' callee saves on both
+		// platforms, RSI and RDI among them, which the PAL's conversions
+		// (SysV's callee saves only) do not carry. Tier0 left them as its
+		// caller had them, or saved them in its frame for its unwind to
+		// restore, so their values at the stub, in its TransitionBlock,
+		// are tier0's: they go into the context (osrsim's, not the PAL's).
+		b.Mov(S64, RAX, M(RSP, workerTB))
+		b.Mov(S64, RCX, M(RAX, tbLinuxRSI))
+		b.Mov(S64, ctx(OffCtxGPR+8*int32(RSI)), RCX)
+		b.Mov(S64, RCX, M(RAX, tbLinuxRDI))
+		b.Mov(S64, ctx(OffCtxGPR+8*int32(RDI)), RCX)
+	}
 	b.Mov(S64, RDI, ctx(OffCtxRSP)) // tier0 SP
 	b.Mov(S64, R12, ctx(OffCtxRBP)) // tier0 FP
 	// EECodeInfo callerCodeInfo(ip), then RtlVirtualUnwind of tier0's frame
 	// with its module base and function entry: tier0's callee saves back
-	// to its caller's values.
+	// to its caller's values. On Linux too: CoreCLR's own unwinder reads
+	// the JIT's Windows-format unwind codes.
 	b.Mov(S64, RCX, ctx(OffCtxRIP))
 	b.Lea(RDX, M(RSP, workerECI))
 	b.Call(Sym(SymCodeInfo))
@@ -245,7 +385,7 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 	b.Mov(S64, RDX, M(RDX, OffRSHeapList))
 	b.Mov(S64, RDX, M(RDX, OffHLMapBase)) // callerCodeInfo.GetModuleBase()
 	b.Mov(S64, R8, M(RSP, workerECI+OffECIFunctionEntry))
-	b.Lea(RCX, ctx(0))
+	b.Mov(S64, RCX, RBP)
 	b.Call(Sym(SymVirtualUnwind))
 	b.EndRange()
 
@@ -255,12 +395,115 @@ func (g Generator) emitTransition(b *Builder, fatal *Label) {
 	} else {
 		b.Lea(RAX, M(RDI, -8)) // simulate the call: the OSR method sees RSP = tier0 SP - 8
 	}
+	if g.windows() {
+		// GetSSP: a shadow-stack pointer only with CONTEXT_XSTATE (off).
+		skipSSP := b.NewLabel("worker.no_ssp")
+		b.Test(S8, ctx(OffCtxFlags), Imm(ctxFlagXState))
+		b.Jcc(CondE, skipSSP)
+		b.Ud2()
+		b.Bind(skipSSP)
+	}
 	b.Mov(S64, ctx(OffCtxRSP), RAX)
 	b.Mov(S64, ctx(OffCtxRBP), R12)
-	b.Mov(S64, ctx(OffCtxRIP), RSI)
+	b.Mov(S64, RAX, M(RSP, workerOSRCode))
+	b.Mov(S64, ctx(OffCtxRIP), RAX)
 	b.EndRange()
-	b.Lea(RCX, ctx(0))
+
+	beginStep(b, RangeHelperFrameEnd, StepHelperFrame)
+	b.Mov(S64, RCX, M(RSP, workerThread)) // Frame::Pop
+	b.Mov(S64, RAX, M(RSP, workerFrame+OffFrameNext))
+	b.Mov(S64, M(RCX, OffThreadFrame), RAX)
+	b.EndRange()
+
+	g.emitRestoreLastError(b)
+	// ClrRestoreNonvolatileContext(pFrameContext, 0)
+	if g.windows() {
+		b.Mov(S64, RCX, RBP)
+		b.Xor(S32, RDX, RDX)
+	} else {
+		b.Mov(S64, RDI, RBP)
+		b.Xor(S32, RSI, RSI)
+	}
 	b.Jmp(Sym(SymRestore))
+}
+
+// emitInitializeContexts is the Windows worker's CONTEXT: the size query
+// (InitializeContext2 without a buffer fails with the length), the
+// buffer (_alloca; here the context region, see sim.ContextBase), and the
+// initialisation. RBP = the CONTEXT.
+func (g Generator) emitInitializeContexts(b *Builder, fatal *Label) {
+	noShadow := b.NewLabel("worker.no_shadow_stacks")
+	b.Cmp(S32, RIPSym(SymShadowStacks), Imm(0)) // Thread::AreShadowStacksEnabled()
+	b.Jcc(CondE, noShadow)
+	b.Ud2() // CONTEXT_XSTATE with XSTATE_MASK_CET_U: not modelled
+	b.Bind(noShadow)
+	b.Mov(S32, M(RSP, workerCtxSize), Imm(0))
+	b.Mov(S64, M(RSP, HomeArea), Imm(0)) // XStateCompactionMask
+	b.Xor(S32, RCX, RCX)
+	b.Mov(S32, RDX, Imm(ContextFull))
+	b.Xor(S32, R8, R8)
+	b.Lea(R9, M(RSP, workerCtxSize))
+	b.Call(Sym(SymInitializeContext2))
+	b.Test(S32, RAX, RAX)
+	b.Jcc(CondNE, fatal) // the size query must fail
+	b.Mov(S32, RAX, M(RSP, workerCtxSize))
+	b.Add(S64, RAX, Imm(15)) // _alloca rounds the size up
+	b.And(S64, RAX, Imm(-16))
+	b.Lea(RCX, RIPSym(SymContextBuffer))
+	b.Mov(S32, RDX, Imm(ContextFull))
+	b.Lea(R8, M(RSP, workerCtxPointer))
+	b.Lea(R9, M(RSP, workerCtxSize))
+	b.Call(Sym(SymInitializeContext2))
+	b.Test(S32, RAX, RAX)
+	b.Jcc(CondE, fatal)
+	b.Mov(S64, RBP, M(RSP, workerCtxPointer))
+}
+
+// emitUnwindToManaged is Thread::VirtualUnwindToFirstManagedCallFrame
+// (vm/stackwalk.cpp): while the context's IP is not managed code, the
+// write barrier's W^X copy check, then one native frame's unwind:
+// RtlLookupFunctionEntry and RtlVirtualUnwind (VirtualUnwindCallFrame) on
+// Windows; AdjustContextForVirtualStub and PAL_VirtualUnwind on Linux.
+// RBP = the CONTEXT. Falls through or jumps to managed when the IP is in
+// managed code.
+func (g Generator) emitUnwindToManaged(b *Builder, managed, fatal *Label) {
+	ctx := func(off int32) Mem { return M(RBP, off) }
+	loop, noCopy := b.NewLabel("worker.unwind_loop"), b.NewLabel("worker.not_barrier_copy")
+	b.Bind(loop)
+	b.Mov(S64, RCX, ctx(OffCtxRIP))
+	b.Call(Sym(SymIsManagedCode))
+	b.Test(S32, RAX, RAX)
+	b.Jcc(CondNE, managed)
+	// IsIPInWriteBarrierCodeCopy: the copy's range holds no native frame.
+	b.Mov(S64, RCX, ctx(OffCtxRIP))
+	b.Cmp(S64, RCX, RIPSym(SymWBCopyStart))
+	b.Jcc(CondB, noCopy)
+	b.Cmp(S64, RCX, RIPSym(SymWBCopyEnd))
+	b.Jcc(CondB, fatal) // AdjustWriteBarrierIP: not modelled
+	b.Bind(noCopy)
+	if g.windows() {
+		b.Mov(S64, RCX, ctx(OffCtxRIP))
+		b.Lea(RDX, M(RSP, workerImageBase))
+		b.Xor(S32, R8, R8)
+		b.Call(Sym(SymLookupFunctionEntry))
+		b.Test(S64, RAX, RAX)
+		b.Jcc(CondE, fatal) // no unwind information
+		b.Mov(S64, RCX, RBP)
+		b.Mov(S64, RDX, M(RSP, workerImageBase))
+		b.Mov(S64, R8, RAX)
+		b.Call(Sym(SymVirtualUnwind))
+	} else {
+		b.Mov(S64, RDI, RBP)
+		b.Call(Sym(SymAdjustContextForVirtualStub))
+		b.Test(S32, RAX, RAX)
+		b.Jcc(CondNE, managed) // in a virtual stub dispatch stub: stop there
+		b.Mov(S64, RDI, RBP)
+		b.Xor(S32, RSI, RSI)
+		b.Call(Sym(SymPALVirtualUnwind))
+		b.Test(S32, RAX, RAX)
+		b.Jcc(CondE, fatal)
+	}
+	b.Jmp(loop)
 }
 
 // pp_lookup(start, il) → record: open addressing, lock-free on a hit; a miss
@@ -330,251 +573,5 @@ func emitJITCompile(b *Builder) {
 	b.Bind(none)
 	b.Xor(S32, RAX, RAX)
 	b.Ret()
-	b.EndFunc()
-}
-
-// capture_context(ctx): RtlCaptureContext. Records the caller's registers,
-// its RIP (our return address) and RSP (after our return).
-func emitCapture(b *Builder) {
-	helperFunc(b, SymCapture, StepCapture)
-	b.EndProlog()
-	for r := RAX; r <= R15; r++ {
-		if r == RSP {
-			continue
-		}
-		b.Mov(S64, M(RCX, OffCtxGPR+8*int32(r)), r)
-	}
-	b.Lea(RAX, M(RSP, 8))
-	b.Mov(S64, M(RCX, OffCtxRSP), RAX)
-	b.Mov(S64, RAX, M(RSP, 0))
-	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
-	b.Pushfq()
-	b.Pop(RAX)
-	// Status flags only: IF and the other system flags differ between a
-	// user process and the emulator, and popfq ignores them in user mode.
-	b.And(S32, RAX, Imm(StatusFlags))
-	b.Mov(S64, M(RCX, OffCtxRFlags), RAX)
-	for x := 0; x < 16; x++ {
-		b.Movdqu(M(RCX, OffCtxXMM+16*int32(x)), XReg(x))
-	}
-	b.Mov(S64, RAX, M(RCX, OffCtxGPR)) // RAX as the caller left it
-	b.Ret()
-	b.EndFunc()
-}
-
-// virtual_unwind(ctx, image_base, function_entry): RtlVirtualUnwind over
-// the emitted UNWIND_INFO of the RUNTIME_FUNCTION (RVAs from image_base).
-// Applies each unwind code whose instruction has executed at ctx.RIP, then
-// pops the return address. Uses RBX as scratch (saved), clobbers RAX, RDX,
-// R8-R11, XMM0. winunwind.Unwind is its reference in Go.
-func emitVirtualUnwind(b *Builder) {
-	L := func(n string) *Label { return b.NewLabel("unwind." + n) }
-	loop, done, exit, skip := L("loop"), L("done"), L("exit"), L("skip")
-	push, allocSmall, allocLarge, setFP := L("push"), L("alloc_small"), L("alloc_large"), L("set_fp")
-	saveNV, saveNVFar, saveX, saveXFar := L("save_nonvol"), L("save_nonvol_far"), L("save_xmm"), L("save_xmm_far")
-	save, frameRSP, saveLoad, saveXLoad, saveStep := L("save"), L("frame_rsp"), L("save_load"), L("save_xmm_load"), L("save_step")
-	machFrame := L("machframe")
-	large32, two, three, adv := L("large32"), L("two"), L("three"), L("advance")
-	ctxRSP := M(RCX, OffCtxRSP)
-	operand := M(R11, UnwindCodeSize) // the slot(s) after the code's own
-	step := func(slots int32) {
-		b.Add(S64, R11, Imm(UnwindCodeSize*slots))
-		b.Sub(S32, R10, Imm(slots))
-		b.Jmp(loop)
-	}
-
-	helperFunc(b, SymVirtualUnwind, StepUnwind)
-	b.PushNonvol(RBX)
-	b.EndProlog()
-	b.Mov(S64, R9, M(RCX, OffCtxRIP))
-	b.Sub(S64, R9, RDX)
-	b.Mov(S32, RAX, M(R8, OffRFBegin))
-	b.Sub(S64, R9, RAX) // offset of RIP in the function
-	b.Mov(S32, R8, M(R8, OffRFUnwindData))
-	b.Add(S64, R8, RDX) // its UNWIND_INFO
-	b.MovZX(S32, R10, S8, M(R8, UnwindOffCountOfCodes))
-	b.Lea(R11, M(R8, UnwindOffCodes))
-	b.Bind(loop)
-	b.Test(S32, R10, R10)
-	b.Jcc(CondE, done)
-	b.MovZX(S32, RAX, S8, M(R11, UnwindOffCodeOpInfo))
-	b.Mov(S32, RDX, RAX)
-	b.And(S32, RDX, Imm(15)) // operation
-	b.Shr(S32, RAX, 4)       // operation info
-	b.MovZX(S32, RBX, S8, M(R11, UnwindOffCodeOffset))
-	b.Cmp(S64, RBX, R9)
-	b.Jcc(CondA, skip) // that prolog instruction has not run yet
-	for _, c := range []struct {
-		op UnwindOp
-		l  *Label
-	}{{UwopPushNonvol, push}, {UwopAllocSmall, allocSmall}, {UwopAllocLarge, allocLarge}, {UwopSetFPReg, setFP},
-		{UwopSaveNonvol, saveNV}, {UwopSaveNonvolFar, saveNVFar}, {UwopSaveXMM128, saveX}, {UwopSaveXMM128Far, saveXFar},
-		{UwopPushMachframe, machFrame}} {
-		b.Cmp(S32, RDX, Imm(int64(c.op)))
-		b.Jcc(CondE, c.l)
-	}
-	b.Ud2() // unknown unwind code
-
-	b.Bind(push) // reg = [rsp]; rsp += 8
-	b.Mov(S64, RBX, ctxRSP)
-	b.Mov(S64, RBX, M(RBX, 0))
-	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
-	b.Add(S64, ctxRSP, Imm(8))
-	step(1)
-
-	b.Bind(allocSmall) // rsp += info*8 + 8
-	b.Shl(S32, RAX, 3)
-	b.Add(S32, RAX, Imm(8))
-	b.Add(S64, ctxRSP, RAX)
-	step(1)
-
-	b.Bind(allocLarge)
-	b.Test(S32, RAX, RAX)
-	b.Jcc(CondNE, large32)
-	b.MovZX(S32, RBX, S16, operand)
-	b.Shl(S32, RBX, 3)
-	b.Add(S64, ctxRSP, RBX)
-	step(2)
-	b.Bind(large32)
-	b.Mov(S32, RBX, operand)
-	b.Add(S64, ctxRSP, RBX)
-	step(3)
-
-	b.Bind(setFP) // rsp = frame register - 16*frame offset
-	b.MovZX(S32, RBX, S8, M(R8, UnwindOffFrame))
-	b.Mov(S32, RDX, RBX)
-	b.And(S32, RDX, Imm(15))
-	b.Shr(S32, RBX, 4)
-	b.Shl(S32, RBX, 4)
-	b.Mov(S64, RDX, MIdx(RCX, RDX, 8, OffCtxGPR))
-	b.Sub(S64, RDX, RBX)
-	b.Mov(S64, ctxRSP, RDX)
-	step(1)
-
-	// The SAVE codes: RBX = the save's offset from the establisher frame,
-	// then one path for all four.
-	b.Bind(saveNV)
-	b.MovZX(S32, RBX, S16, operand)
-	b.Shl(S32, RBX, 3)
-	b.Jmp(save)
-	b.Bind(saveNVFar)
-	b.Mov(S32, RBX, operand)
-	b.Jmp(save)
-	b.Bind(saveX)
-	b.MovZX(S32, RBX, S16, operand)
-	b.Shl(S32, RBX, 4)
-	b.Jmp(save)
-	b.Bind(saveXFar)
-	b.Mov(S32, RBX, operand)
-	b.Bind(save)
-	// Establisher frame: in the body of a function with a frame register,
-	// that register minus its offset (RSP may have moved since the prolog);
-	// else RSP as restored so far, which in a prolog is the final RSP (the
-	// emitter allows MOV saves only there).
-	b.MovZX(S32, RDX, S8, M(R8, UnwindOffSizeOfProlog))
-	b.Cmp(S64, R9, RDX)
-	b.Jcc(CondB, frameRSP)
-	b.MovZX(S32, RDX, S8, M(R8, UnwindOffFrame))
-	b.And(S32, RDX, Imm(15))
-	b.Jcc(CondE, frameRSP)
-	b.Add(S64, RBX, MIdx(RCX, RDX, 8, OffCtxGPR))
-	b.MovZX(S32, RDX, S8, M(R8, UnwindOffFrame))
-	b.Shr(S32, RDX, 4)
-	b.Shl(S32, RDX, 4)
-	b.Sub(S64, RBX, RDX)
-	b.Jmp(saveLoad)
-	b.Bind(frameRSP)
-	b.Add(S64, RBX, ctxRSP)
-	b.Bind(saveLoad)
-	b.MovZX(S32, RDX, S8, M(R11, 1)) // the operation again
-	b.And(S32, RDX, Imm(15))
-	b.Cmp(S32, RDX, Imm(UwopSaveXMM128))
-	b.Jcc(CondAE, saveXLoad)
-	b.Mov(S64, RBX, M(RBX, 0)) // reg = [frame + offset]
-	b.Mov(S64, MIdx(RCX, RAX, 8, OffCtxGPR), RBX)
-	b.Jmp(saveStep)
-	b.Bind(saveXLoad) // xmm = [frame + offset]
-	b.Movdqu(X0, M(RBX, 0))
-	b.Shl(S32, RAX, 4)
-	b.Movdqu(MIdx(RCX, RAX, 1, OffCtxXMM), X0)
-	b.Bind(saveStep) // 2 slots, 3 for the FAR forms (the odd operations)
-	b.And(S32, RDX, Imm(1))
-	b.Add(S32, RDX, Imm(2))
-	b.Sub(S32, R10, RDX)
-	b.Lea(R11, MIdx(R11, RDX, 2, 0))
-	b.Jmp(loop)
-
-	b.Bind(machFrame) // rip = [rsp + 8*info]; rsp = [rsp + 8*info + 24]
-	b.Mov(S64, RBX, ctxRSP)
-	b.Lea(RBX, MIdx(RBX, RAX, 8, 0))
-	b.Mov(S64, RAX, M(RBX, 0))
-	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
-	b.Mov(S64, RAX, M(RBX, 24))
-	b.Mov(S64, ctxRSP, RAX)
-	// The machine frame is the first prolog operation (the emitter checks
-	// it), so its code is the last: no return address to pop.
-	b.Jmp(exit)
-
-	b.Bind(skip) // advance over a code whose instruction has not run
-	b.Mov(S32, RBX, Imm(1))
-	b.Cmp(S32, RDX, Imm(UwopSaveNonvol))
-	b.Jcc(CondE, two)
-	b.Cmp(S32, RDX, Imm(UwopSaveXMM128))
-	b.Jcc(CondE, two)
-	b.Cmp(S32, RDX, Imm(UwopSaveNonvolFar))
-	b.Jcc(CondE, three)
-	b.Cmp(S32, RDX, Imm(UwopSaveXMM128Far))
-	b.Jcc(CondE, three)
-	b.Cmp(S32, RDX, Imm(UwopAllocLarge))
-	b.Jcc(CondNE, adv)
-	b.Test(S32, RAX, RAX)
-	b.Jcc(CondE, two)
-	b.Bind(three)
-	b.Inc(S32, RBX)
-	b.Bind(two)
-	b.Inc(S32, RBX)
-	b.Bind(adv)
-	b.Sub(S32, R10, RBX)
-	b.Lea(R11, MIdx(R11, RBX, UnwindCodeSize, 0))
-	b.Jmp(loop)
-
-	b.Bind(done) // return: rip = [rsp]; rsp += 8
-	b.Mov(S64, RBX, ctxRSP)
-	b.Mov(S64, RAX, M(RBX, 0))
-	b.Mov(S64, M(RCX, OffCtxRIP), RAX)
-	b.Add(S64, ctxRSP, Imm(8))
-	b.Bind(exit)
-	b.Pop(RBX)
-	b.Ret()
-	b.EndFunc()
-}
-
-// restore_context(ctx): ClrRestoreNonvolatileContextWorker (vm/amd64/
-// Context.asm, Context.S). Loads the XMM registers (fxrstor there) and the
-// integer registers but RAX, R10 and R11 (volatile, the worker's own
-// scratch), restores RFLAGS through the current stack, then sets RSP and
-// jumps to RIP through a register. It never returns through `ret`: no call
-// pushed the target, and under CET shadow stacks a `ret` (or `iret`) there
-// would fault; a jump also leaves the return-stack buffer alone.
-func emitRestore(b *Builder) {
-	helperFunc(b, SymRestore, StepRestore)
-	b.EndProlog()
-	b.Mov(S64, R10, RCX)
-	ctx := func(off int32) Mem { return M(R10, off) }
-	for x := 0; x < 16; x++ {
-		b.Movdqu(XReg(x), ctx(OffCtxXMM+16*int32(x)))
-	}
-	for r := RCX; r <= R15; r++ {
-		if r == RSP || r == R10 || r == R11 {
-			continue
-		}
-		b.Mov(S64, r, ctx(OffCtxGPR+8*int32(r)))
-	}
-	b.Mov(S32, RAX, ctx(OffCtxRFlags))
-	b.Push(RAX)
-	b.Popfq()
-	b.Mov(S64, RAX, ctx(OffCtxRIP))
-	b.Mov(S64, RSP, ctx(OffCtxRSP))
-	b.Jmp(RAX)
 	b.EndFunc()
 }

@@ -42,30 +42,6 @@ type JITEntry struct {
 	Code  uint64
 }
 
-// Context layout (a trimmed Windows CONTEXT): 16 GPRs in hardware order,
-// RIP, RFLAGS, then 16 XMM registers.
-const (
-	OffCtxGPR    = 0x00 // + 8*register number
-	OffCtxRSP    = OffCtxGPR + 8*4
-	OffCtxRBP    = OffCtxGPR + 8*5
-	OffCtxRIP    = 0x80
-	OffCtxRFlags = 0x88
-	OffCtxXMM    = 0x90 // + 16*register number
-	ContextSize  = OffCtxXMM + 16*16
-)
-
-// StatusFlags are the RFLAGS bits a captured context keeps (CF, PF, AF,
-// ZF, SF, DF, OF).
-const StatusFlags = 0xCD5
-
-// Context mirrors the context layout.
-type Context struct {
-	GPR    [16]uint64
-	RIP    uint64
-	RFlags uint64
-	XMM    [16][16]byte
-}
-
 // Symbols of the helper and its tables.
 const (
 	SymHelper              = "patchpoint.helper" // CORINFO_HELP_PATCHPOINT
@@ -87,10 +63,15 @@ const (
 
 // Named sub-ranges of the worker, one per step they count for.
 const (
-	RangeCounter    = "helper.counter"
-	RangeTrigger    = "helper.trigger"
-	RangeUnwind     = "helper.unwind"
-	RangeOSRContext = "helper.osr_context"
+	RangeCounter        = "helper.counter"
+	RangeTrigger        = "helper.trigger"
+	RangeThread         = "helper.thread"
+	RangeHelperFrame    = "helper.helper_frame"
+	RangeGCMode         = "helper.gc_mode"
+	RangeContextInit    = "helper.context_init"
+	RangeUnwind         = "helper.unwind"
+	RangeOSRContext     = "helper.osr_context"
+	RangeHelperFrameEnd = "helper.helper_frame_pop"
 )
 
 // UnwindSym names a function's UNWIND_INFO in the data section.

@@ -72,12 +72,46 @@ func TestTableOffsets(t *testing.T) {
 		{"JITEntry.IL", unsafe.Offsetof(j.IL), OffJITIL},
 		{"JITEntry.Code", unsafe.Offsetof(j.Code), OffJITCode},
 		{"JITEntry size", unsafe.Sizeof(j), JITEntrySize},
-		{"Context.RSP", unsafe.Offsetof(x.GPR) + 8*4, OffCtxRSP},
-		{"Context.RBP", unsafe.Offsetof(x.GPR) + 8*5, OffCtxRBP},
-		{"Context.RIP", unsafe.Offsetof(x.RIP), OffCtxRIP},
-		{"Context.RFlags", unsafe.Offsetof(x.RFlags), OffCtxRFlags},
-		{"Context.XMM", unsafe.Offsetof(x.XMM), OffCtxXMM},
-		{"Context size", unsafe.Sizeof(x), ContextSize},
+		{"Context.ContextFlags", unsafe.Offsetof(x.ContextFlags), OffCtxFlags},
+		{"Context.MxCsr", unsafe.Offsetof(x.MxCsr), OffCtxMxCsr},
+		{"Context.SegCs", unsafe.Offsetof(x.SegCs), OffCtxSegCs},
+		{"Context.SegDs", unsafe.Offsetof(x.SegDs), OffCtxSegDs},
+		{"Context.SegEs", unsafe.Offsetof(x.SegEs), OffCtxSegEs},
+		{"Context.SegFs", unsafe.Offsetof(x.SegFs), OffCtxSegFs},
+		{"Context.SegGs", unsafe.Offsetof(x.SegGs), OffCtxSegGs},
+		{"Context.SegSs", unsafe.Offsetof(x.SegSs), OffCtxSegSs},
+		{"Context.EFlags", unsafe.Offsetof(x.EFlags), OffCtxRFlags},
+		{"Context.Rax", unsafe.Offsetof(x.GPR), OffCtxGPR},
+		{"Context.Rsp", unsafe.Offsetof(x.GPR) + 8*4, OffCtxRSP},
+		{"Context.Rbp", unsafe.Offsetof(x.GPR) + 8*5, OffCtxRBP},
+		{"Context.Rip", unsafe.Offsetof(x.RIP), OffCtxRIP},
+		{"Context.FltSave", unsafe.Offsetof(x.FltSave), OffCtxFltSave},
+		{"FltSave.StatusWord", unsafe.Offsetof(x.FltSave.StatusWord), OffFltStatusWord},
+		{"FltSave.MxCsr", unsafe.Offsetof(x.FltSave.MxCsr), OffFltMxCsr},
+		{"Context.Xmm0", unsafe.Offsetof(x.FltSave) + unsafe.Offsetof(x.FltSave.XMM), OffCtxXMM},
+		{"FltSave size", unsafe.Sizeof(x.FltSave), FltSaveSize},
+		{"Context size (winnt.h: 1,232)", unsafe.Sizeof(x), 1232},
+		{"ContextSize", ContextSize, 1232},
+		{"CONTEXT_EX size", unsafe.Sizeof(ContextEx{}), ContextExSize},
+		{"Thread.Frame", unsafe.Offsetof(Thread{}.Frame), OffThreadFrame},
+		{"Thread.PreemptiveOff", unsafe.Offsetof(Thread{}.PreemptiveOff), OffThreadPreemptiveOff},
+		{"Thread.HijackRetValue", unsafe.Offsetof(Thread{}.HijackRetValue), OffThreadHijackRetValue},
+		{"Thread size", unsafe.Sizeof(Thread{}), ThreadSize},
+		{"Frame.Next", unsafe.Offsetof(DynamicHelperFrame{}.Next), OffFrameNext},
+		{"Frame.TransitionBlock", unsafe.Offsetof(DynamicHelperFrame{}.TransitionBlock), OffFrameTransitionBlock},
+		{"Frame.Flags", unsafe.Offsetof(DynamicHelperFrame{}.Flags), OffFrameFlags},
+		{"Frame size", unsafe.Sizeof(DynamicHelperFrame{}), FrameSize},
+		{"RegState.Where", unsafe.Offsetof(RegState{}.Where), OffRSWhere},
+		{"RegState.Val", unsafe.Offsetof(RegState{}.Val), OffRSVal},
+		{"RegState size", unsafe.Sizeof(RegState{}), RegStateSize},
+		{"cursor.Loc", unsafe.Offsetof(Cursor{}.Loc), OffCurLoc},
+		{"cursor.Flags", unsafe.Offsetof(Cursor{}.Flags), OffCurFlags},
+		{"cursor.PI", unsafe.Offsetof(Cursor{}.PI), OffCurPI},
+		{"cursor.Hint", unsafe.Offsetof(Cursor{}.Hint), OffCurHint},
+		{"cursor.PrevRS", unsafe.Offsetof(Cursor{}.PrevRS), OffCurPrevRS},
+		{"cursor.Frames", unsafe.Offsetof(Cursor{}.Frames), OffCurFrames},
+		{"cursor.SigcontextFormat", unsafe.Offsetof(Cursor{}.SigcontextFormat), OffCurSigcontextFmt},
+		{"cursor size", unsafe.Sizeof(Cursor{}), CursorUsed},
 	} {
 		if o.got != o.want {
 			t.Errorf("%s at %#x, constant says %#x", o.name, o.got, o.want)
@@ -92,8 +126,14 @@ func TestTableOffsets(t *testing.T) {
 			t.Errorf("indexShift(%#x) = %d", size, indexShift(size))
 		}
 	}
-	if OffCtxXMM%16 != 0 {
-		t.Error("XMM save area must be 16-byte aligned")
+	if OffCtxXMM%16 != 0 || OffCtxFltSave%16 != 0 {
+		t.Error("the XMM and fxsave areas must be 16-byte aligned")
+	}
+	if CursorUsed > CursorSize {
+		t.Errorf("libunwind's cursor (%d bytes) does not fit unw_cursor_t (%d)", CursorUsed, CursorSize)
+	}
+	if StateRecordSize != 384 || CacheSize != 26192 {
+		t.Errorf("dwarf_state_record_t %d bytes (want 384), dwarf_rs_cache %d (want 26,192)", StateRecordSize, CacheSize)
 	}
 }
 

@@ -71,6 +71,8 @@ type Settings struct {
 	// function table (the helper's and others), which each native frame's
 	// RtlLookupFunctionEntry searches in binary.
 	NativeFunctions int
+	// Platform selects the helper's profile (WindowsX64 by default).
+	Platform Platform
 }
 
 // Defaults are CoreCLR's defaults, with a code heap of a mid-sized

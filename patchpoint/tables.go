@@ -5,6 +5,7 @@ import (
 
 	. "github.com/osrsim/osrsim/emitter"
 	"github.com/osrsim/osrsim/region"
+	"github.com/osrsim/osrsim/sim/link"
 )
 
 // Func describes one generated function for the code tables.
@@ -134,14 +135,25 @@ func (g Generator) planCodeMap(t Tables) codeMap {
 	return m
 }
 
-// EmitData lays out the code tables (the RangeSectionMap and the code heap,
-// the native module's function table), the PatchpointInfo hash table, the
-// JIT table and every function's unwind record.
+// EmitData lays out the code tables (the RangeSectionMap and the code heap;
+// the native module's function table on Windows, its program headers for
+// dl_iterate_phdr on Linux), the thread state, the worker's CONTEXT (in
+// the context section), libunwind's state on Linux, the PatchpointInfo
+// hash table, the JIT table and every function's unwind record.
 func (g Generator) EmitData(d *Builder, t Tables) {
 	m := g.planCodeMap(t)
 	m.emitRangeSectionMap(d)
 	m.emitCodeHeap(d)
-	m.emitNativeModule(d)
+	g.emitThreadData(d)
+	if g.transitions() {
+		emitContextData(d.Program().Section(link.Context))
+		if g.windows() {
+			m.emitNativeModule(d)
+		} else {
+			m.emitLoadedObjects(d)
+			emitLibunwindData(d)
+		}
+	}
 
 	d.Align(64, 0)
 	d.DefineSymbol(SymPPLock)
@@ -324,3 +336,64 @@ func (m codeMap) emitNativeModule(d *Builder) {
 	}
 	d.EndSymbol(SymNativeFuncs)
 }
+
+// emitLoadedObjects lays out what dl_iterate_phdr walks: the objects
+// loaded before coreclr (a text segment elsewhere each, and its
+// .eh_frame_hdr), then coreclr, whose PT_LOAD is the native module and
+// whose PT_GNU_EH_FRAME is the image's .eh_frame_hdr. Load bias 0: the
+// program headers hold absolute addresses.
+func (m codeMap) emitLoadedObjects(d *Builder) {
+	d.Align(8, 0)
+	d.DefineSymbol(symObjCount)
+	d.U32(OtherObjects + 1)
+	d.U32(0)
+	d.EndSymbol(symObjCount)
+	phdrs := func(k int) string { return fmt.Sprintf("libc.phdrs.%d", k) }
+	d.DefineSymbol(SymLoadedObjects)
+	for k := 0; k <= OtherObjects; k++ {
+		d.U64(0) // dlpi_addr
+		d.U64(0) // dlpi_name
+		d.U64Sym(phdrs(k), 0)
+		d.U64(objectPhdrs)
+	}
+	d.EndSymbol(SymLoadedObjects)
+	phdr := func(typ uint32, vaddr func(), size uint64) {
+		d.U32(typ)
+		d.U32(0) // p_flags
+		d.U64(0) // p_offset
+		vaddr()
+		d.U64(0) // p_paddr
+		d.U64(size)
+		d.U64(size)
+		d.U64(0x1000)
+	}
+	for k := 0; k < OtherObjects; k++ {
+		base := otherObjectBase + uint64(k)*otherObjectSpan
+		d.DefineSymbol(phdrs(k))
+		phdr(ptLoad, func() { d.U64(base) }, otherObjectSpan/2)
+		phdr(ptGNUEHFrame, func() { d.U64(base + otherObjectSpan/2) }, 0x100)
+		d.EndSymbol(phdrs(k))
+	}
+	d.DefineSymbol(phdrs(OtherObjects))
+	size := uint64(0)
+	if len(m.native) > 0 {
+		first, last := m.native[0], m.native[len(m.native)-1]
+		size = m.nativeFirst + uint64(last.Start+last.Size-first.Start)
+	}
+	phdr(ptLoad, func() {
+		if len(m.native) == 0 {
+			d.U64(0)
+			return
+		}
+		d.U64Sym(m.native[0].Name, -int64(m.nativeFirst))
+	}, size)
+	phdr(ptGNUEHFrame, func() { d.U64Sym(SymEHFrameHdr, 0) }, 0)
+	d.EndSymbol(phdrs(OtherObjects))
+}
+
+// The other objects' text segments: far from the image, none holding an
+// IP of it.
+const (
+	otherObjectBase = 0x7f00_0000_0000
+	otherObjectSpan = 0x0100_0000
+)

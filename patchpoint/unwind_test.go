@@ -46,6 +46,10 @@ type unwindCase struct {
 	// info replaces the emitted UNWIND_INFO (for a record the generated
 	// unwinder must refuse).
 	info []byte
+	// body emits instructions the unwinder must not take for an epilog
+	// (other encodings that start like one); epilog, when set, ends the
+	// function in an epilog instead of ud2.
+	body, epilog func(b *Builder)
 	// inherit and inheritAlloc describe a frame a called function built
 	// before jumping here, as tier0 does below an OSR method: it pushed
 	// these registers, then allocated inheritAlloc bytes, and left other
@@ -55,6 +59,37 @@ type unwindCase struct {
 }
 
 var calleeSaved = []Reg{RBX, RBP, RSI, RDI, R12, R13, R14, R15}
+
+// lookalikes are body instructions whose first bytes lead the epilog
+// check down each of its ways out: REX.W forms that are not an
+// adjustment, lea of other registers, a short jump within the function,
+// REX prefixes without a pop, F3 and FF without a return or an import
+// jump, REX.W FF without a jump.
+func lookalikes(b *Builder) {
+	next := b.NewLabel("")
+	b.Lea(RAX, M(RAX, 8)) // lea with register 0
+	b.Lea(RCX, M(RSP, 8)) // lea of another register than the frame's
+	b.Mov(S64, RAX, RBX)  // REX.W, then neither an add nor a lea
+	b.Jmp(next)           // jmp rel8 within the function
+	b.Bind(next)
+	b.Inc(S64, RAX)            // REX.W FF, not a jump
+	b.Inc(S32, M(RSP, 0))      // FF, not jmp [rip+disp]
+	b.Pause()                  // F3, not rep ret
+	b.Mov(S64, R8, Imm(1))     // REX, not a pop
+	b.Mov(S32, RAX, Imm(1))    // neither REX nor a pop
+	b.Add(S64, RSP, Imm(0))    // add rsp, 0: an adjustment...
+	b.Mov(S32, RDX, Imm(0x77)) // ...followed by no return
+}
+
+// farJump is a rel32 jump within the function (to a symbol: only jumps
+// to labels are relaxed to rel8), to the next instruction.
+func farJump(b *Builder) {
+	const next = "rig.far_jump_target"
+	b.Jmp(Sym(next))
+	b.BeginRange(next)
+	b.Nop(1)
+	b.EndRange()
+}
 
 var unwindCases = []unwindCase{
 	{name: "push-all", prolog: func(b *Builder) {
@@ -143,6 +178,115 @@ var unwindCases = []unwindCase{
 		b.SaveNonvol(R12, 0x20+8+0x18) // into the inherited frame's top slot
 		b.EndProlog()
 	}, clobber: []Reg{RBX, RSI, R12}},
+	// Frame registers set before more prolog codes: the establisher's
+	// scan for SET_FPREG steps over ALLOC_LARGE (both sizes) and the FAR
+	// saves.
+	{name: "frame-then-large16", prolog: func(b *Builder) {
+		b.PushNonvol(RBP)
+		b.SetFramePointer(RBP, 0)
+		b.PushNonvol(RBX)
+		b.AllocStack(0x1000)
+		b.EndProlog()
+	}, clobber: []Reg{RBX}},
+	{name: "frame-then-large32", prolog: func(b *Builder) {
+		b.PushNonvol(RBP)
+		b.SetFramePointer(RBP, 0)
+		b.AllocStack(UnwindMaxLargeAllocU16 + 0x10)
+		b.EndProlog()
+	}},
+	{name: "frame-far-saves", prolog: func(b *Builder) {
+		b.PushNonvol(RBP)
+		b.AllocStack(0x100020)
+		b.SetFramePointer(RBP, 0x10)
+		b.SaveNonvol(RSI, 0x80000)
+		b.SaveXMM128(X9, 0x100000)
+		b.EndProlog()
+	}, clobber: []Reg{RSI}, xclobber: []XReg{X9}},
+	// Epilogs (RtlVirtualUnwind emulates them from the bytes at the IP),
+	// and bodies whose bytes begin like one but are not.
+	{name: "epilog-add8", prolog: func(b *Builder) {
+		b.PushNonvol(RBX)
+		b.PushNonvol(R12)
+		b.AllocStack(0x28)
+		b.EndProlog()
+	}, clobber: []Reg{RBX, R12}, body: lookalikes, epilog: func(b *Builder) {
+		b.Add(S64, RSP, Imm(0x28))
+		b.Pop(R12)
+		b.Pop(RBX)
+		b.Ret()
+	}},
+	{name: "epilog-add32-ret-imm", prolog: func(b *Builder) {
+		b.PushNonvol(RBX)
+		b.AllocStack(0x400)
+		b.EndProlog()
+	}, clobber: []Reg{RBX}, body: farJump, epilog: func(b *Builder) {
+		b.Add(S64, RSP, Imm(0x400))
+		b.Pop(RBX)
+		b.RetImm(0x10)
+	}},
+	{name: "epilog-lea8", prolog: func(b *Builder) {
+		b.PushNonvol(RBP)
+		b.PushNonvol(RBX)
+		b.AllocStack(0x40)
+		b.SetFramePointer(RBP, 0x20)
+		b.EndProlog()
+	}, clobber: []Reg{RBX}, dynamic: 0x30, body: func(b *Builder) {
+		b.Lea(RCX, M(RBP, 8)) // the frame register, but not lea rsp's form
+		b.Lea(RCX, M(RSP, 8)) // another register
+	}, epilog: func(b *Builder) {
+		b.Lea(RSP, M(RBP, 0x20))
+		b.Pop(RBX)
+		b.Pop(RBP)
+		b.Ret()
+	}},
+	{name: "epilog-lea32-rep-ret", prolog: func(b *Builder) {
+		b.PushNonvol(RBP)
+		b.PushNonvol(RSI)
+		b.AllocStack(0x200)
+		b.SetFramePointer(RBP, 0x10)
+		b.EndProlog()
+	}, clobber: []Reg{RSI}, dynamic: 0x20, epilog: func(b *Builder) {
+		b.Lea(RSP, M(RBP, 0x1F0))
+		b.Pop(RSI)
+		b.Pop(RBP)
+		b.RepRet()
+	}},
+	{name: "epilog-rex-pops-bnd-ret", prolog: func(b *Builder) {
+		b.PushNonvol(R13)
+		b.PushNonvol(R14)
+		b.AllocStack(0x18)
+		b.EndProlog()
+	}, clobber: []Reg{R13, R14}, epilog: func(b *Builder) {
+		b.Add(S64, RSP, Imm(0x18))
+		b.Pop(R14)
+		b.Pop(R13)
+		b.BndRet()
+	}},
+	{name: "epilog-tail-jmp", prolog: func(b *Builder) {
+		b.PushNonvol(RBX)
+		b.AllocStack(0x20)
+		b.EndProlog()
+	}, clobber: []Reg{RBX}, epilog: func(b *Builder) {
+		b.Add(S64, RSP, Imm(0x20))
+		b.Pop(RBX)
+		b.Jmp(Sym(rigDump)) // rel32, out of the function
+	}},
+	{name: "epilog-tail-import", prolog: func(b *Builder) {
+		b.PushNonvol(RSI)
+		b.AllocStack(0x10)
+		b.EndProlog()
+	}, clobber: []Reg{RSI}, epilog: func(b *Builder) {
+		b.Add(S64, RSP, Imm(0x10))
+		b.Pop(RSI)
+		b.Jmp(RIPSym(rigTarget)) // jmp [rip+disp32]
+	}},
+	{name: "epilog-tail-rexw", prolog: func(b *Builder) {
+		b.PushNonvol(RDI)
+		b.EndProlog()
+	}, clobber: []Reg{RDI}, epilog: func(b *Builder) {
+		b.Pop(RDI)
+		b.TailJmp(RAX)
+	}},
 	// UWOP_EPILOG (6) exists only in version 2: the generated unwinder
 	// stops at its ud2, the reference refuses the record.
 	{name: "unknown-code", prolog: func(b *Builder) {
@@ -194,7 +338,7 @@ func initialXMM(x int) (v [16]byte) {
 func emitRig(funcs []Func) (*Object, error) {
 	p := NewProgram()
 	code, data := p.Section(link.Code), p.Section(link.Data)
-	code.DeclareSteps(Steps...)
+	code.DeclareSteps(Steps(WindowsX64)...)
 	link.Entry(code, rigImageBase, rigMain, sim.StackBase+rigStackSize)
 
 	// main: copy the input context (the input page is read-only, so the
@@ -250,7 +394,14 @@ func emitRig(funcs []Func) (*Object, error) {
 		for _, x := range c.xclobber {
 			code.Movdqu(x, RIPSym(rigClobber))
 		}
-		code.Ud2() // never reached: every stop is before it
+		if c.body != nil {
+			c.body(code)
+		}
+		if c.epilog != nil {
+			c.epilog(code) // its last instruction never runs: every stop is before it
+		} else {
+			code.Ud2() // never reached: every stop is before it
+		}
 		code.EndFunc()
 	}
 	emitVirtualUnwind(code)
@@ -437,7 +588,8 @@ func (r *unwindRig) runTo(c unwindCase, begin, pc uint64) (stop, error) {
 func (r *unwindRig) generated(s stop, entry uint64) (winunwind.Context, error) {
 	e := r.second.Engine()
 	var in bytes.Buffer
-	ctx := Context{GPR: s.ctx.GPR, RIP: s.ctx.RIP, XMM: s.ctx.XMM}
+	ctx := Context{GPR: s.ctx.GPR, RIP: s.ctx.RIP}
+	ctx.FltSave.XMM = s.ctx.XMM
 	binary.Write(&in, binary.LittleEndian, &ctx)
 	binary.Write(&in, binary.LittleEndian, r.l.Symbols[rigImageBase])
 	binary.Write(&in, binary.LittleEndian, entry)
@@ -461,7 +613,7 @@ func (r *unwindRig) generated(s stop, entry uint64) (winunwind.Context, error) {
 	if err := binary.Read(bytes.NewReader(out), binary.LittleEndian, &ctx); err != nil {
 		return winunwind.Context{}, err
 	}
-	return winunwind.Context{GPR: ctx.GPR, RIP: ctx.RIP, XMM: ctx.XMM}, nil
+	return winunwind.Context{GPR: ctx.GPR, RIP: ctx.RIP, XMM: ctx.FltSave.XMM}, nil
 }
 
 func TestGeneratedUnwinderAgainstReference(t *testing.T) {
@@ -486,7 +638,7 @@ func TestGeneratedUnwinderAgainstReference(t *testing.T) {
 				t.Fatalf("%s: %v", where, err)
 			}
 			ref := s.ctx
-			_, refErr := winunwind.Unwind(&ref, begin, f.Unwind, s.stack)
+			_, _, refErr := winunwind.VirtualUnwind(&ref, winunwind.Function{Begin: begin, End: end, Info: f.Unwind}, s.stack, r.codeMem())
 			gen, genErr := r.generated(s, entry)
 			if c.info != nil { // a record the unwinders must refuse
 				var fault *unicorn.Fault
@@ -509,6 +661,11 @@ func TestGeneratedUnwinderAgainstReference(t *testing.T) {
 	}
 	t.Logf("%d stops in %d functions", stops, len(r.funcs))
 	r.checkCoverage(t, ud2)
+}
+
+// codeMem is the rig's code, where the reference reads the bytes at the IP.
+func (r *unwindRig) codeMem() winunwind.Stack {
+	return winunwind.Stack{Base: r.l.Bases[link.Code], Bytes: r.l.Bytes[link.Code]}
 }
 
 // checkCaller compares an unwound context with the caller's registers.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -66,11 +65,11 @@ func Bench(r *Report) ([]byte, error) {
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(common)) {
-			set(k, strconv.FormatInt(common[k], 10))
+			set(k, common[k].String())
 		}
 		for _, s := range h.scales {
 			for _, k := range slices.Sorted(maps.Keys(s.params)) {
-				set(s.engine.String()+"."+k, strconv.FormatInt(s.params[k], 10))
+				set(s.engine.String()+"."+k, s.params[k].String())
 			}
 		}
 		res := &benchfmt.Result{Config: config, Iters: 1}
@@ -78,7 +77,7 @@ func Bench(r *Report) ([]byte, error) {
 		for _, rw := range t.Rows {
 			name := benchName(t.Workload) + "/strategy=" + rw.Strategy
 			for _, k := range slices.Sorted(maps.Keys(varying)) {
-				name += "/" + k + "=" + strconv.FormatInt(varying[k], 10)
+				name += "/" + k + "=" + varying[k].String()
 			}
 			res.Name = benchfmt.Name(name)
 			var exact []benchfmt.Value

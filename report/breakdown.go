@@ -1,19 +1,26 @@
 package report
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
-// MergeBreakdown adds the regions and steps of b that a lacks to a, after
-// those a already lists: reports of several images list every part once,
-// in the order of first appearance.
+// MergeBreakdown adds the regions and steps of b that a lacks to a: each
+// right after the part that precedes it in b (at the front if none does),
+// so that reports of several images (one helper per platform, say) list
+// every part once and each image's parts in its own order.
 func MergeBreakdown(a, b []Part) []Part {
 	out := append([]Part(nil), a...)
+	at := -1 // where b's previous part is in out
 	for _, p := range b {
 		i := partIndex(out, p.Name)
 		if i < 0 {
-			out = append(out, Part{Name: p.Name, Doc: p.Doc, Steps: append([]Part(nil), p.Steps...)})
-			continue
+			i = at + 1
+			out = slices.Insert(out, i, Part{Name: p.Name, Doc: p.Doc, Steps: append([]Part(nil), p.Steps...)})
+		} else {
+			out[i].Steps = MergeBreakdown(out[i].Steps, p.Steps)
 		}
-		out[i].Steps = MergeBreakdown(out[i].Steps, p.Steps)
+		at = i
 	}
 	return out
 }

@@ -110,7 +110,9 @@ func TestMergeBreakdown(t *testing.T) {
 	a := []Part{{Name: "tier0"}, {Name: "helper", Steps: []Part{{Name: "stub"}, {Name: "capture"}}}}
 	b := []Part{{Name: "helper", Steps: []Part{{Name: "stub"}, {Name: "xstate"}}}, {Name: "runtime", Steps: []Part{{Name: "alloc"}}}}
 	got := MergeBreakdown(a, b)
-	want := []Part{{Name: "tier0"}, {Name: "helper", Steps: []Part{{Name: "stub"}, {Name: "capture"}, {Name: "xstate"}}},
+	// xstate goes right after stub, which precedes it in b; runtime after
+	// helper.
+	want := []Part{{Name: "tier0"}, {Name: "helper", Steps: []Part{{Name: "stub"}, {Name: "xstate"}, {Name: "capture"}}},
 		{Name: "runtime", Steps: []Part{{Name: "alloc"}}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("MergeBreakdown = %+v, want %+v", got, want)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/osrsim/osrsim/sim"
@@ -30,14 +29,14 @@ const (
 // group is the results sharing workload, params and engine.
 type group struct {
 	Workload string
-	Params   map[string]int64
+	Params   Params
 	Engine   sim.Engine
 	Results  []*Result // in report order, one per strategy (first wins)
 }
 
 // ParamsKey renders params canonically ("awaits=100000,n=20000", keys
 // sorted); the empty map gives "".
-func ParamsKey(p map[string]int64) string {
+func ParamsKey(p Params) string {
 	keys := make([]string, 0, len(p))
 	for k := range p {
 		keys = append(keys, k)
@@ -50,7 +49,7 @@ func ParamsKey(p map[string]int64) string {
 		}
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(strconv.FormatInt(p[k], 10))
+		b.WriteString(p[k].String())
 	}
 	return b.String()
 }
@@ -188,7 +187,7 @@ func Compare(r *Report, baseline string) {
 var scaleParams = map[string]bool{"n": true, "awaits": true, "calls": true, "iterations": true}
 
 // unscaled is p without the scale parameters (nil if nothing is left).
-func unscaled(p map[string]int64) map[string]int64 {
+func unscaled(p Params) Params {
 	return pointParams(p, nil)
 }
 
@@ -196,12 +195,12 @@ func unscaled(p map[string]int64) map[string]int64 {
 // sweeps) varies: the parameters that say which point of an experiment a
 // result belongs to, whichever engine's scale it ran at. Nil if nothing
 // is left.
-func pointParams(p map[string]int64, sweeps []string) map[string]int64 {
-	var q map[string]int64
+func pointParams(p Params, sweeps []string) Params {
+	var q Params
 	for k, v := range p {
 		if !scaleParams[k] || slices.Contains(sweeps, k) {
 			if q == nil {
-				q = map[string]int64{}
+				q = Params{}
 			}
 			q[k] = v
 		}
@@ -256,7 +255,7 @@ func (r *Report) addWarning(w string) {
 
 // paramsLabel renders params for humans: "(awaits=100000, n=20000)", or
 // "" when there are none.
-func paramsLabel(p map[string]int64) string {
+func paramsLabel(p Params) string {
 	if len(p) == 0 {
 		return ""
 	}

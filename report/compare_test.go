@@ -11,7 +11,7 @@ import (
 func findCmp(t *testing.T, r *Report, awaits int64, engine sim.Engine, metric, cand string) Comparison {
 	t.Helper()
 	for _, c := range r.Comparisons {
-		if c.Params["awaits"] == awaits && c.Engine == engine && c.Metric == metric && c.Candidate == cand {
+		if c.Params["awaits"] == Int(awaits) && c.Engine == engine && c.Metric == metric && c.Candidate == cand {
 			return c
 		}
 	}
@@ -79,7 +79,7 @@ func TestCompare(t *testing.T) {
 
 func TestCompareSameAndMissingBaseline(t *testing.T) {
 	mk := func(s string, xs []float64) Result {
-		return Result{Workload: "w", Strategy: s, Engine: sim.Native, Params: map[string]int64{"x": 1}, Native: &Native{SamplesNs: xs}}
+		return Result{Workload: "w", Strategy: s, Engine: sim.Native, Params: Params{"x": Int(1)}, Native: &Native{SamplesNs: xs}}
 	}
 	r := &Report{Results: []Result{
 		mk("helper", []float64{10, 12, 11, 13, 10.5}),
@@ -114,11 +114,11 @@ func TestCompareSameAndMissingBaseline(t *testing.T) {
 
 func TestAgreementPairsCyclesWithNative(t *testing.T) {
 	emu := func(s string, cyc float64) Result {
-		return Result{Workload: "await-loop", Strategy: s, Engine: sim.Emu, Params: map[string]int64{"awaits": 100, "live_locals": 2},
+		return Result{Workload: "await-loop", Strategy: s, Engine: sim.Emu, Params: Params{"awaits": Int(100), "live_locals": Int(2)},
 			CyclesEst: &Cycles{PerResume: cyc, Model: "default"}}
 	}
 	nat := func(s string, ns ...float64) Result {
-		return Result{Workload: "await-loop", Strategy: s, Engine: sim.Native, Params: map[string]int64{"awaits": 1000000, "live_locals": 2},
+		return Result{Workload: "await-loop", Strategy: s, Engine: sim.Native, Params: Params{"awaits": Int(1000000), "live_locals": Int(2)},
 			Native: &Native{SamplesNs: ns, NsPerResume: Summarize(ns)}}
 	}
 	r := &Report{Results: []Result{emu("helper", 1200), emu("direct", 100), nat("helper", 300, 300, 300, 300), nat("direct", 100, 100, 100, 100)}}
@@ -127,7 +127,7 @@ func TestAgreementPairsCyclesWithNative(t *testing.T) {
 		t.Fatalf("agreement %+v", r.Agreement)
 	}
 	a := r.Agreement[0]
-	if a.CyclesRatio != 12 || a.NativeRatio != 3 || a.Error != 3 || a.Params["awaits"] != 0 || a.Params["live_locals"] != 2 {
+	if a.CyclesRatio != 12 || a.NativeRatio != 3 || a.Error != 3 || a.Params["awaits"] != (Value{}) || a.Params["live_locals"] != Int(2) {
 		t.Fatalf("agreement %+v", a)
 	}
 	if md := Markdown(r); !strings.Contains(md, "Cycle model vs native time") || !strings.Contains(md, "+300%") {

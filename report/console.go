@@ -56,7 +56,7 @@ func Console(r *Report) string {
 func writeConsoleTables(b *strings.Builder, r *Report) (shown map[string]bool) {
 	pts := points(r)
 	shown = map[string]bool{}
-	var common map[string]int64 // the parameters every point of this workload shares
+	var common Params // the parameters every point of this workload shares
 	for i, t := range pts {
 		if i == 0 || pts[i-1].Workload != t.Workload {
 			common = nil
@@ -97,20 +97,20 @@ func consoleLegend(r *Report, shown map[string]bool) string {
 // heading is what names a point: its parameters, and the scale
 // parameters of each engine where the engines ran at different scales.
 type heading struct {
-	params map[string]int64
+	params Params
 	scales []scale
 }
 
 // scale is the scale parameters one engine's results of a point ran at.
 type scale struct {
 	engine sim.Engine
-	params map[string]int64
+	params Params
 }
 
 // pointHeading gathers a point's parameters: the scale parameters every
 // engine ran at with the same value join the point's own.
 func pointHeading(t *table) heading {
-	byEngine := map[sim.Engine]map[string]int64{}
+	byEngine := map[sim.Engine]Params{}
 	for _, rw := range t.Rows {
 		for _, res := range []*Result{rw.Instr, rw.Cycles, rw.Counts, rw.Native} {
 			if res != nil && byEngine[res.Engine] == nil {
@@ -158,7 +158,7 @@ func countPoints(pts []*table, workload string) int {
 
 // commonParams are the parameters (pointHeading's) with one value in
 // every point of a workload: all of them when it has one point.
-func commonParams(pts []*table, workload string) map[string]int64 {
+func commonParams(pts []*table, workload string) Params {
 	var hs []heading
 	for _, t := range pts {
 		if t.Workload == workload {
@@ -181,7 +181,7 @@ func commonParams(pts []*table, workload string) map[string]int64 {
 
 // writeParams writes a heading: the name, the parameters and each
 // engine's scale, wrapped, continuation lines under the first parameter.
-func writeParams(b *strings.Builder, name string, params map[string]int64, scales []scale) {
+func writeParams(b *strings.Builder, name string, params Params, scales []scale) {
 	indent := strings.Repeat(" ", texttable.Width(name)+1)
 	writeWrapped(b, strings.TrimSpace(name+" "+strings.ReplaceAll(ParamsKey(params), ",", " ")), "", indent)
 	var ss []string
@@ -194,8 +194,8 @@ func writeParams(b *strings.Builder, name string, params map[string]int64, scale
 }
 
 // without is a copy of p without the keys of q.
-func without(p, q map[string]int64) map[string]int64 {
-	m := map[string]int64{}
+func without(p, q Params) Params {
+	m := Params{}
 	for k, v := range p {
 		if _, ok := q[k]; !ok {
 			m[k] = v
@@ -204,8 +204,8 @@ func without(p, q map[string]int64) map[string]int64 {
 	return m
 }
 
-func merged(a, b map[string]int64) map[string]int64 {
-	m := map[string]int64{}
+func merged(a, b Params) Params {
+	m := Params{}
 	for k, v := range a {
 		m[k] = v
 	}

@@ -47,9 +47,9 @@ func TestConsoleScales(t *testing.T) {
 	r := &Report{Experiment: "x"}
 	for _, s := range []string{"helper", "direct"} {
 		r.Results = append(r.Results,
-			Result{Workload: "await-loop", Strategy: s, Engine: sim.Emu, Ops: 10, Params: map[string]int64{"n": 20000, "awaits": 10, "live_locals": 2},
+			Result{Workload: "await-loop", Strategy: s, Engine: sim.Emu, Ops: 10, Params: Params{"n": Int(20000), "awaits": Int(10), "live_locals": Int(2)},
 				Instructions: &Instructions{Total: 1000, PerResume: 100}},
-			Result{Workload: "await-loop", Strategy: s, Engine: sim.Native, Ops: 10, Params: map[string]int64{"n": 10000000, "awaits": 10, "live_locals": 2},
+			Result{Workload: "await-loop", Strategy: s, Engine: sim.Native, Ops: 10, Params: Params{"n": Int(10000000), "awaits": Int(10), "live_locals": Int(2)},
 				Native: &Native{SamplesNs: []float64{10, 11, 12}}})
 	}
 	out := Console(r) // no Compare: no baseline, no ratios

@@ -16,7 +16,7 @@ import (
 // final state. Absent values are empty cells; floats are written in the
 // shortest form that round-trips.
 func CSV(r *Report) ([]byte, error) {
-	keys := func(get func(*Result) map[string]int64) []string {
+	keys := func(get func(*Result) Params) []string {
 		set := map[string]bool{}
 		for i := range r.Results {
 			for k := range get(&r.Results[i]) {
@@ -41,7 +41,7 @@ func CSV(r *Report) ([]byte, error) {
 		}
 		return set
 	}
-	params := keys(func(res *Result) map[string]int64 { return res.Params })
+	params := keys(func(res *Result) Params { return res.Params })
 	regions := regionKeys(r, present(byRegion))
 	steps := stepKeys(r, present(byStep))
 
@@ -77,7 +77,7 @@ func CSV(r *Report) ([]byte, error) {
 		row := []string{res.Workload, res.Strategy, res.Engine.String()}
 		for _, k := range params {
 			if v, ok := res.Params[k]; ok {
-				row = append(row, strconv.FormatInt(v, 10))
+				row = append(row, v.String())
 			} else {
 				row = append(row, "")
 			}

@@ -25,7 +25,7 @@ func fixture() *Report {
 		total := tier0 + osr + helper + runtime
 		res := Result{
 			Workload: "await-loop", Strategy: strategy, Engine: sim.Emu,
-			Params: map[string]int64{"awaits": awaits, "n": 20000},
+			Params: Params{"awaits": Int(awaits), "n": Int(20000)},
 			Ops:    uint64(awaits),
 			Instructions: &Instructions{Total: total, PerResume: float64(total) / float64(awaits),
 				ByRegion: map[string]uint64{"tier0": tier0, "osr": osr, "helper": helper, "runtime": runtime},
@@ -55,7 +55,7 @@ func fixture() *Report {
 	}
 	native := func(strategy string, samples []float64) Result {
 		return Result{Workload: "await-loop", Strategy: strategy, Engine: sim.Native,
-			Params: map[string]int64{"awaits": 100000, "n": 20000}, Ops: 100000,
+			Params: Params{"awaits": Int(100000), "n": Int(20000)}, Ops: 100000,
 			Suspensions: 100000, Resumptions: 100000,
 			Native:     &Native{NsPerResume: Summarize(samples), SamplesNs: samples, BaselineNs: 1.5, Warmup: 2},
 			FinalState: FinalState{SValue: 199990000, Checksum: "c0ffee"}}

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,12 +22,12 @@ type row struct {
 // table is one (workload, params) group of the Markdown report.
 type table struct {
 	Workload string
-	Params   map[string]int64
+	Params   Params
 	Rows     []*row
 }
 
 func tables(r *Report) []*table {
-	return groupRows(r, func(res *Result) map[string]int64 { return res.Params })
+	return groupRows(r, func(res *Result) Params { return res.Params })
 }
 
 // points groups r's results by workload and parameter point: results whose
@@ -33,12 +35,12 @@ func tables(r *Report) []*table {
 // set apart) share a table, unless a sweep varies them. Its Params are the
 // point's, without those scale parameters.
 func points(r *Report) []*table {
-	return groupRows(r, func(res *Result) map[string]int64 { return pointParams(res.Params, r.Sweeps) })
+	return groupRows(r, func(res *Result) Params { return pointParams(res.Params, r.Sweeps) })
 }
 
 // groupRows groups r's results into tables by workload and the params key
 // gives, a row per strategy (merged over engines).
-func groupRows(r *Report, key func(*Result) map[string]int64) []*table {
+func groupRows(r *Report, key func(*Result) Params) []*table {
 	var out []*table
 	idx := map[string]*table{}
 	for i := range r.Results {
@@ -85,19 +87,38 @@ func groupRows(r *Report, key func(*Result) map[string]int64) []*table {
 			wlIndex[t.Workload] = len(wlIndex)
 		}
 	}
+	names := nameOrder(r)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Workload != b.Workload {
 			return wlIndex[a.Workload] < wlIndex[b.Workload]
 		}
-		return paramsLess(a.Params, b.Params, r.Sweeps)
+		return paramsLess(a.Params, b.Params, r.Sweeps, names)
 	})
 	return out
 }
 
+// nameOrder ranks named parameter values by their first appearance in
+// the results, which is the grid's order: a sweep over names keeps the
+// config's order.
+func nameOrder(r *Report) map[Value]int {
+	rank := map[Value]int{}
+	for i := range r.Results {
+		for _, k := range slices.Sorted(maps.Keys(r.Results[i].Params)) {
+			if v := r.Results[i].Params[k]; v.IsName() {
+				if _, ok := rank[v]; !ok {
+					rank[v] = len(rank)
+				}
+			}
+		}
+	}
+	return rank
+}
+
 // paramsLess orders params maps by the keys in first (in that order),
-// then by every other key, sorted; a missing key sorts first.
-func paramsLess(a, b map[string]int64, first []string) bool {
+// then by every other key, sorted; a missing key sorts first. Integers
+// compare by value, names by their rank in names.
+func paramsLess(a, b Params, first []string, names map[Value]int) bool {
 	keys := append([]string(nil), first...)
 	rest := map[string]bool{}
 	for k := range a {
@@ -117,7 +138,10 @@ func paramsLess(a, b map[string]int64, first []string) bool {
 			return !oka
 		}
 		if va != vb {
-			return va < vb
+			if va.IsName() && vb.IsName() {
+				return names[va] < names[vb]
+			}
+			return va.Less(vb)
 		}
 	}
 	return false
@@ -570,7 +594,7 @@ func writeComparisons(b *strings.Builder, r *Report) {
 		return
 	}
 	b.WriteString("## Comparisons\n\n")
-	point := func(c Comparison) (string, map[string]int64) { return c.Workload, c.Params }
+	point := func(c Comparison) (string, Params) { return c.Workload, c.Params }
 	writeByPoint(b, r.Comparisons, point, func(b *strings.Builder, cs []Comparison) {
 		var ct mdTable
 		for _, h := range []string{"Engine", "Metric", "Baseline", "Candidate"} {
@@ -602,7 +626,7 @@ func writeAgreement(b *strings.Builder, r *Report, leg legend) {
 		return
 	}
 	b.WriteString("## Cycle model vs native time\n\n")
-	point := func(a Agreement) (string, map[string]int64) { return a.Workload, a.Params }
+	point := func(a Agreement) (string, Params) { return a.Workload, a.Params }
 	writeByPoint(b, r.Agreement, point, func(b *strings.Builder, as []Agreement) {
 		var at mdTable
 		for _, h := range []string{"Model", "Baseline", "Candidate"} {
@@ -624,10 +648,10 @@ func writeAgreement(b *strings.Builder, r *Report, leg legend) {
 // in order of first appearance) and writes each group under a heading
 // that names its point once: the parameters every point shares in a line
 // above the first heading, each heading the workload and the rest.
-func writeByPoint[T any](b *strings.Builder, items []T, point func(T) (string, map[string]int64), write func(*strings.Builder, []T)) {
+func writeByPoint[T any](b *strings.Builder, items []T, point func(T) (string, Params), write func(*strings.Builder, []T)) {
 	type group struct {
 		workload string
-		params   map[string]int64
+		params   Params
 		items    []T
 	}
 	var gs []*group
@@ -641,7 +665,7 @@ func writeByPoint[T any](b *strings.Builder, items []T, point func(T) (string, m
 		}
 		idx[k].items = append(idx[k].items, it)
 	}
-	var common map[string]int64
+	var common Params
 	if len(gs) > 1 {
 		common = merged(gs[0].params, nil)
 		for _, g := range gs[1:] {

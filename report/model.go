@@ -81,8 +81,8 @@ type Result struct {
 	Engine   sim.Engine `json:"engine"`
 	// Cell is the index of the result's cell in the sweep grid (0 without
 	// sweeps); merging shards puts results back in cell order by it.
-	Cell   int              `json:"cell"`
-	Params map[string]int64 `json:"params"`
+	Cell   int    `json:"cell"`
+	Params Params `json:"params"`
 	// Ops is what per-resume figures divide by: resumptions for
 	// await-loop, calls for reentry.
 	Ops          uint64        `json:"ops"`
@@ -177,13 +177,13 @@ type FinalState struct {
 
 // Comparison relates a candidate strategy to the baseline strategy.
 type Comparison struct {
-	Workload  string           `json:"workload"`
-	Params    map[string]int64 `json:"params,omitempty"`
-	Engine    sim.Engine       `json:"engine"`
-	Metric    string           `json:"metric"` // e.g. instructions.per_resume
-	Baseline  string           `json:"baseline"`
-	Candidate string           `json:"candidate"`
-	Ratio     float64          `json:"ratio"` // baseline / candidate: how many times cheaper the candidate is
+	Workload  string     `json:"workload"`
+	Params    Params     `json:"params,omitempty"`
+	Engine    sim.Engine `json:"engine"`
+	Metric    string     `json:"metric"` // e.g. instructions.per_resume
+	Baseline  string     `json:"baseline"`
+	Candidate string     `json:"candidate"`
+	Ratio     float64    `json:"ratio"` // baseline / candidate: how many times cheaper the candidate is
 	// For native time: Mann–Whitney U p-value and a verdict.
 	PValue  *float64 `json:"p_value,omitempty"`
 	Verdict string   `json:"verdict,omitempty"` // faster, slower, same, or "too few samples"
@@ -197,12 +197,12 @@ type Comparison struct {
 // comparison: Error = CyclesRatio / NativeRatio - 1 (0 is perfect; +0.5
 // means the model overstates the difference by half).
 type Agreement struct {
-	Workload    string           `json:"workload"`
-	Params      map[string]int64 `json:"params,omitempty"` // without the scale parameters
-	Baseline    string           `json:"baseline"`
-	Candidate   string           `json:"candidate"`
-	Model       string           `json:"model"`
-	CyclesRatio float64          `json:"cycles_ratio"`
-	NativeRatio float64          `json:"native_ratio"`
-	Error       float64          `json:"error"`
+	Workload    string  `json:"workload"`
+	Params      Params  `json:"params,omitempty"` // without the scale parameters
+	Baseline    string  `json:"baseline"`
+	Candidate   string  `json:"candidate"`
+	Model       string  `json:"model"`
+	CyclesRatio float64 `json:"cycles_ratio"`
+	NativeRatio float64 `json:"native_ratio"`
+	Error       float64 `json:"error"`
 }

@@ -169,7 +169,7 @@ func TestPlots(t *testing.T) {
 		for _, b := range []int64{10, 20} {
 			for _, s := range []string{"helper", "direct"} {
 				r.Results = append(r.Results, Result{Workload: "my/work load", Strategy: s, Engine: sim.Emu,
-					Params: map[string]int64{"a": a, "b": b}, Ops: 10,
+					Params: Params{"a": Int(a), "b": Int(b)}, Ops: 10,
 					Instructions: &Instructions{Total: uint64(100 * a * b), PerResume: float64(10 * a * b)}})
 			}
 		}

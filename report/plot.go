@@ -152,8 +152,8 @@ func chartGroups(ts []*table, keep func(*row) bool) []*table {
 }
 
 // varying keeps the params that differ between the tables.
-func varying(ts []*table, p map[string]int64) map[string]int64 {
-	out := map[string]int64{}
+func varying(ts []*table, p Params) Params {
+	out := Params{}
 	for k, v := range p {
 		for _, t := range ts {
 			if tv, ok := t.Params[k]; !ok || tv != v {
@@ -166,8 +166,8 @@ func varying(ts []*table, p map[string]int64) map[string]int64 {
 }
 
 // fixedParams are the params all tables share.
-func fixedParams(ts []*table) map[string]int64 {
-	out := map[string]int64{}
+func fixedParams(ts []*table) Params {
+	out := Params{}
 	for k, v := range ts[0].Params {
 		if _, vary := varying(ts, ts[0].Params)[k]; !vary {
 			out[k] = v
@@ -375,7 +375,7 @@ func headroom(top float64, n int) float64 {
 
 func sweepPlot(r *Report, key string) (*plot.Plot, error) {
 	// The other swept keys, fixed at their first value.
-	fixed := map[string]int64{}
+	fixed := Params{}
 	for _, k := range r.Sweeps {
 		if k == key {
 			continue
@@ -387,6 +387,9 @@ func sweepPlot(r *Report, key string) (*plot.Plot, error) {
 			}
 		}
 	}
+	// A named parameter (platform) is plotted by category, in the order
+	// its values first appear.
+	xOf, labels := sweepAxis(r, key)
 	type line struct {
 		workload, strategy string
 		pts                map[int64]float64
@@ -396,10 +399,11 @@ func sweepPlot(r *Report, key string) (*plot.Plot, error) {
 	wls := map[string]bool{}
 	for i := range r.Results {
 		res := &r.Results[i]
-		x, ok := res.Params[key]
+		v, ok := res.Params[key]
 		if !ok || res.Instructions == nil {
 			continue
 		}
+		x := xOf(v)
 		match := true
 		for k, v := range fixed {
 			if pv, ok := res.Params[k]; ok && pv != v {
@@ -459,7 +463,15 @@ func sweepPlot(r *Report, key string) (*plot.Plot, error) {
 		}
 		p.Legend.Add(label, ln, sc)
 	}
-	if minX > 0 && maxX/minX >= 100 {
+	switch {
+	case labels != nil:
+		var ticks plot.ConstantTicks
+		for i, l := range labels {
+			ticks = append(ticks, plot.Tick{Value: float64(i), Label: l})
+		}
+		p.X.Tick.Marker = ticks
+		p.X.Min, p.X.Max = -0.5, float64(len(labels))-0.5
+	case minX > 0 && maxX/minX >= 100:
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
@@ -534,7 +546,7 @@ func nativePlot(wl string, ts []*table) (*plot.Plot, int, error) {
 
 // paramsLines renders parameters for a chart title, wrapped so that no line
 // is wider than the chart (long parameter lists were clipped).
-func paramsLines(p map[string]int64) string {
+func paramsLines(p Params) string {
 	const width = 90 // characters that fit the default chart width
 	var b strings.Builder
 	line := 0
@@ -553,4 +565,24 @@ func paramsLines(p map[string]int64) string {
 		line += len(kv)
 	}
 	return b.String()
+}
+
+// sweepAxis maps a swept parameter's values to x positions: integers to
+// themselves; names, when the sweep has any, to their index in order of
+// first appearance, with those names as the axis labels.
+func sweepAxis(r *Report, key string) (func(Value) int64, []string) {
+	var labels []string
+	index := map[Value]int64{}
+	for i := range r.Results {
+		if v, ok := r.Results[i].Params[key]; ok && v.IsName() {
+			if _, seen := index[v]; !seen {
+				index[v] = int64(len(labels))
+				labels = append(labels, v.String())
+			}
+		}
+	}
+	if labels == nil {
+		return func(v Value) int64 { n, _ := v.Int(); return n }, nil
+	}
+	return func(v Value) int64 { return index[v] }, labels
 }

@@ -30,7 +30,7 @@ func shards(whole *Report, n int) []Partial {
 // awaits (the fixture's sweep), emulated results before native ones.
 func cellFixture() *Report {
 	r := fixture()
-	cell := map[int64]int{}
+	cell := map[Value]int{}
 	for i := range r.Results {
 		a := r.Results[i].Params["awaits"]
 		if _, ok := cell[a]; !ok {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -42,11 +43,13 @@ func TestAttribute(t *testing.T) {
 
 // The helper's and the runtime's steps split their regions exactly, every
 // region adds up to the total, and the breakdown lists each region's
-// steps as its generator declares them, in both runtime models.
+// steps as its generator declares them, in both runtime models on both
+// platforms; the helper strategy runs every step of its platform.
 func TestStepsSplitTheirRegion(t *testing.T) {
-	for _, model := range continuation.Models {
-		p := workload.DefaultParams(workload.AwaitLoop)
-		p.Awaits, p.Runtime.Model = 20, model
+	base := workload.DefaultParams(workload.AwaitLoop)
+	base.Awaits = 20
+	for _, p := range inModels(base) {
+		model := fmt.Sprintf("%s/%s", p.Patchpoint.Platform, p.Runtime.Model)
 		for _, s := range patchpoint.Strategies {
 			b := build(t, p, s)
 			r, err := unicorn.Run(b.Image, unicorn.Options{})
@@ -80,13 +83,18 @@ func TestStepsSplitTheirRegion(t *testing.T) {
 				}
 			}
 			var want []string
-			for _, st := range patchpoint.Steps {
+			for _, st := range patchpoint.Steps(p.Patchpoint.Platform) {
 				want = append(want, st.Name)
 			}
 			if !reflect.DeepEqual(listed[string(region.Helper)], want) {
 				t.Errorf("%s/%s: breakdown lists helper steps %v, want %v", model, s, listed["helper"], want)
 			}
-			if got := listed[string(region.Runtime)]; len(got) == 0 || (model == continuation.CoreCLR) != slices.Contains(got, continuation.StepWriteBarrier) {
+			for _, st := range want {
+				if s == patchpoint.Helper && in.ByStep[st] == 0 {
+					t.Errorf("%s/%s: helper step %s ran no instruction", model, s, st)
+				}
+			}
+			if got := listed[string(region.Runtime)]; len(got) == 0 || (p.Runtime.Model == continuation.CoreCLR) != slices.Contains(got, continuation.StepWriteBarrier) {
 				t.Errorf("%s/%s: breakdown lists runtime steps %v", model, s, got)
 			}
 		}

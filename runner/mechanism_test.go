@@ -31,7 +31,9 @@ func build(t *testing.T, p workload.Params, s patchpoint.Strategy) *workload.Bui
 }
 
 // cases are small instances of every workload with non-default shapes,
-// the await-loop ones in both runtime models (the first three: CoreCLR's).
+// the await-loop ones in both runtime models (the first three: CoreCLR's),
+// on windows-x64 (the default platform); then the default await-loop,
+// the big one and reentry on linux-x64.
 func cases() []workload.Params {
 	a := workload.DefaultParams(workload.AwaitLoop)
 	a.N, a.Awaits, a.LiveLocals, a.ExtraFrame = 12000, 300, 3, 100
@@ -42,6 +44,10 @@ func cases() []workload.Params {
 	out := []workload.Params{workload.DefaultParams(workload.AwaitLoop), a, big, r}
 	for _, p := range out[:3] {
 		p.Runtime.Model = continuation.Minimal
+		out = append(out, p)
+	}
+	for _, p := range []workload.Params{out[0], out[2], out[3]} {
+		p.Patchpoint.Platform = patchpoint.LinuxX64
 		out = append(out, p)
 	}
 	return out
@@ -87,15 +93,17 @@ func checkEngines(t *testing.T, b *workload.Built) *report.Result {
 }
 
 func name(p workload.Params, s patchpoint.Strategy) string {
-	return fmt.Sprintf("%s/%s/live%d/frame%d/%s", p.Workload, p.Runtime.Model, p.LiveLocals, p.ExtraFrame, s)
+	return fmt.Sprintf("%s/%s/%s/live%d/frame%d/%s", p.Workload, p.Patchpoint.Platform, p.Runtime.Model, p.LiveLocals, p.ExtraFrame, s)
 }
 
-// inModels is p in each runtime model.
+// inModels is p in each runtime model on each platform.
 func inModels(p workload.Params) []workload.Params {
 	var out []workload.Params
-	for _, m := range continuation.Models {
-		p.Runtime.Model = m
-		out = append(out, p)
+	for _, pl := range patchpoint.Platforms {
+		for _, m := range continuation.Models {
+			p.Runtime.Model, p.Patchpoint.Platform = m, pl
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -189,7 +189,9 @@ func (r *osrUnwindRig) check(t *testing.T, where string, caller, at unicorn.Regs
 	want.RIP = binary.LittleEndian.Uint64(ret)
 
 	ref := in
-	if _, err := winunwind.Unwind(&ref, r.b.Linked.Symbols[r.osr.Name], r.osr.Info, stack); err != nil {
+	fn := winunwind.Function{Begin: r.b.Linked.Symbols[r.osr.Name], End: r.b.Linked.SymbolEnds[r.osr.Name], Info: r.osr.Info}
+	code := winunwind.Stack{Base: r.b.Linked.Bases["code"], Bytes: r.b.Linked.Bytes["code"]}
+	if _, _, err := winunwind.VirtualUnwind(&ref, fn, stack, code); err != nil {
 		t.Fatalf("%s: reference: %v", where, err)
 	}
 	compareCaller(t, where+", reference", ref, want)
@@ -229,7 +231,8 @@ func (r *osrUnwindRig) generated(t *testing.T, in winunwind.Context) winunwind.C
 	t.Helper()
 	c := &callRig{t: t, e: r.e, sym: r.b.Linked.Symbols, flush: true}
 	var buf bytes.Buffer
-	ctx := patchpoint.Context{GPR: in.GPR, RIP: in.RIP, XMM: in.XMM}
+	ctx := patchpoint.Context{GPR: in.GPR, RIP: in.RIP}
+	ctx.FltSave.XMM = in.XMM
 	binary.Write(&buf, binary.LittleEndian, &ctx)
 	if err := r.e.MemWrite(scratchCtx, buf.Bytes()); err != nil {
 		t.Fatal(err)
@@ -247,5 +250,5 @@ func (r *osrUnwindRig) generated(t *testing.T, in winunwind.Context) winunwind.C
 	if err := binary.Read(bytes.NewReader(out), binary.LittleEndian, &ctx); err != nil {
 		t.Fatal(err)
 	}
-	return winunwind.Context{GPR: ctx.GPR, RIP: ctx.RIP, XMM: ctx.XMM}
+	return winunwind.Context{GPR: ctx.GPR, RIP: ctx.RIP, XMM: ctx.FltSave.XMM}
 }

@@ -403,7 +403,7 @@ func scale(p workload.Params) string {
 	}
 	for _, k := range names {
 		if v, ok := m[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+			parts = append(parts, k+"="+v.String())
 		}
 	}
 	return strings.Join(parts, " ")

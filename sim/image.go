@@ -58,6 +58,12 @@ const (
 	// the code and the data.
 	EHFrameHdrBase uint64 = 0x5_0f00_0000
 	EHFrameBase    uint64 = 0x5_0f10_0000
+	// ContextBase holds the register contexts the patchpoint helper
+	// captures (RtlCaptureContext, fxsave): they record machine state
+	// that differs between a user process and the emulator (segment
+	// selectors, RFLAGS.IF, the x87 and MXCSR state, MXCSR_MASK), so the
+	// region is writable but never part of the compared final state.
+	ContextBase uint64 = 0x5_0f20_0000
 )
 
 // Region names used by the image builder.
@@ -70,6 +76,8 @@ const (
 	// The .eh_frame records (not compared: read-only).
 	RegionEHFrameHdr = "eh_frame_hdr"
 	RegionEHFrame    = "eh_frame"
+	// Captured machine contexts (not compared: see ContextBase).
+	RegionContext = "context"
 )
 
 // PageSize is the granularity of every region.

@@ -4,9 +4,10 @@
 // frames the JIT lays out: it follows the Windows algorithm step by step,
 // establisher frame included, rather than osrsim's generated code.
 //
-// Not modelled: epilog detection (RtlVirtualUnwind decodes the bytes at
-// the IP to see whether it is inside an epilog), chained unwind info and the
-// version 2 epilog codes. Decode rejects records that need them.
+// VirtualUnwind adds RtlVirtualUnwind's epilog detection (it decodes the
+// bytes at the IP to see whether it is inside an epilog) to Unwind, the
+// prolog's undoing. Not modelled: chained unwind info and the version 2
+// epilog codes; Decode rejects records that need them.
 package winunwind
 
 import (
@@ -201,4 +202,168 @@ func readU64(mem Memory, addr uint64) (uint64, error) {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// Function is what RtlVirtualUnwind gets from a RUNTIME_FUNCTION: the
+// function's range and its UNWIND_INFO.
+type Function struct {
+	Begin, End uint64
+	Info       []byte
+}
+
+// Bytes of the instructions RtlVirtualUnwind recognises in an epilog.
+const (
+	rexW      = 0x48
+	addImm8   = 0x83
+	addImm32  = 0x81
+	modRMRSP  = 0xC4
+	leaOp     = 0x8D
+	popOp     = 0x58
+	retOp     = 0xC3
+	retImmOp  = 0xC2
+	repOp     = 0xF3
+	repneOp   = 0xF2
+	jmpImm8   = 0xEB
+	jmpImm32  = 0xE9
+	jmpIndOp  = 0xFF
+	maxEpilog = 64 // bytes read at the IP: an adjustment, 16 REX pops, a prefix, a jump
+)
+
+// VirtualUnwind is RtlVirtualUnwind for version-1 unwind info, epilog
+// detection included: it decodes the bytes at ctx.RIP (read from code) as
+// the OS does, and inside an epilog emulates its remaining instructions
+// (the stack adjustment, the pops, the return); anywhere else it undoes
+// the prolog as Unwind does. It reports whether the IP was in an epilog.
+func VirtualUnwind(ctx *Context, fn Function, mem, code Memory) (establisher uint64, inEpilog bool, err error) {
+	u, err := Decode(fn.Info)
+	if err != nil {
+		return 0, false, err
+	}
+	if ctx.RIP < fn.Begin || ctx.RIP >= fn.End {
+		return 0, false, fmt.Errorf("winunwind: RIP %#x outside the function [%#x, %#x)", ctx.RIP, fn.Begin, fn.End)
+	}
+	var buf [maxEpilog]byte
+	n := min(uint64(maxEpilog), fn.End+8-ctx.RIP)
+	if err := code.Read(ctx.RIP, buf[:n]); err != nil {
+		return 0, false, err
+	}
+	establisher = u.establisher(ctx, ctx.RIP-fn.Begin)
+	if !u.inEpilog(buf[:n], ctx.RIP, fn) {
+		est, err := Unwind(ctx, fn.Begin, fn.Info, mem)
+		return est, false, err
+	}
+	return establisher, true, emulateEpilog(ctx, buf[:n], mem)
+}
+
+// at reads byte i of the code, 0 past what was read.
+func at(b []byte, i int) byte {
+	if i < len(b) {
+		return b[i]
+	}
+	return 0
+}
+
+// inEpilog decodes the code at the IP as RtlVirtualUnwind does.
+func (u Info) inEpilog(b []byte, rip uint64, fn Function) bool {
+	i := 0
+	switch {
+	case at(b, 0) == rexW && at(b, 1) == addImm8 && at(b, 2) == modRMRSP:
+		i = 4
+	case at(b, 0) == rexW && at(b, 1) == addImm32 && at(b, 2) == modRMRSP:
+		i = 7
+	case at(b, 0)&0xFE == rexW && at(b, 1) == leaOp:
+		reg := emitter.Reg((at(b, 0)&1)<<3 | at(b, 2)&7)
+		if reg != 0 && u.HasFrame && reg == u.FrameReg {
+			switch at(b, 2) & 0xF8 {
+			case 0x60:
+				i = 4
+			case 0xA0:
+				i = 7
+			}
+		}
+	}
+	for {
+		if at(b, i)&0xF8 == popOp {
+			i++
+		} else if at(b, i)&0xF0 == 0x40 && at(b, i+1)&0xF8 == popOp {
+			i += 2
+		} else {
+			break
+		}
+	}
+	if at(b, i) == repneOp {
+		i++
+	}
+	switch op := at(b, i); {
+	case op == retOp || op == retImmOp || (op == repOp && at(b, i+1) == retOp):
+		return true
+	case op == jmpImm8 || op == jmpImm32:
+		var target uint64
+		if op == jmpImm8 {
+			target = rip + uint64(i) + 2 + uint64(int64(int8(at(b, i+1))))
+		} else {
+			d := int32(uint32(at(b, i+1)) | uint32(at(b, i+2))<<8 | uint32(at(b, i+3))<<16 | uint32(at(b, i+4))<<24)
+			target = rip + uint64(i) + 5 + uint64(int64(d))
+		}
+		// A jump out of the function, or to its start: a tail call (no
+		// chained unwind info here, so no other entry of the same function).
+		return target < fn.Begin || target >= fn.End || target == fn.Begin
+	case op == jmpIndOp && at(b, i+1) == 0x25:
+		return true
+	case op&0xF8 == rexW && at(b, i+1) == jmpIndOp && at(b, i+2)&0x38 == 0x20:
+		return true
+	}
+	return false
+}
+
+// emulateEpilog runs the epilog at the IP forward: the stack adjustment,
+// the pops, then a return.
+func emulateEpilog(ctx *Context, b []byte, mem Memory) error {
+	rsp := &ctx.GPR[emitter.RSP]
+	i := 0
+	if at(b, 0)&0xF8 == rexW {
+		switch at(b, 1) {
+		case addImm8:
+			*rsp += uint64(int64(int8(at(b, 3))))
+			i = 4
+		case addImm32:
+			*rsp += uint64(int64(int32(binary.LittleEndian.Uint32(b[3:]))))
+			i = 7
+		case leaOp:
+			reg := emitter.Reg((at(b, 0)&1)<<3 | at(b, 2)&7)
+			switch at(b, 2) & 0xF8 {
+			case 0x60:
+				*rsp = ctx.GPR[reg] + uint64(int64(int8(at(b, 3))))
+				i = 4
+			case 0xA0:
+				*rsp = ctx.GPR[reg] + uint64(int64(int32(binary.LittleEndian.Uint32(b[3:]))))
+				i = 7
+			}
+		}
+	}
+	for {
+		var reg emitter.Reg
+		if at(b, i)&0xF8 == popOp {
+			reg = emitter.Reg(at(b, i) & 7)
+			i++
+		} else if at(b, i)&0xF0 == 0x40 && at(b, i+1)&0xF8 == popOp {
+			reg = emitter.Reg((at(b, i)&1)<<3 | at(b, i+1)&7)
+			i += 2
+		} else {
+			break
+		}
+		v, err := readU64(mem, *rsp)
+		if err != nil {
+			return err
+		}
+		ctx.GPR[reg] = v
+		*rsp += 8
+	}
+	v, err := readU64(mem, *rsp) // a return, whatever ends the epilog
+	if err != nil {
+		return err
+	}
+	ctx.RIP = v
+	*rsp += 8
+	return nil
 }

@@ -196,3 +196,63 @@ func TestUnwindErrors(t *testing.T) {
 		t.Errorf("code after the machine frame: %v", err)
 	}
 }
+
+// VirtualUnwind recognises an epilog from the bytes at the IP, as
+// RtlVirtualUnwind does, and emulates what is left of it; a body sequence
+// that only looks like one (its jump stays inside the function) is undone
+// through the unwind codes. Every IP gives the same caller state.
+func TestVirtualUnwindEpilog(t *testing.T) {
+	p := NewProgram()
+	b := p.Section("text")
+	b.Func("f")
+	fr := b.Prolog(0x20, RBX) // push rbx; sub rsp,0x20: 5 bytes
+	body := b.NewLabel("body")
+	b.Bind(body)
+	b.Mov(S32, RAX, Imm(1)) // at 5
+	b.Add(S64, RSP, Imm(0x20))
+	b.Pop(RBX)
+	b.Jmp(body) // inside the function: not an epilog
+	b.Epilog(fr)
+	b.EndFunc()
+	obj, err := p.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := obj.Section("text")
+	var adds []int // the lookalike's and the epilog's add rsp,0x20
+	for _, in := range sec.Insts {
+		if strings.HasPrefix(string(sec.Bytes[in.Off:]), "\x48\x83\xc4\x20") {
+			adds = append(adds, in.Off)
+		}
+	}
+	if len(adds) != 2 {
+		t.Fatalf("add rsp at %v in % x", adds, sec.Bytes)
+	}
+	lookalike, epilog := adds[0], adds[1]
+	const begin = 0x400000
+	fn := winunwind.Function{Begin: begin, End: begin + uint64(len(sec.Bytes)), Info: sec.Unwind[0].Info}
+	code := winunwind.Stack{Base: begin, Bytes: append(sec.Bytes, make([]byte, 8)...)} // it may read a few bytes past the end
+	stack := frame(0x1000, 0, 0, 0, 0, 0xB1, 0x777)                                    // the allocation, saved RBX, return address
+	for _, c := range []struct {
+		name     string
+		off      int
+		rsp, rbx uint64
+		epilog   bool
+	}{
+		{"body", 5, 0x1000, 0, false},
+		{"lookalike", lookalike, 0x1000, 0, false},
+		{"add rsp", epilog, 0x1000, 0, true},
+		{"pop rbx", epilog + 4, 0x1020, 0, true},
+		{"ret", epilog + 5, 0x1028, 0xB1, true},
+	} {
+		ctx := winunwind.Context{RIP: begin + uint64(c.off)}
+		ctx.GPR[RSP], ctx.GPR[RBX] = c.rsp, c.rbx
+		_, in, err := winunwind.VirtualUnwind(&ctx, fn, stack, code)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if in != c.epilog || ctx.RIP != 0x777 || ctx.GPR[RSP] != 0x1030 || ctx.GPR[RBX] != 0xB1 {
+			t.Errorf("%s: in epilog %v, context RIP %#x RSP %#x RBX %#x", c.name, in, ctx.RIP, ctx.GPR[RSP], ctx.GPR[RBX])
+		}
+	}
+}

@@ -112,6 +112,9 @@ func (p Params) Validate() error {
 			}
 		}
 	}
+	if !p.Patchpoint.Platform.Valid() {
+		return fmt.Errorf("unknown platform %s", p.Patchpoint.Platform)
+	}
 	if !p.Tier0Variant.Valid() {
 		return fmt.Errorf("unknown tier0 patchpoint variant %s", p.Tier0Variant)
 	}

@@ -66,7 +66,7 @@ func TestRunSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := r.Results[0]
-	if r.Experiment != "bench" || res.Workload != "bench" || res.Params["n"] != 12000 || res.Params["Awaits"] != 30 || res.Ops != 30 {
+	if r.Experiment != "bench" || res.Workload != "bench" || res.Params["n"] != report.Int(12000) || res.Params["Awaits"] != report.Int(30) || res.Ops != 30 {
 		t.Fatalf("report %s, result %+v", r.Experiment, res)
 	}
 }
@@ -89,7 +89,7 @@ func TestRunConfigWithSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Results) != 4 || r.Results[0].Params["n"] != 11000 || r.Results[0].Resumptions != 10 || r.Results[3].Resumptions != 20 {
+	if len(r.Results) != 4 || r.Results[0].Params["n"] != report.Int(11000) || r.Results[0].Resumptions != 10 || r.Results[3].Resumptions != 20 {
 		t.Fatalf("results %+v", r.Results)
 	}
 }

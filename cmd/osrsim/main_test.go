@@ -160,14 +160,14 @@ func TestRunWritesReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !regexp.MustCompile(`(?m)^direct +484\.9 +4\.07 +`).MatchString(stdout) {
+	if !regexp.MustCompile(`(?m)^direct +484\.9 +4\.43 +`).MatchString(stdout) {
 		t.Errorf("summary lacks the direct row:\n%s", stdout)
 	}
 	r, err := report.ReadJSON(filepath.Join(out, "report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Results) != 2 || r.Results[0].Params["awaits"] != 40 || r.Results[1].Resumptions != 40 {
+	if len(r.Results) != 2 || r.Results[0].Params["awaits"] != report.Int(40) || r.Results[1].Resumptions != 40 {
 		t.Fatalf("results %+v", r.Results)
 	}
 	for _, f := range []string{"report.md", "report.csv", "per-resume-await-loop.svg", "per-resume-await-loop.png"} {
@@ -198,7 +198,7 @@ func TestImageAndDisasm(t *testing.T) {
 		}
 	}
 	// Headers say what each function and step range counts for.
-	for _, re := range []string{`(?m)^; ==== func Foo\.tier0 .* \(region tier0\)`, `(?m)^; ==== func patchpoint\.capture_context .* \(region helper, step capture\)`,
+	for _, re := range []string{`(?m)^; ==== func Foo\.tier0 .* \(region tier0\)`, `(?m)^; ==== func patchpoint\.rtl_capture_context .* \(region helper, step capture\)`,
 		`(?m)^; ---- helper\.unwind \[.*\) \(step unwind\)$`} {
 		if !regexp.MustCompile(re).MatchString(stdout) {
 			t.Errorf("listing lacks %s", re)
@@ -297,7 +297,7 @@ func TestTrace(t *testing.T) {
 	// unwinds and the EECodeInfo of tier0 per transition, so it has 9
 	// slices each.
 	for k, want := range map[string]int{"i helper": 10, "i forced": 3, "i transition": 4, "i resume": 3,
-		"X helper.unwind": 4 * 9, "X patchpoint.capture_context": 4, "X patchpoint.virtual_unwind": 4 * 3,
+		"X helper.unwind": 4 * 9, "X patchpoint.rtl_capture_context": 4, "X patchpoint.virtual_unwind": 4 * 3,
 		"X patchpoint.is_managed_code": 4 * 3, "X patchpoint.lookup_function_entry": 4 * 2} {
 		if n[k] != want {
 			t.Errorf("%q: %d, want %d (stdout %s)", k, n[k], want, stdout)

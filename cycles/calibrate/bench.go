@@ -119,6 +119,23 @@ var benches = []bench{
 		b.Movdqu(M(RSP, int32(0x100+16*k)), XReg(8+k))
 	})},
 	{name: "pushf-popf", body: repeat(8, func(b *Builder, k int) { b.Pushfq(); b.Popfq() })},
+	// The machine-state instructions of the helper's context capture and
+	// restore: fxsave and fxrstor of the 512-byte area (the scratch
+	// memory, 16-byte aligned), segment selector reads, the x87 and SSE
+	// control words.
+	{name: "fxsave", body: repeat(2, func(b *Builder, k int) { b.Fxsave(M(RSP, 0)) })},
+	{name: "fxrstor", setup: func(b *Builder) { b.Fxsave(M(RSP, 0)) },
+		body: repeat(2, func(b *Builder, k int) { b.Fxrstor(M(RSP, 0)) })},
+	{name: "seg-read", body: repeat(12, func(b *Builder, k int) {
+		b.MovFromSeg(M(RSP, int32(8*k)), []SegReg{CS, DS, ES, SS, FS, GS}[k%6])
+	})},
+	{name: "fp-ctrl", body: repeat(8, func(b *Builder, k int) {
+		if k%2 == 0 {
+			b.Fnstcw(M(RSP, int32(8*k)))
+		} else {
+			b.Stmxcsr(M(RSP, int32(8*k)))
+		}
+	})},
 	{name: "pushf", body: repeat(8, func(b *Builder, k int) { b.Pushfq(); b.Pop(rot[k%8]) })},
 	{name: "mfence", body: repeat(2, func(b *Builder, k int) { b.Mfence() })},
 	// Misprediction benchmarks. A `ret` to an address no call pushed (as in

@@ -15,6 +15,9 @@ import (
 const (
 	Code = "code"
 	Data = "data"
+	// Context is a writable section for machine state captured from the
+	// CPU, placed at sim.ContextBase and not compared (sim.ContextBase).
+	Context = "context"
 )
 
 // SymZero names 16 zero bytes in the data section that Entry loads the XMM
@@ -37,8 +40,8 @@ func EmitZero(d *Builder) {
 // any stack depth returns RAX to the host (a run that ends early).
 //
 // Clearing matters: code in the image saves callee-saved registers and
-// may capture every register, so host values would otherwise reach image
-// memory and the engines' final states would differ. The data section must
+// may capture every register (and RFLAGS), so host values would otherwise
+// reach image memory and the engines' final states would differ. The data section must
 // hold SymZero (EmitZero).
 func Entry(b *Builder, name, main string, stackTop uint64) *Label {
 	saves := []Reg{RBX, RBP, R12, R13, R14, R15}
@@ -51,6 +54,12 @@ func Entry(b *Builder, name, main string, stackTop uint64) *Label {
 	b.MovImm64(RAX, sim.HostBase)
 	b.Mov(S64, M(RAX, 0), RSP)
 	b.MovImm64(RSP, stackTop)
+	// RFLAGS as a user-mode thread has it, interrupts enabled: the
+	// emulator starts with IF clear, and a captured context stores RFLAGS
+	// (popfq of IF is ignored natively, where it is set already).
+	b.Mov(S32, RAX, Imm(userRFlags))
+	b.Push(RAX)
+	b.Popfq()
 	for r := RAX; r <= R15; r++ {
 		if r != RSP && r != RDI {
 			b.Xor(S32, r, r)
@@ -72,6 +81,9 @@ func Entry(b *Builder, name, main string, stackTop uint64) *Label {
 	return exit
 }
 
+// userRFlags is RFLAGS with IF and the reserved bit 1 set.
+const userRFlags = 0x202
+
 // Layout sizes an image's writable regions; a zero HeapSize leaves the
 // heap out.
 type Layout struct {
@@ -80,13 +92,17 @@ type Layout struct {
 	StackSize uint64
 }
 
-// ehFrameRegions places the sections of Program.EHFrame, when obj has them.
-var ehFrameRegions = []struct {
+// optionalRegions places the sections an image may have besides code and
+// data, when obj has them: the records of Program.EHFrame (read-only) and
+// the captured contexts (writable, not compared).
+var optionalRegions = []struct {
 	section, region string
 	base            uint64
+	perm            sim.Perm
 }{
-	{SecEHFrameHdr, sim.RegionEHFrameHdr, sim.EHFrameHdrBase},
-	{SecEHFrame, sim.RegionEHFrame, sim.EHFrameBase},
+	{SecEHFrameHdr, sim.RegionEHFrameHdr, sim.EHFrameHdrBase, sim.PermR},
+	{SecEHFrame, sim.RegionEHFrame, sim.EHFrameBase, sim.PermR},
+	{Context, sim.RegionContext, sim.ContextBase, sim.PermR | sim.PermW},
 }
 
 // Image links obj's code and data sections at sim.CodeBase and
@@ -94,10 +110,11 @@ var ehFrameRegions = []struct {
 // (compared) and host (not compared), every instruction start, every
 // non-empty code symbol with its metadata, and the declared steps. The
 // .eh_frame sections, if the program has them, become read-only regions at
-// sim.EHFrameHdrBase and sim.EHFrameBase.
+// sim.EHFrameHdrBase and sim.EHFrameBase; a Context section a writable
+// region at sim.ContextBase that is not compared.
 func Image(obj *Object, lay Layout) (*sim.Image, *Linked, error) {
 	bases := map[string]uint64{Code: sim.CodeBase, Data: sim.DataBase}
-	for _, e := range ehFrameRegions {
+	for _, e := range optionalRegions {
 		if obj.Section(e.section) != nil {
 			bases[e.section] = e.base
 		}
@@ -122,9 +139,9 @@ func Image(obj *Object, lay Layout) (*sim.Image, *Linked, error) {
 	im.Regions = append(im.Regions,
 		sim.Region{Name: sim.RegionStack, Base: sim.StackBase, Size: lay.StackSize, Perm: sim.PermR | sim.PermW, Compared: true},
 		sim.Region{Name: sim.RegionHost, Base: sim.HostBase, Size: sim.HostSize, Perm: sim.PermR | sim.PermW})
-	for _, e := range ehFrameRegions {
+	for _, e := range optionalRegions {
 		if b, ok := l.Bytes[e.section]; ok {
-			im.Regions = append(im.Regions, sim.Region{Name: e.region, Base: e.base, Size: page(uint64(len(b))), Perm: sim.PermR, Init: b})
+			im.Regions = append(im.Regions, sim.Region{Name: e.region, Base: e.base, Size: page(uint64(len(b))), Perm: e.perm, Init: b})
 		}
 	}
 	sec := obj.Section(Code)
