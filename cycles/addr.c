@@ -109,21 +109,18 @@ static val load(cyc_addr *x, val addr, int size) {
 	return (val){v, 1};
 }
 
+// store records a store of the block; one wider than 8 bytes (vector,
+// fxsave) has an unknown value.
 static void store(cyc_addr *x, val addr, int size, val v) {
-	if (!addr.ok || x->nst == CYC_STORES_MAX || size > 8) {
-		if (addr.ok && size > 8 && x->nst + 2 <= CYC_STORES_MAX) { // a vector store: two unknown halves
-			store(x, addr, 8, unknown);
-			store(x, (val){addr.v + 8, 1}, size - 8, unknown);
-			return;
-		}
+	if (!addr.ok || x->nst == CYC_STORES_MAX) {
 		x->st_all = 1;
 		return;
 	}
 	uint32_t s = x->nst++;
 	x->st_addr[s] = addr.v;
-	x->st_size[s] = (uint8_t)size;
+	x->st_size[s] = (uint32_t)size;
 	x->st_val[s] = v.v;
-	x->st_ok[s] = (uint8_t)v.ok;
+	x->st_ok[s] = (uint8_t)(v.ok && size <= 8);
 }
 
 // ea is the address of the instruction's memory operand.

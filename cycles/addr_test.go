@@ -47,8 +47,8 @@ func estimate(t *testing.T, im *sim.Image, exact bool, source int) (c *Counts, c
 }
 
 // addressImages are the images the address interpreter is checked on:
-// every workload template, strategy and runtime model, the C# examples,
-// and a program of instructions generated code uses rarely.
+// every workload template, strategy, runtime model and platform, the C#
+// examples, and a program of instructions generated code uses rarely.
 func addressImages(t *testing.T) map[string]*sim.Image {
 	ims := map[string]*sim.Image{}
 	add := func(name string, p workload.Params, s patchpoint.Strategy) {
@@ -66,6 +66,10 @@ func addressImages(t *testing.T) map[string]*sim.Image {
 		add("await-loop-locals", p, s)
 		p.Runtime.Model = continuation.Minimal
 		add("await-loop-minimal-runtime", p, s)
+		l := workload.DefaultParams(workload.AwaitLoop)
+		l.N, l.Awaits = 3000, 200
+		l.Patchpoint.Platform = patchpoint.LinuxX64
+		add("await-loop-linux", l, s)
 		r := workload.DefaultParams(workload.Reentry)
 		r.Calls, r.Iterations = 20, 1500
 		add("reentry", r, s)

@@ -95,7 +95,7 @@ func addrPlan(e *C.cyc_ai, in x86asm.Inst, pc uint64, cl InstClass, f *flow) {
 		e.nargs = C.uint8_t(i + 1)
 	}
 	if op == C.CYC_A_OTHER {
-		otherWrites(e, in, o, cl)
+		otherWrites(e, in, o, cl, f.mem)
 	}
 }
 
@@ -107,7 +107,7 @@ func addrArg(a x86asm.Arg, memBytes, dataSize int) C.cyc_arg {
 	switch a := a.(type) {
 	case x86asm.Reg:
 		if g, w, ok := gpr(a); ok {
-			r.kind, r.reg, r.size = C.CYC_ARG_REG, C.uint8_t(g), C.uint8_t(w)
+			r.kind, r.reg, r.size = C.CYC_ARG_REG, C.uint8_t(g), C.uint16_t(w)
 			if a >= x86asm.AH && a <= x86asm.BH {
 				r.shift = 8
 			}
@@ -115,22 +115,31 @@ func addrArg(a x86asm.Arg, memBytes, dataSize int) C.cyc_arg {
 			r.kind = C.CYC_ARG_XREG // vector, segment or other register: not tracked
 		}
 	case x86asm.Mem:
-		r.kind, r.size = C.CYC_ARG_MEM, C.uint8_t(memBytes)
+		r.kind, r.size = C.CYC_ARG_MEM, C.uint16_t(memBytes)
 	case x86asm.Imm:
-		r.kind, r.size, r.imm = C.CYC_ARG_IMM, C.uint8_t(max(dataSize/8, 1)), C.int64_t(int64(a))
+		r.kind, r.size, r.imm = C.CYC_ARG_IMM, C.uint16_t(max(dataSize/8, 1)), C.int64_t(int64(a))
 	case x86asm.Rel:
 		r.kind = C.CYC_ARG_REL
 	}
 	return r
 }
 
+// Classes whose instructions write no general-purpose register but their
+// first operand: vector, x87/SSE state and control words, segment reads.
+var ownOperandOnly = map[InstClass]bool{ClassXMM: true, ClassFxsave: true, ClassFxrstor: true, ClassFPCtrl: true, ClassSegRead: true}
+
+// fxsaveArea is what fxsave writes: the x87, MMX and SSE state (Intel SDM
+// vol. 2A, FXSAVE).
+const fxsaveArea = 512
+
 // otherWrites lists what an instruction the interpreter does not compute
 // writes: its general-purpose register operands and implicit registers,
-// its memory operand; anything it does not know writes every register and
-// all memory (the block's later loads are unknown).
-func otherWrites(e *C.cyc_ai, in x86asm.Inst, o operands, cl InstClass) {
+// its memory operand if it stores there (mem); anything it does not know
+// writes every register and all memory (the block's later loads are
+// unknown).
+func otherWrites(e *C.cyc_ai, in x86asm.Inst, o operands, cl InstClass, mem access) {
 	var wr []reg
-	known := cl == ClassXMM || readsFlags[in.Op] || mulDivOps[in.Op] || implicitWrites[in.Op] != nil
+	known := ownOperandOnly[cl] || readsFlags[in.Op] || mulDivOps[in.Op] || implicitWrites[in.Op] != nil
 	switch {
 	case cl == ClassString:
 		wr = []reg{regRAX, regRCX, regRSI, regRDI}
@@ -144,8 +153,11 @@ func otherWrites(e *C.cyc_ai, in x86asm.Inst, o operands, cl InstClass) {
 		for _, r := range implicitWrites[in.Op] {
 			wr = addUniq(wr, r)
 		}
-		if o.memAt == 0 && !compareOps[in.Op] {
+		if o.memAt == 0 && mem&memStore != 0 {
 			e.wmem = C.CYC_W_OPERAND
+		}
+		if cl == ClassFxsave {
+			e.a[0].size = fxsaveArea
 		}
 	default:
 		for r := range numGPRs {

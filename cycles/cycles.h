@@ -66,7 +66,8 @@ typedef struct cyc_ii {
 
 enum { CYC_ARG_NONE = 0, CYC_ARG_REG, CYC_ARG_IMM, CYC_ARG_MEM, CYC_ARG_XREG, CYC_ARG_REL };
 typedef struct cyc_arg {
-	uint8_t kind, reg, size, shift; // shift: 8 for ah, ch, dh, bh
+	uint8_t kind, reg, shift; // shift: 8 for ah, ch, dh, bh
+	uint16_t size;            // bytes
 	int64_t imm;
 } cyc_arg;
 // What an instruction does to registers and memory (addrplan.go).
@@ -105,7 +106,8 @@ typedef struct cyc_addr {
 	uint32_t nst;
 	int st_all; // a store to an unknown address, or more than the table holds
 	uint64_t st_addr[CYC_STORES_MAX], st_val[CYC_STORES_MAX];
-	uint8_t st_size[CYC_STORES_MAX], st_ok[CYC_STORES_MAX];
+	uint32_t st_size[CYC_STORES_MAX];
+	uint8_t st_ok[CYC_STORES_MAX];
 	const osr_region *last; // region of the last memory read
 	uint64_t reads;         // registers read from the emulator
 } cyc_addr;
