@@ -60,14 +60,14 @@ func addressImages(t *testing.T) map[string]*sim.Image {
 	}
 	for _, s := range patchpoint.Strategies {
 		p := workload.DefaultParams(workload.AwaitLoop)
-		p.N, p.Awaits = 3000, 200
+		p.Awaits = 100 // n as in the seed experiment: the method enters OSR
 		add("await-loop", p, s)
 		p.LiveLocals, p.ExtraFrame = 4, 64
 		add("await-loop-locals", p, s)
 		p.Runtime.Model = continuation.Minimal
 		add("await-loop-minimal-runtime", p, s)
 		l := workload.DefaultParams(workload.AwaitLoop)
-		l.N, l.Awaits = 3000, 200
+		l.Awaits = 100
 		l.Patchpoint.Platform = patchpoint.LinuxX64
 		add("await-loop-linux", l, s)
 		r := workload.DefaultParams(workload.Reentry)
@@ -134,22 +134,27 @@ main:
 }
 
 // The address interpreter computes, access by access, the addresses the
-// memory hooks report wherever they report them as the model expects
-// (block and exact mode), and more: blocks the hooks reported differently
-// (lock-prefixed instructions, push and pop with memory operands) run with
-// real addresses too. On the workloads, whose only such block is the
-// host's entry stub, the estimates are the same in every counter.
+// memory hooks report wherever they report them as the model expects, in
+// block and exact mode; and the estimates, the same in both modes, are
+// those of the hooks in exact mode, where each instruction is judged on
+// its own. In block mode the hooks' estimates may differ: a block holding
+// an instruction whose accesses they report differently from the table
+// (fxsave, lock-prefixed instructions, push and pop with memory operands)
+// ran entirely with symbolic addresses there, which the interpreter does
+// not need.
 func TestAddressesComputedAsReported(t *testing.T) {
 	for name, im := range addressImages(t) {
 		t.Run(name, func(t *testing.T) {
-			for _, exact := range []bool{false, true} {
+			var byMode [2]*Counts
+			for i, exact := range []bool{false, true} {
 				got, _, _ := estimate(t, im, exact, computed)
 				want, _, _ := estimate(t, im, exact, hooks)
 				v, compared, different := estimate(t, im, exact, verified)
+				byMode[i] = got
 				if different != 0 || compared == 0 {
 					t.Errorf("exact=%v: %d of %d addresses differ from the hooks'", exact, different, compared)
 				}
-				if got.SymbolicInsts > want.SymbolicInsts || got.SymbolicInsts != 0 {
+				if got.SymbolicInsts != 0 {
 					t.Errorf("exact=%v: %d instructions with symbolic addresses (hooks: %d)", exact, got.SymbolicInsts, want.SymbolicInsts)
 				}
 				if fmt.Sprint(*v) != fmt.Sprint(*got) {
@@ -157,12 +162,15 @@ func TestAddressesComputedAsReported(t *testing.T) {
 				}
 				g, w := *got, *want
 				g.AddressInsts, g.SymbolicInsts, w.AddressInsts, w.SymbolicInsts = 0, 0, 0, 0
-				if name != "rare" && fmt.Sprint(g) != fmt.Sprint(w) {
-					t.Errorf("exact=%v:\ncomputed %+v\nhooks    %+v", exact, *got, *want)
+				if exact && fmt.Sprint(g) != fmt.Sprint(w) {
+					t.Errorf("exact mode:\ncomputed %+v\nhooks    %+v", *got, *want)
 				}
 				t.Logf("exact=%v: %.1f cycles, %d/%d instructions with addresses (hooks: %.1f, %d); %d addresses compared", exact,
 					got.Estimated, got.AddressInsts, got.AddressInsts+got.SymbolicInsts,
 					want.Estimated, want.AddressInsts, compared)
+			}
+			if fmt.Sprint(*byMode[0]) != fmt.Sprint(*byMode[1]) {
+				t.Errorf("block and exact mode differ:\n%+v\n%+v", *byMode[0], *byMode[1])
 			}
 		})
 	}
