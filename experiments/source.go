@@ -103,9 +103,18 @@ func ParseRecorded(name string, data []byte) (*Experiment, error) {
 	return parse(&parser{file: name}, data)
 }
 
+// SourceEmulationCap is the largest value a parameter of a C# file run on
+// its own takes on the emulation scale: the default experiment's emulated
+// loop count (seed.yaml's emulation n), twice the iteration at which the
+// default patchpoint settings publish OSR code, so every loop that reaches
+// OSR natively still reaches it emulated. Counts inside a measured region
+// are linear in the resumptions, so per-resume figures do not depend on it.
+const SourceEmulationCap = 20000
+
 // FromSource is the experiment `osrsim run bench.cs` runs: the default
-// settings with one workload, the C# program at Main's values on both
-// scales (--set emulation.<param>=V makes emulation smaller).
+// settings with one workload, the C# program at Main's values natively
+// and with each parameter capped at SourceEmulationCap emulated (--set
+// emulation.<param>=V sets another emulation value).
 func FromSource(path string) (*Experiment, error) {
 	prog, err := csharp.Load(path)
 	if err != nil {
@@ -117,7 +126,12 @@ func FromSource(path string) (*Experiment, error) {
 	e.Description = "C# workload " + filepath.Base(path)
 	e.Baseline = e.Strategies[0]
 	w := workload.FromSource(name, prog)
-	e.Workloads = []Workload{{Kind: name, Native: w, Emu: w}}
+	emu := w
+	emu.Values = make([]int, len(w.Values))
+	for i, v := range w.Values {
+		emu.Values[i] = min(v, SourceEmulationCap)
+	}
+	e.Workloads = []Workload{{Kind: name, Native: w, Emu: emu}}
 	if err := w.Validate(); err != nil {
 		return nil, &Error{File: path, Msg: err.Error()}
 	}

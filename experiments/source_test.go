@@ -4,6 +4,7 @@ import (
 	"github.com/osrsim/osrsim/report"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,8 +99,18 @@ func TestFromSource(t *testing.T) {
 	if e.Name != "seed" || len(e.Workloads) != 1 || e.Workloads[0].Kind != "seed" || e.Workloads[0].Emu.Source == nil {
 		t.Fatalf("experiment %+v", e)
 	}
+	w := e.Workloads[0]
+	if want := []int{10_000_000, 10_000_000}; !slices.Equal(w.Native.Values, want) {
+		t.Errorf("native values %v, want Main's %v", w.Native.Values, want)
+	}
+	if want := []int{SourceEmulationCap, SourceEmulationCap}; !slices.Equal(w.Emu.Values, want) {
+		t.Errorf("emulation values %v, want Main's capped at %d: %v", w.Emu.Values, SourceEmulationCap, want)
+	}
 	if err := e.Set("emulation.Awaits", "100"); err != nil {
 		t.Fatal(err)
+	}
+	if w := e.Workloads[0]; w.Native.Values[1] != 10_000_000 {
+		t.Errorf("emulation.Awaits changed the native scale: %v", w.Native.Values)
 	}
 	if err := e.Set("Iterations", "100"); err == nil || !strings.Contains(err.Error(), "Iterations") {
 		t.Errorf("unknown C# parameter: %v", err)
