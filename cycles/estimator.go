@@ -2,6 +2,9 @@ package cycles
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../sim/observe
+// -O3: the model runs per emulated instruction; gcc vectorises TAGE's
+// folded histories and unrolls more (~10% fewer instructions than -O2).
+#cgo CFLAGS: -O3
 #include "cycles.h"
 */
 import "C"
