@@ -167,14 +167,19 @@ typedef struct cyc_core {
 #define CYC_TAGE_T 4
 
 typedef struct cyc_tage {
-	uint32_t bits;                 // log2 entries per tagged table
-	uint32_t hlen[CYC_TAGE_T];     // history lengths
-	uint32_t sh[CYC_TAGE_T][3];    // hlen mod the folded widths
+	uint32_t bits;             // log2 entries per tagged table
+	uint32_t hlen[CYC_TAGE_T]; // history lengths
 	uint16_t *tag[CYC_TAGE_T];
-	uint8_t *ctr[CYC_TAGE_T];      // 3-bit, >= 4 taken
+	uint8_t *ctr[CYC_TAGE_T]; // 3-bit, >= 4 taken
 	uint8_t *u[CYC_TAGE_T];
-	uint64_t hist[4];              // 256 bits of global history, bit 0 newest
-	uint32_t fi[CYC_TAGE_T], ft0[CYC_TAGE_T], ft1[CYC_TAGE_T]; // folded histories
+	uint64_t hist[4]; // 256 bits of global history, bit 0 newest
+	// Folded histories (index: bits wide; tag: 8 and 7 bits), and where
+	// the outcome leaving each table's history enters them: bit hlen mod
+	// the width (constants computed once, so that tage_push is straight
+	// arithmetic).
+	uint32_t fi[CYC_TAGE_T], ft0[CYC_TAGE_T], ft1[CYC_TAGE_T];
+	uint32_t outi[CYC_TAGE_T], outt0[CYC_TAGE_T], outt1[CYC_TAGE_T];
+	uint32_t tix[CYC_TAGE_T]; // table number in the index's top bits
 	uint64_t branches;
 } cyc_tage;
 

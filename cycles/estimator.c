@@ -101,9 +101,10 @@ int cyc_tage_new(cyc_state *c, uint32_t bits, const uint32_t *hlen) {
 	g->bits = bits;
 	for (int t = 0; t < CYC_TAGE_T; t++) {
 		g->hlen[t] = hlen[t];
-		g->sh[t][0] = hlen[t] % bits;
-		g->sh[t][1] = hlen[t] % 8;
-		g->sh[t][2] = hlen[t] % 7;
+		g->outi[t] = 1u << (hlen[t] % bits);
+		g->outt0[t] = 1u << (hlen[t] % 8);
+		g->outt1[t] = 1u << (hlen[t] % 7);
+		g->tix[t] = (uint32_t)t << (bits - 2);
 		g->tag[t] = calloc((size_t)1 << bits, sizeof *g->tag[t]);
 		g->ctr[t] = calloc((size_t)1 << bits, 1);
 		g->u[t] = calloc((size_t)1 << bits, 1);
