@@ -220,29 +220,42 @@ static void other(cyc_addr *x, const cyc_ai *ai, val m) {
 		store(x, m, ai->a[0].size, unknown);
 }
 
+// mem is the address of the instruction's memory operand, from the
+// registers as they are now (unknown if it has none).
+static inline val mem(cyc_addr *x, const cyc_ai *ai) {
+	return ai->base == CYC_REG_NONE && ai->index == CYC_REG_NONE ? unknown : ea(x, ai);
+}
+
+// used is the address the core model uses for the instruction, before it
+// runs; m is its memory operand's.
+static inline val used(cyc_addr *x, const cyc_ai *ai, val m) {
+	val u = {0, 1};
+	switch (ai->use) {
+	case CYC_U_EA:
+		u = m;
+		break;
+	case CYC_U_EA8:
+		u = (val){m.v + 8, m.ok};
+		break;
+	case CYC_U_PUSH:
+		u = reg(x, CYC_REG_RSP);
+		u.v -= 8;
+		break;
+	case CYC_U_POP:
+		u = reg(x, CYC_REG_RSP);
+		break;
+	}
+	return u;
+}
+
 // step interprets one instruction and returns the address the core model
 // uses for it (ok = 0: unknown).
 static val step(cyc_addr *x, const cyc_ai *ai) {
 	const cyc_arg *d = &ai->a[0], *s = &ai->a[1];
 	// The memory operand's address, from the registers before the
 	// instruction (pop [m] computes it again after rsp moved).
-	val m = ai->base == CYC_REG_NONE && ai->index == CYC_REG_NONE ? unknown : ea(x, ai);
-	val used = {0, 1};
-	switch (ai->use) {
-	case CYC_U_EA:
-		used = m;
-		break;
-	case CYC_U_EA8:
-		used = (val){m.v + 8, m.ok};
-		break;
-	case CYC_U_PUSH:
-		used = reg(x, CYC_REG_RSP);
-		used.v -= 8;
-		break;
-	case CYC_U_POP:
-		used = reg(x, CYC_REG_RSP);
-		break;
-	}
+	val m = mem(x, ai);
+	val used_ea = used(x, ai, m);
 	switch (ai->op) {
 	case CYC_A_NONE:
 		break;
@@ -384,7 +397,46 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 	default:
 		other(x, ai, m);
 	}
-	return used;
+	return used_ea;
+}
+
+// Forms of instruction that addr_block runs without step()'s general
+// dispatch, the commonest in generated code; each does exactly what step()
+// does for it.
+enum {
+	F_STEP = 0, // anything else: step()
+	F_SKIP,     // changes nothing tracked and uses no address: jcc, cmp r,r, test
+	F_EA,       // only uses its memory operand's address: cmp r,[m]
+	F_LOAD,     // mov/movzx r32|r64, [m]
+	F_STORE,    // mov [m], r|imm
+	F_MOVE,     // mov r32|r64, r|imm
+	F_LEA,      // lea r32|r64, [m]
+};
+
+static int form(const cyc_ai *ai) {
+	const cyc_arg *d = &ai->a[0], *s = &ai->a[1];
+	int dreg = ai->nargs == 2 && d->kind == CYC_ARG_REG && d->size >= 4; // whole register written
+	int nomem = ai->base == CYC_REG_NONE && ai->index == CYC_REG_NONE;
+	if (ai->op == CYC_A_NONE && ai->use == CYC_U_NONE)
+		return F_SKIP;
+	if (ai->op == CYC_A_NONE && ai->use == CYC_U_EA)
+		return F_EA;
+	if ((ai->op == CYC_A_MOV || ai->op == CYC_A_MOVZX) && dreg && s->kind == CYC_ARG_MEM && ai->use == CYC_U_EA)
+		return F_LOAD;
+	if (ai->op == CYC_A_MOV && ai->nargs == 2 && d->kind == CYC_ARG_MEM &&
+	    (s->kind == CYC_ARG_REG || s->kind == CYC_ARG_IMM) && ai->use == CYC_U_EA)
+		return F_STORE;
+	if (ai->op == CYC_A_MOV && dreg && (s->kind == CYC_ARG_REG || s->kind == CYC_ARG_IMM) && nomem &&
+	    ai->use == CYC_U_NONE)
+		return F_MOVE;
+	if (ai->op == CYC_A_LEA && dreg && ai->use == CYC_U_NONE)
+		return F_LEA;
+	return F_STEP;
+}
+
+void addr_prepare(cyc_addr *x, uint32_t ninst) {
+	for (uint32_t i = 0; i < ninst; i++)
+		x->ai[i].form = (uint8_t)form(&x->ai[i]);
 }
 
 int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
@@ -394,9 +446,31 @@ int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
 	int ok = i1 - i0 <= CYC_BLOCK_MAX;
 	for (uint32_t i = i0; i < i1; i++) {
 		const cyc_ai *ai = &x->ai[i];
-		val u = step(x, ai);
-		if (ai->use == CYC_U_NONE)
+		const cyc_arg *d = &ai->a[0], *s = &ai->a[1];
+		val u;
+		switch (ai->form) {
+		case F_SKIP:
 			continue;
+		case F_EA:
+			u = mem(x, ai);
+			break;
+		case F_LOAD:
+		case F_STORE:
+			u = mem(x, ai);
+			put(x, u, d, get(x, u, s));
+			break;
+		case F_MOVE:
+			put(x, unknown, d, get(x, unknown, s));
+			continue;
+		case F_LEA:
+			u = mem(x, ai);
+			put(x, u, d, u);
+			continue;
+		default:
+			u = step(x, ai);
+			if (ai->use == CYC_U_NONE)
+				continue;
+		}
 		if (!u.ok)
 			ok = 0;
 		else if (i - i0 < CYC_BLOCK_MAX)

@@ -88,6 +88,7 @@ typedef struct cyc_ai {
 	uint8_t op, use, nargs, wmem;
 	uint8_t base, index, scale, segment; // memory operand; base CYC_REG_ABS: disp is the address
 	uint16_t wr;                         // CYC_A_OTHER: registers it writes (bit i: register i)
+	uint8_t form;                        // addr.c: how addr_block runs it (addr_prepare)
 	int64_t disp;
 	uint64_t next; // address of the next instruction (what a call pushes)
 	cyc_arg a[3];  // operands, destination first
@@ -115,6 +116,8 @@ typedef struct cyc_addr {
 // addr_block computes the addresses the core model uses for instructions
 // [i0, i1) into ea[0..i1-i0) and returns whether all of them are known.
 int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *ea);
+// addr_prepare picks each instruction's form once its plan is written.
+void addr_prepare(cyc_addr *x, uint32_t ninst);
 void addr_reset(cyc_addr *x);
 
 #define CYC_NGRP 8
