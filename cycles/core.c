@@ -25,9 +25,10 @@ static inline uint32_t st_slot(uint64_t vid, int64_t off) {
 // ran ~4% more instructions per simulated instruction.
 static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 	uint64_t i = k->seq++;
-	uint64_t d = k->fe;
-	if (i >= k->rob) // the ROB entry frees when instruction i-rob retired
-		d = max64(d, k->robq[(i - k->rob) & (CYC_ROB_MAX - 1)]);
+	// The ROB entry frees when instruction i-rob retired. For i < rob that
+	// reads an entry no instruction of this run wrote yet (rob <=
+	// CYC_ROB_MAX), still 0 from core_reset: no test needed.
+	uint64_t d = max64(k->fe, k->robq[(i - k->rob) & (CYC_ROB_MAX - 1)]);
 	uint64_t *rq = &k->robq[i & (CYC_ROB_MAX - 1)];
 	int alias = 0;
 	uint64_t vid_st = UINT64_MAX;
@@ -185,7 +186,7 @@ void core_hook_addresses(cyc_core *k, uint32_t i0, uint32_t i1) {
 	uint32_t j = 0;
 	for (uint32_t i = i0; i < i1; i++) {
 		const cyc_ii *ii = &k->ii[i];
-		if (ii->nacc > 0 && ii->mem != CYC_MEM_NONE)
+		if (ii->has_ea)
 			k->ea[i - i0] = k->acc.addr[ii->nacc > 1 && ii->mem == CYC_MEM_STORE ? j + ii->nacc - 1 : j];
 		j += ii->nacc;
 	}
@@ -201,7 +202,7 @@ void core_block(cyc_core *k, uint32_t i0, uint32_t i1) {
 		k->sym_blocks += i1 - i0;
 	for (uint32_t i = i0; i < i1; i++) {
 		const cyc_ii *ii = &k->ii[i];
-		int has = use && ii->nacc > 0 && ii->mem != CYC_MEM_NONE;
+		int has = use && ii->has_ea;
 		core_inst(k, ii, has, has ? k->ea[i - i0] : 0);
 	}
 }

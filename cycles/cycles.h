@@ -54,6 +54,7 @@ typedef struct cyc_ii {
 	uint8_t opl;       // the loaded value goes through an ALU op (1) or not (0)
 	uint8_t nacc;      // memory accesses the emulator reports for it (hooks)
 	uint8_t indep;     // zero idiom (xor r,r): no source dependency
+	uint8_t has_ea;    // the core uses its real address: accesses memory, reported (nacc > 0)
 	int32_t rsp_delta; // rsp change before the memory access (push/call: -8)
 	int32_t rsp_post;  // rsp change after it (pop/ret: +8)
 	int64_t disp;      // displacement, or the address for CYC_REG_ABS

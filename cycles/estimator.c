@@ -261,7 +261,7 @@ static void verify(cyc_core *k) {
 	if (k->ea_ok)
 		for (uint32_t i = k->pi0; i < k->pi1; i++) {
 			const cyc_ii *ii = &k->ii[i];
-			if (ii->nacc == 0 || ii->mem == CYC_MEM_NONE)
+			if (!ii->has_ea)
 				continue;
 			k->verified++;
 			if (!ok || computed[i - k->pi0] != k->ea[i - k->pi0])

@@ -252,6 +252,7 @@ func (f *flow) write(e *C.cyc_ii) {
 	e.vop = C.uint8_t(f.val)
 	e.stack, e.opl, e.indep = cbool(f.stack), cbool(f.opl), cbool(f.indep)
 	e.nacc = C.uint8_t(f.nacc)
+	e.has_ea = cbool(f.nacc > 0 && f.mem != memNone)
 	e.rsp_delta, e.rsp_post = C.int32_t(f.rspDelta), C.int32_t(f.rspPost)
 	e.disp, e.imm = C.int64_t(f.disp), C.int64_t(f.imm)
 }
