@@ -6,6 +6,14 @@
 // not compute (addrplan.go: CYC_A_OTHER) is unknown for the rest of the
 // block and read again from the emulator when a later block needs it.
 // Stores of the block are kept so that its later loads see them.
+//
+// Each block runs only its slice (slice below): the instructions whose
+// results a used address of the block, or a later block, needs. What the
+// others write is left unknown and read from the emulator if a later
+// block does need it; that block's slice then keeps it (live_out). The
+// emulator's registers are the values the interpreter would have
+// computed, so the addresses are the same either way.
+#include <stdlib.h>
 #include <string.h>
 
 #include "cycles.h"
@@ -30,6 +38,12 @@ static __attribute__((noinline)) val read_reg(cyc_addr *x, int r) {
 	uint32_t bit = 1u << r;
 	if (x->stale & bit)
 		return unknown;
+	if (x->killed & bit) { // the block that left it unknown computes it from now on
+		cyc_slice *p = &x->slice[x->killer[r]];
+		p->live_out |= (uint16_t)bit;
+		p->i1 = 0;
+		x->killed &= ~bit;
+	}
 	x->m->regs(x->m->ctx, bit, x->gpr);
 	x->known |= bit;
 	x->reads++;
@@ -406,7 +420,7 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 enum {
 	F_STEP = 0, // anything else: step()
 	F_SKIP,     // changes nothing tracked and uses no address: jcc, cmp r,r, test
-	F_EA,       // only uses its memory operand's address: cmp r,[m]
+	F_USED,     // only its used address: cmp r,[m] (or an instruction the slice leaves out)
 	F_LOAD,     // mov/movzx r32|r64, [m]
 	F_STORE,    // mov [m], r|imm
 	F_MOVE,     // mov r32|r64, r|imm
@@ -419,8 +433,8 @@ static int form(const cyc_ai *ai) {
 	int nomem = ai->base == CYC_REG_NONE && ai->index == CYC_REG_NONE;
 	if (ai->op == CYC_A_NONE && ai->use == CYC_U_NONE)
 		return F_SKIP;
-	if (ai->op == CYC_A_NONE && ai->use == CYC_U_EA)
-		return F_EA;
+	if (ai->op == CYC_A_NONE)
+		return F_USED;
 	if ((ai->op == CYC_A_MOV || ai->op == CYC_A_MOVZX) && dreg && s->kind == CYC_ARG_MEM && ai->use == CYC_U_EA)
 		return F_LOAD;
 	if (ai->op == CYC_A_MOV && ai->nargs == 2 && d->kind == CYC_ARG_MEM &&
@@ -434,9 +448,141 @@ static int form(const cyc_ai *ai) {
 	return F_STEP;
 }
 
-void addr_prepare(cyc_addr *x, uint32_t ninst) {
-	for (uint32_t i = 0; i < ninst; i++)
-		x->ai[i].form = (uint8_t)form(&x->ai[i]);
+#define BIT(r) ((uint16_t)(1u << (r)))
+
+// effects summarises what step() reads and writes for ai. Reads and
+// may-writes over-approximate, surely-written-whole registers
+// under-approximate: a wrong guess only makes a slice run an instruction
+// it need not.
+static void effects(cyc_ai *ai) {
+	const cyc_arg *d = &ai->a[0];
+	uint16_t rd = 0, wr = 0, def = 0, used = 0;
+	int ld = 0, st = 0, memarg = 0;
+	if (ai->base < CYC_NGPR) // step() computes the memory operand's address first
+		used |= BIT(ai->base);
+	if (ai->index < CYC_NGPR)
+		used |= BIT(ai->index);
+	if (ai->use == CYC_U_PUSH || ai->use == CYC_U_POP)
+		used |= BIT(CYC_REG_RSP);
+	rd = used;
+	if (ai->op != CYC_A_NONE)
+		for (int j = 0; j < ai->nargs; j++) {
+			if (ai->a[j].kind == CYC_ARG_REG) { // partial writes merge: read too
+				rd |= BIT(ai->a[j].reg);
+				wr |= BIT(ai->a[j].reg);
+			}
+			memarg |= ai->a[j].kind == CYC_ARG_MEM;
+		}
+	int dwhole = ai->nargs > 0 && d->kind == CYC_ARG_REG && d->size >= 4;
+	switch (ai->op) {
+	case CYC_A_NONE:
+		break;
+	case CYC_A_PUSH:
+	case CYC_A_CALL:
+		rd |= BIT(CYC_REG_RSP), wr |= BIT(CYC_REG_RSP), def |= BIT(CYC_REG_RSP);
+		ld = ai->op == CYC_A_PUSH && memarg;
+		st = 1;
+		break;
+	case CYC_A_POP:
+		rd |= BIT(CYC_REG_RSP), wr |= BIT(CYC_REG_RSP), def |= BIT(CYC_REG_RSP);
+		if (dwhole)
+			def |= BIT(d->reg);
+		ld = 1;
+		st = memarg;
+		break;
+	case CYC_A_RET:
+		rd |= BIT(CYC_REG_RSP), wr |= BIT(CYC_REG_RSP), def |= BIT(CYC_REG_RSP);
+		break;
+	case CYC_A_LEAVE:
+		rd |= BIT(CYC_REG_RBP) | BIT(CYC_REG_RSP);
+		wr |= BIT(CYC_REG_RBP) | BIT(CYC_REG_RSP), def |= BIT(CYC_REG_RBP) | BIT(CYC_REG_RSP);
+		ld = 1;
+		break;
+	case CYC_A_CDQE:
+		rd |= BIT(0), wr |= BIT(0), def |= BIT(0);
+		break;
+	case CYC_A_CQO:
+	case CYC_A_CDQ:
+		rd |= BIT(0), wr |= BIT(2), def |= BIT(2);
+		break;
+	case CYC_A_OTHER:
+		wr |= ai->wr, def |= ai->wr;
+		st = ai->wmem != CYC_W_NONE;
+		break;
+	case CYC_A_MOV:
+	case CYC_A_MOVZX:
+	case CYC_A_MOVSX:
+	case CYC_A_LEA:
+		if (dwhole)
+			def |= BIT(d->reg);
+		ld = ai->op != CYC_A_LEA && memarg && d->kind != CYC_ARG_MEM;
+		st = d->kind == CYC_ARG_MEM;
+		break;
+	default: // ALU, imul, inc/dec/neg/not, xchg, xadd, cmpxchg
+		if (ai->op == CYC_A_CMPXCHG)
+			rd |= BIT(0), wr |= BIT(0);
+		else if (dwhole && ai->op != CYC_A_XCHG && ai->op != CYC_A_XADD)
+			def |= BIT(d->reg);
+		ld = st = memarg;
+	}
+	ai->rd = rd, ai->rd_used = used, ai->wr_may = wr, ai->wr_def = def;
+	ai->loads = (uint8_t)ld, ai->stores = (uint8_t)st;
+}
+
+int addr_prepare(cyc_addr *x, uint32_t ninst) {
+	x->form = malloc(ninst + 1);
+	if (!x->form)
+		return -1;
+	for (uint32_t i = 0; i < ninst; i++) {
+		x->form[i] = (uint8_t)form(&x->ai[i]);
+		effects(&x->ai[i]);
+	}
+	return 0;
+}
+
+// slice decides, from the block's end backwards, which instructions of
+// [i0, i1) addr_block runs: whole if they write a register a later one
+// it runs reads (or memory a later one loads), for their used address
+// only if nothing later needs what they write, else not at all. What the
+// instructions it does not run write is left unknown (kill), so a later
+// block reads it from the emulator: the values the interpreter tracks are
+// those it would have computed, where it knows them.
+static void slice(const cyc_addr *x, uint32_t i0, uint32_t i1, cyc_slice *p) {
+	uint16_t live = p->live_out, later = 0, kill = 0;
+	int memlive = 0;
+	for (uint32_t i = i1; i-- > i0;) {
+		const cyc_ai *ai = &x->ai[i];
+		uint8_t *f = &p->form[i - i0];
+		if ((ai->wr_may & live) || (ai->stores && memlive)) {
+			*f = x->form[i];
+			live = (live & ~ai->wr_def) | ai->rd;
+			memlive |= ai->loads;
+			later |= ai->wr_def;
+			continue;
+		}
+		*f = ai->use == CYC_U_NONE ? F_SKIP : F_USED;
+		live |= ai->rd_used;
+		kill |= ai->wr_may & ~later;
+	}
+	p->i1 = i1;
+	p->kill = kill;
+	p->defs = later;
+}
+
+// forms is the block's slice, computed when it first runs, or, out of
+// memory, the block whole (x->whole).
+static const cyc_slice *forms(cyc_addr *x, uint32_t i0, uint32_t i1) {
+	cyc_slice *p = &x->slice[i0];
+	if (p->i1 == i1)
+		return p;
+	uint8_t *f = realloc(p->form, i1 - i0);
+	if (!f) {
+		x->whole.form = &x->form[i0];
+		return &x->whole;
+	}
+	p->form = f;
+	slice(x, i0, i1, p);
+	return p;
 }
 
 int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
@@ -444,15 +590,18 @@ int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
 	x->nst = 0;
 	x->st_all = 0;
 	int ok = i1 - i0 <= CYC_BLOCK_MAX;
+	const cyc_slice *p = forms(x, i0, i1);
+	const uint8_t *fm = p->form - i0;
 	for (uint32_t i = i0; i < i1; i++) {
+		int f = fm[i];
+		if (f == F_SKIP)
+			continue;
 		const cyc_ai *ai = &x->ai[i];
 		const cyc_arg *d = &ai->a[0], *s = &ai->a[1];
 		val u;
-		switch (ai->form) {
-		case F_SKIP:
-			continue;
-		case F_EA:
-			u = mem(x, ai);
+		switch (f) {
+		case F_USED:
+			u = used(x, ai, mem(x, ai));
 			break;
 		case F_LOAD:
 		case F_STORE:
@@ -476,13 +625,32 @@ int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
 		else if (i - i0 < CYC_BLOCK_MAX)
 			out[i - i0] = u.v;
 	}
+	if (p->kill | (x->killed & p->defs)) {
+		x->known &= ~(uint32_t)p->kill;
+		x->killed = (x->killed & ~(uint32_t)p->defs) | p->kill;
+		for (uint16_t k = p->kill; k; k &= k - 1)
+			x->killer[__builtin_ctz(k)] = i0;
+	}
 	return ok;
 }
 
 // Every run starts from registers the interpreter reads when it needs them.
 void addr_reset(cyc_addr *x) {
 	x->known = 0;
+	x->killed = 0;
 	x->stale = 0;
 	x->last = NULL;
 	x->reads = 0;
+}
+
+void addr_free(cyc_addr *x) {
+	if (!x)
+		return;
+	if (x->slice)
+		for (uint32_t i = 0; i <= x->ninst; i++)
+			free(x->slice[i].form);
+	free(x->slice);
+	free(x->form);
+	free(x->ai);
+	free(x);
 }

@@ -89,7 +89,11 @@ typedef struct cyc_ai {
 	uint8_t op, use, nargs, wmem;
 	uint8_t base, index, scale, segment; // memory operand; base CYC_REG_ABS: disp is the address
 	uint16_t wr;                         // CYC_A_OTHER: registers it writes (bit i: register i)
-	uint8_t form;                        // addr.c: how addr_block runs it (addr_prepare)
+	// What step() reads and writes (addr_prepare: effects), for the blocks'
+	// slices: registers read, read for the used address, maybe written,
+	// surely written whole; whether it reads or writes memory.
+	uint16_t rd, rd_used, wr_may, wr_def;
+	uint8_t loads, stores;
 	int64_t disp;
 	uint64_t next; // address of the next instruction (what a call pushes)
 	cyc_arg a[3];  // operands, destination first
@@ -98,11 +102,27 @@ typedef struct cyc_ai {
 #define CYC_BLOCK_MAX 512 // instructions of a block with addresses (QEMU: 512 at most)
 #define CYC_STORES_MAX 64 // stores the interpreter forwards within a block
 
+// A block's slice (addr.c slice): how addr_block runs each of its
+// instructions, and the registers whose tracked values it leaves unknown.
+typedef struct cyc_slice {
+	uint32_t i1;       // the block's end; 0: not computed
+	uint16_t kill;     // registers written by instructions it does not run
+	uint16_t defs;     // registers instructions it runs write whole
+	uint16_t live_out; // registers it computes for later blocks (learnt: read_reg)
+	uint8_t *form;     // [i1 - i0]
+} cyc_slice;
+
 typedef struct cyc_addr {
 	cyc_ai *ai; // [ninst]
+	uint8_t *form;    // [ninst] how addr_block runs each instruction (addr_prepare)
+	cyc_slice *slice; // [ninst] by the block's first instruction
+	cyc_slice whole;  // a block run whole (out of memory for its slice)
+	uint32_t ninst;
 	const osr_machine *m;
 	uint64_t gpr[CYC_NGPR];
 	uint32_t known;  // registers with a value in gpr
+	uint32_t killed; // registers a block's slice left unknown, by block (killer)
+	uint32_t killer[CYC_NGPR];
 	uint32_t stale;  // registers written with an unknown value in this block
 	// Stores of the block being interpreted, for its later loads.
 	uint32_t nst;
@@ -117,9 +137,11 @@ typedef struct cyc_addr {
 // addr_block computes the addresses the core model uses for instructions
 // [i0, i1) into ea[0..i1-i0) and returns whether all of them are known.
 int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *ea);
-// addr_prepare picks each instruction's form once its plan is written.
-void addr_prepare(cyc_addr *x, uint32_t ninst);
+// addr_prepare picks each instruction's form once its plan is written
+// (0, or -1: out of memory).
+int addr_prepare(cyc_addr *x, uint32_t ninst);
 void addr_reset(cyc_addr *x);
+void addr_free(cyc_addr *x);
 
 #define CYC_NGRP 8
 #define CYC_ROB_MAX 1024

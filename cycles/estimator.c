@@ -21,9 +21,7 @@ void cyc_free(cyc_state *c) {
 	if (c->core) {
 		free(c->core->ii);
 		free(c->core->nacc_prefix);
-		if (c->core->addr)
-			free(c->core->addr->ai);
-		free(c->core->addr);
+		addr_free(c->core->addr);
 		free(c->core);
 	}
 	if (c->tage) {
@@ -88,8 +86,10 @@ int cyc_addr_new(cyc_state *c, uint32_t ninst) {
 	if (!x)
 		return -1;
 	c->core->addr = x;
+	x->ninst = ninst;
 	x->ai = calloc(ninst + 1, sizeof *x->ai);
-	return x->ai ? 0 : -1;
+	x->slice = calloc(ninst + 1, sizeof *x->slice);
+	return x->ai && x->slice ? 0 : -1;
 }
 
 // On failure the tables allocated so far are freed with c.

@@ -224,8 +224,8 @@ func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 		ii[i].occ = C.uint64_t(fixed(m.Cost[cl]))
 		np[i+1] = np[i] + C.uint32_t(f.nacc)
 	}
-	if ai != nil {
-		C.addr_prepare(kc.addr, C.uint32_t(ninst))
+	if ai != nil && C.addr_prepare(kc.addr, C.uint32_t(ninst)) != 0 {
+		return errors.New("cycles: out of memory for address tables")
 	}
 	kc.inv_width = C.uint64_t(fixed(1 / k.DispatchWidth))
 	kc.inv_retire = C.uint64_t(fixed(1 / k.RetireWidth))
