@@ -27,6 +27,8 @@ static void tage_push(cyc_tage *g, int taken) {
 		g->fi[t] = fold(g->fi[t], in, out[t], g->outi[t], g->bits);
 		g->ft0[t] = fold(g->ft0[t], in, out[t], g->outt0[t], 8);
 		g->ft1[t] = fold(g->ft1[t], in, out[t], g->outt1[t], 7);
+		g->ix[t] = g->fi[t] ^ g->tix[t];
+		g->tx[t] = (g->ft0[t] ^ (g->ft1[t] << 1)) & 0xff;
 	}
 	g->hist[3] = (g->hist[3] << 1) | (g->hist[2] >> 63);
 	g->hist[2] = (g->hist[2] << 1) | (g->hist[1] >> 63);
@@ -64,8 +66,8 @@ int tage_predict_update(cyc_tage *g, uint8_t *pht, uint32_t pht_bits, uint64_t p
 	uint64_t h = pc ^ (pc >> 2);
 	uint32_t hi = (uint32_t)(h ^ (h >> g->bits)), ht = (uint32_t)(h >> 3);
 	for (int t = 0; t < CYC_TAGE_T; t++) {
-		idx[t] = (hi ^ g->fi[t] ^ g->tix[t]) & mask;
-		tg[t] = (uint16_t)((ht ^ g->ft0[t] ^ (g->ft1[t] << 1)) & 0xff) | 0x100; // 0 = empty
+		idx[t] = (hi ^ g->ix[t]) & mask;
+		tg[t] = (uint16_t)(((ht ^ g->tx[t]) & 0xff) | 0x100); // 0 = empty
 	}
 	for (int t = CYC_TAGE_T - 1; t >= 0; t--) {
 		if (g->tag[t][idx[t]] == tg[t]) {
@@ -104,6 +106,8 @@ void tage_reset(cyc_tage *g) {
 		memset(g->ctr[t], 4, n);
 		memset(g->u[t], 0, n);
 		g->fi[t] = g->ft0[t] = g->ft1[t] = 0;
+		g->ix[t] = g->tix[t];
+		g->tx[t] = 0;
 	}
 	memset(g->hist, 0, sizeof g->hist);
 	g->branches = 0;
