@@ -36,7 +36,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 	k->fe = d + k->inv_width;
 	uint64_t *g = &k->grp[ii->grp];
 	uint64_t issue = max64(d, *g);
-	*g = issue + ii->occ;
+	*g = issue + k->occ[ii->cls];
 	uint64_t src = issue;
 	if (!ii->indep)
 		for (int j = 0; j < ii->nsrc; j++)
@@ -102,7 +102,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 			}
 			val = max64(val, src);
 		}
-		done = val + (ii->mem == CYC_MEM_STORE ? 0 : (ii->opl ? ii->lat : 0));
+		done = val + (ii->mem == CYC_MEM_STORE ? 0 : (ii->opl ? k->lat[ii->cls] : 0));
 		if ((ii->mem & CYC_MEM_STORE) && vid != UINT64_MAX) {
 			vid_st = vid;
 			sl_st = sl;
@@ -113,7 +113,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 		if (ii->mem == CYC_MEM_STORE)
 			done = max64(done, addr) + 1;
 	} else {
-		done = src + ii->lat;
+		done = src + k->lat[ii->cls];
 	}
 	uint64_t st_data = done;
 	if (alias)

@@ -59,8 +59,7 @@ typedef struct cyc_ii {
 	int32_t rsp_post;  // rsp change after it (pop/ret: +8)
 	int64_t disp;      // displacement, or the address for CYC_REG_ABS
 	int64_t imm;       // for CYC_V_ADDI / CYC_V_CONST
-	uint64_t lat;      // execution latency (fixed point)
-	uint64_t occ;      // occupancy of its resource group (fixed point)
+	uint8_t cls;       // its class: cyc_core's lat and occ
 } cyc_ii;
 
 // ---- Addresses: each block's accesses computed before it runs (addr.c) ----
@@ -144,6 +143,7 @@ void addr_reset(cyc_addr *x);
 void addr_free(cyc_addr *x);
 
 #define CYC_NGRP 8
+#define CYC_CLASS_MAX 32 // instruction classes (cycles.NumClasses)
 #define CYC_ROB_MAX 1024
 #define CYC_STQ 256 // symbolic store table entries (direct-mapped, power of two)
 #define CYC_ATQ 512 // address store table: one entry per 8 bytes of a 4 KiB page
@@ -155,6 +155,9 @@ typedef struct cyc_core {
 	uint64_t inv_width, inv_retire; // 1/dispatch width, 1/retire width
 	uint32_t rob;
 	uint64_t load_lat, fwd_lat, fwd_stack_lat;
+	// By class (a table rather than a copy in each instruction's entry):
+	// execution latency, and occupancy of its resource group.
+	uint64_t lat[CYC_CLASS_MAX], occ[CYC_CLASS_MAX];
 	// State.
 	uint64_t fe;               // front end: earliest dispatch of the next instruction
 	uint64_t grp[CYC_NGRP];    // resource group clocks

@@ -197,6 +197,9 @@ func (e *Estimator) fillPredictors() {
 }
 
 // fillCore writes the core model's per-instruction table and parameters.
+// The core's tables by class hold every class.
+const _ = uint(C.CYC_CLASS_MAX - NumClasses)
+
 func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 	ninst := len(code.Insts)
 	if C.cyc_core_new(e.c, C.uint32_t(ninst)) != 0 {
@@ -220,12 +223,15 @@ func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 		}
 		f.write(&ii[i])
 		ii[i].grp = C.uint8_t(groupOf(cl))
-		ii[i].lat = C.uint64_t(fixed(k.Latency[cl]))
-		ii[i].occ = C.uint64_t(fixed(m.Cost[cl]))
+		ii[i].cls = C.uint8_t(cl)
 		np[i+1] = np[i] + C.uint32_t(f.nacc)
 	}
 	if ai != nil && C.addr_prepare(kc.addr, C.uint32_t(ninst)) != 0 {
 		return errors.New("cycles: out of memory for address tables")
+	}
+	for cl := range InstClass(NumClasses) {
+		kc.lat[cl] = C.uint64_t(fixed(k.Latency[cl]))
+		kc.occ[cl] = C.uint64_t(fixed(m.Cost[cl]))
 	}
 	kc.inv_width = C.uint64_t(fixed(1 / k.DispatchWidth))
 	kc.inv_retire = C.uint64_t(fixed(1 / k.RetireWidth))
