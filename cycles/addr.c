@@ -262,6 +262,55 @@ static inline val used(cyc_addr *x, const cyc_ai *ai, val m) {
 	return u;
 }
 
+// arith runs add, sub, and, or, xor and the shifts (m: the memory
+// operand's address).
+static inline void arith(cyc_addr *x, const cyc_ai *ai, val m) {
+	const cyc_arg *d = &ai->a[0], *s = &ai->a[1];
+	val sv = ai->nargs > 1 ? get(x, m, s) : (val){1, 1}; // shift by 1
+	if (s->kind == CYC_ARG_IMM && d->size == 8)
+		sv.v = (uint64_t)s->imm; // imm32 sign-extended to 64 bits
+	if ((ai->op == CYC_A_XOR || ai->op == CYC_A_SUB) && s->kind == CYC_ARG_REG && d->kind == CYC_ARG_REG &&
+	    s->reg == d->reg && s->shift == d->shift)
+		put(x, m, d, (val){0, 1}); // zero idiom
+	else
+		put(x, m, d, alu(ai->op, get(x, m, d), sv, d->size));
+}
+
+// stack runs push, pop, call and ret.
+static inline void stack(cyc_addr *x, const cyc_ai *ai, val m) {
+	const cyc_arg *d = &ai->a[0];
+	switch (ai->op) {
+	case CYC_A_PUSH: {
+		val v = unknown; // pushfq: the flags are not tracked
+		if (ai->nargs > 0) {
+			v = get(x, m, d);
+			if (d->kind == CYC_ARG_IMM)
+				v.v = (uint64_t)d->imm;
+		}
+		push(x, v);
+		break;
+	}
+	case CYC_A_POP: {
+		val sp = reg(x, CYC_REG_RSP);
+		val v = load(x, sp, 8);
+		sp.v += 8;
+		set_reg(x, CYC_REG_RSP, sp);
+		if (ai->nargs > 0) // popfq: flags
+			put(x, d->kind == CYC_ARG_MEM ? ea(x, ai) : m, d, v); // after rsp moved
+		break;
+	}
+	case CYC_A_CALL:
+		push(x, (val){ai->next, 1});
+		break;
+	case CYC_A_RET: {
+		val sp = reg(x, CYC_REG_RSP);
+		sp.v += 8 + (ai->nargs > 0 && d->kind == CYC_ARG_IMM ? (uint64_t)d->imm : 0);
+		set_reg(x, CYC_REG_RSP, sp);
+		break;
+	}
+	}
+}
+
 // step interprets one instruction and returns the address the core model
 // uses for it (ok = 0: unknown).
 static val step(cyc_addr *x, const cyc_ai *ai) {
@@ -295,17 +344,9 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 	case CYC_A_XOR:
 	case CYC_A_SHL:
 	case CYC_A_SHR:
-	case CYC_A_SAR: {
-		val sv = ai->nargs > 1 ? get(x, m, s) : (val){1, 1}; // shift by 1
-		if (s->kind == CYC_ARG_IMM && d->size == 8)
-			sv.v = (uint64_t)s->imm; // imm32 sign-extended to 64 bits
-		if ((ai->op == CYC_A_XOR || ai->op == CYC_A_SUB) && s->kind == CYC_ARG_REG && d->kind == CYC_ARG_REG &&
-		    s->reg == d->reg && s->shift == d->shift)
-			put(x, m, d, (val){0, 1}); // zero idiom
-		else
-			put(x, m, d, alu(ai->op, get(x, m, d), sv, d->size));
+	case CYC_A_SAR:
+		arith(x, ai, m);
 		break;
-	}
 	case CYC_A_IMUL:
 		if (ai->nargs == 3) {
 			val v = get(x, m, s);
@@ -328,34 +369,12 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 		put(x, m, d, v);
 		break;
 	}
-	case CYC_A_PUSH: {
-		val v = unknown; // pushfq: the flags are not tracked
-		if (ai->nargs > 0) {
-			v = get(x, m, d);
-			if (d->kind == CYC_ARG_IMM)
-				v.v = (uint64_t)d->imm;
-		}
-		push(x, v);
-		break;
-	}
-	case CYC_A_POP: {
-		val sp = reg(x, CYC_REG_RSP);
-		val v = load(x, sp, 8);
-		sp.v += 8;
-		set_reg(x, CYC_REG_RSP, sp);
-		if (ai->nargs > 0) // popfq: flags
-			put(x, d->kind == CYC_ARG_MEM ? ea(x, ai) : m, d, v); // after rsp moved
-		break;
-	}
+	case CYC_A_PUSH:
+	case CYC_A_POP:
 	case CYC_A_CALL:
-		push(x, (val){ai->next, 1});
+	case CYC_A_RET:
+		stack(x, ai, m);
 		break;
-	case CYC_A_RET: {
-		val sp = reg(x, CYC_REG_RSP);
-		sp.v += 8 + (ai->nargs > 0 && d->kind == CYC_ARG_IMM ? (uint64_t)d->imm : 0);
-		set_reg(x, CYC_REG_RSP, sp);
-		break;
-	}
 	case CYC_A_LEAVE: {
 		val sp = reg(x, CYC_REG_RBP);
 		set_reg(x, CYC_REG_RBP, load(x, sp, 8));
@@ -425,6 +444,8 @@ enum {
 	F_STORE,    // mov [m], r|imm
 	F_MOVE,     // mov r32|r64, r|imm
 	F_LEA,      // lea r32|r64, [m]
+	F_ARITH,    // add, sub, and, or, xor, shifts on a register
+	F_STACK,    // push, pop, call, ret without a memory operand
 };
 
 static int form(const cyc_ai *ai) {
@@ -445,6 +466,22 @@ static int form(const cyc_ai *ai) {
 		return F_MOVE;
 	if (ai->op == CYC_A_LEA && dreg && ai->use == CYC_U_NONE)
 		return F_LEA;
+	switch (ai->op) {
+	case CYC_A_ADD:
+	case CYC_A_SUB:
+	case CYC_A_AND:
+	case CYC_A_OR:
+	case CYC_A_XOR:
+	case CYC_A_SHL:
+	case CYC_A_SHR:
+	case CYC_A_SAR:
+		return ai->use == CYC_U_NONE ? F_ARITH : F_STEP;
+	case CYC_A_PUSH:
+	case CYC_A_POP:
+	case CYC_A_CALL:
+	case CYC_A_RET:
+		return nomem ? F_STACK : F_STEP;
+	}
 	return F_STEP;
 }
 
@@ -615,6 +652,15 @@ int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
 			u = mem(x, ai);
 			put(x, u, d, u);
 			continue;
+		case F_ARITH:
+			arith(x, ai, mem(x, ai));
+			continue;
+		case F_STACK:
+			u = used(x, ai, unknown);
+			stack(x, ai, unknown);
+			if (ai->use == CYC_U_NONE)
+				continue;
+			break;
 		default:
 			u = step(x, ai);
 			if (ai->use == CYC_U_NONE)
