@@ -73,7 +73,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 			// with the same bits 11:3 that has not committed yet when the
 			// load's address is ready is a 4K alias: the load waits for it.
 			val = addr + k->load_lat;
-			int inflight = k->at_commit[al] > addr && (k->stq == 0 || k->nstores - k->at_seq[al] <= k->stq);
+			int inflight = k->at_commit[al] > addr && k->nstores - k->at_seq[al] <= k->stq_lim;
 			if (k->at_addr[al] == ea && inflight) {
 				val = max64(addr, k->at_ready[al]) + (ii->stack ? k->fwd_stack_lat : k->fwd_lat);
 				if (ii->stack)
@@ -93,7 +93,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 		} else if (ii->mem & CYC_MEM_LOAD) {
 			val = addr + k->load_lat;
 			if (vid != UINT64_MAX && k->st_vid[sl] == vid && k->st_off[sl] == off &&
-			    k->st_commit[sl] > addr && (k->stq == 0 || k->nstores - k->st_seq[sl] <= k->stq)) {
+			    k->st_commit[sl] > addr && k->nstores - k->st_seq[sl] <= k->stq_lim) {
 				val = max64(addr, k->st_ready[sl]) + (ii->stack ? k->fwd_stack_lat : k->fwd_lat);
 				if (ii->stack)
 					k->stack_forwards++;

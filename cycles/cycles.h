@@ -172,7 +172,7 @@ typedef struct cyc_core {
 	int64_t st_off[CYC_STQ];
 	uint64_t st_ready[CYC_STQ], st_commit[CYC_STQ], st_seq[CYC_STQ];
 	uint64_t nstores; // stores so far (sequence numbers)
-	uint32_t stq;     // store queue entries: younger stores than this are in flight
+	uint64_t stq_lim; // store queue entries (all if 0): stores with fewer younger ones are in flight
 	uint64_t at_addr[CYC_ATQ], at_ready[CYC_ATQ], at_commit[CYC_ATQ], at_seq[CYC_ATQ];
 	uint64_t alias_lat, commit_delay;
 	// Real addresses of the pending block (instructions [pi0, pi1)), which

@@ -240,7 +240,10 @@ func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 	kc.fwd_lat = C.uint64_t(fixed(k.ForwardLatency))
 	kc.fwd_stack_lat = C.uint64_t(fixed(k.StackForwardLatency))
 	kc.alias_lat = C.uint64_t(fixed(k.AliasLatency))
-	kc.stq = C.uint32_t(k.StoreQueue)
+	kc.stq_lim = C.uint64_t(k.StoreQueue)
+	if k.StoreQueue == 0 {
+		kc.stq_lim = math.MaxUint64 // no limit
+	}
 	kc.commit_delay = C.uint64_t(fixed(k.StoreCommitDelay))
 	return nil
 }
