@@ -680,6 +680,92 @@ int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *out) {
 	return ok;
 }
 
+// What one run of an instruction leaves (addr_check_effects).
+typedef struct outcome {
+	uint64_t gpr[CYC_NGPR];
+	uint32_t known, stale;
+	val used;
+	uint32_t nst;
+	int st_all;
+	uint64_t st_addr[CYC_STORES_MAX], st_val[CYC_STORES_MAX];
+	uint32_t st_size[CYC_STORES_MAX];
+	uint8_t st_ok[CYC_STORES_MAX];
+} outcome;
+
+static void run_one(const cyc_addr *x, uint32_t i, const osr_machine *m, const uint64_t *gpr, outcome *o) {
+	cyc_addr y = *x; // a scratch interpreter: x is left as it was
+	y.m = m;
+	y.last = NULL;
+	memcpy(y.gpr, gpr, sizeof y.gpr);
+	y.known = (1u << CYC_NGPR) - 1; // every register known: nothing read from the emulator
+	y.stale = y.killed = 0;
+	y.nst = 0;
+	y.st_all = 0;
+	o->used = step(&y, &y.ai[i]);
+	memcpy(o->gpr, y.gpr, sizeof o->gpr);
+	o->known = y.known, o->stale = y.stale;
+	o->nst = y.nst, o->st_all = y.st_all;
+	memcpy(o->st_addr, y.st_addr, sizeof o->st_addr);
+	memcpy(o->st_val, y.st_val, sizeof o->st_val);
+	memcpy(o->st_size, y.st_size, sizeof o->st_size);
+	memcpy(o->st_ok, y.st_ok, sizeof o->st_ok);
+}
+
+static int same_val(val a, val b) { return a.ok == b.ok && (!a.ok || a.v == b.v); }
+
+// same_reg: register r has the same value (or is unknown) in a and b.
+static int same_reg(const outcome *a, const outcome *b, int r) {
+	uint32_t bit = 1u << r;
+	return (a->known & bit) == (b->known & bit) && (a->stale & bit) == (b->stale & bit) &&
+	       (!(a->known & bit) || a->gpr[r] == b->gpr[r]);
+}
+
+static int same_memory(const outcome *a, const outcome *b) {
+	if (a->nst != b->nst || a->st_all != b->st_all)
+		return 0;
+	for (uint32_t s = 0; s < a->nst; s++)
+		if (a->st_addr[s] != b->st_addr[s] || a->st_size[s] != b->st_size[s] || a->st_ok[s] != b->st_ok[s] ||
+		    (a->st_ok[s] && a->st_val[s] != b->st_val[s]))
+			return 0;
+	return 1;
+}
+
+// unchanged: register r still holds its value from before (g).
+static int unchanged(const outcome *o, const uint64_t *g, int r) {
+	return (o->known >> r & 1) && !(o->stale >> r & 1) && o->gpr[r] == g[r];
+}
+
+int addr_check_effects(const cyc_addr *x, uint32_t i, const osr_machine *m1, const osr_machine *m2,
+                       const uint64_t *g1, const uint64_t *other) {
+	static outcome a, b, c; // large: not on the stack
+	const cyc_ai *ai = &x->ai[i];
+	uint64_t g2[CYC_NGPR];
+	for (int r = 0; r < CYC_NGPR; r++)
+		g2[r] = ai->rd >> r & 1 ? g1[r] : other[r];
+	run_one(x, i, m1, g1, &a);
+	run_one(x, i, m1, g2, &b); // other registers outside rd
+	run_one(x, i, m2, g1, &c); // other memory
+	int bad = 0;
+	for (int r = 0; r < CYC_NGPR; r++) {
+		uint16_t bit = BIT(r);
+		if (!(ai->wr_may & bit) && !unchanged(&a, g1, r))
+			bad |= CYC_EFF_WRITES;
+		if ((ai->wr_def & bit) && !(ai->rd & bit) && !same_reg(&a, &b, r))
+			bad |= CYC_EFF_DEF; // written whole: what it holds does not depend on its old value
+		if ((ai->wr_may & bit) && !same_reg(&a, &b, r) && !(unchanged(&a, g1, r) && unchanged(&b, g2, r)))
+			bad |= CYC_EFF_READS;
+		if (!ai->loads && (ai->wr_may & bit) && !same_reg(&a, &c, r))
+			bad |= CYC_EFF_LOADS;
+	}
+	if (!same_val(a.used, b.used) || !same_memory(&a, &b))
+		bad |= CYC_EFF_READS;
+	if (!ai->stores && (a.nst || a.st_all))
+		bad |= CYC_EFF_STORES;
+	if (!ai->loads && (!same_val(a.used, c.used) || !same_memory(&a, &c)))
+		bad |= CYC_EFF_LOADS;
+	return bad;
+}
+
 // Every run starts from registers the interpreter reads when it needs them.
 void addr_reset(cyc_addr *x) {
 	x->known = 0;

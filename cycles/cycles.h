@@ -141,6 +141,14 @@ int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *ea);
 int addr_prepare(cyc_addr *x, uint32_t ninst);
 void addr_reset(cyc_addr *x);
 void addr_free(cyc_addr *x);
+// addr_check_effects (for tests) runs instruction i from registers g1 and
+// memory m1, from g1 with other's values outside the registers it reads
+// and m1, and from g1 and m2 (other contents), and returns which of its
+// summaries (cyc_ai rd, wr_may, wr_def, loads, stores) the runs
+// contradict.
+enum { CYC_EFF_WRITES = 1, CYC_EFF_READS = 2, CYC_EFF_DEF = 4, CYC_EFF_LOADS = 8, CYC_EFF_STORES = 16 };
+int addr_check_effects(const cyc_addr *x, uint32_t i, const osr_machine *m1, const osr_machine *m2,
+                       const uint64_t *g1, const uint64_t *other);
 
 #define CYC_NGRP 8
 #define CYC_CLASS_MAX 32 // instruction classes (cycles.NumClasses)
