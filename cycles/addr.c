@@ -612,7 +612,7 @@ static const cyc_slice *forms(cyc_addr *x, uint32_t i0, uint32_t i1) {
 	cyc_slice *p = &x->slice[i0];
 	if (p->i1 == i1)
 		return p;
-	uint8_t *f = realloc(p->form, i1 - i0);
+	uint8_t *f = i1 > i0 ? realloc(p->form, i1 - i0) : NULL;
 	if (!f) {
 		x->whole.form = &x->form[i0];
 		return &x->whole;

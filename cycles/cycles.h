@@ -217,6 +217,7 @@ typedef struct cyc_tage {
 	uint32_t fi[CYC_TAGE_T], ft0[CYC_TAGE_T], ft1[CYC_TAGE_T];
 	uint32_t outi[CYC_TAGE_T], outt0[CYC_TAGE_T], outt1[CYC_TAGE_T];
 	uint32_t tix[CYC_TAGE_T]; // table number in the index's top bits
+	uint32_t oword[CYC_TAGE_T], oshift[CYC_TAGE_T]; // where hist holds the outcome leaving each history
 	// What the lookups take from them, kept by tage_push: the index's
 	// history part (fi ^ tix) and the tag's ((ft0 ^ ft1 << 1) & 0xff).
 	uint32_t ix[CYC_TAGE_T], tx[CYC_TAGE_T];

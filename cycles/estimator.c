@@ -105,6 +105,8 @@ int cyc_tage_new(cyc_state *c, uint32_t bits, const uint32_t *hlen) {
 		g->outt0[t] = 1u << (hlen[t] % 8);
 		g->outt1[t] = 1u << (hlen[t] % 7);
 		g->tix[t] = (uint32_t)t << (bits - 2);
+		g->oword[t] = (hlen[t] - 1) / 64;
+		g->oshift[t] = (hlen[t] - 1) % 64;
 		g->tag[t] = calloc((size_t)1 << bits, sizeof *g->tag[t]);
 		g->ctr[t] = calloc((size_t)1 << bits, 1);
 		g->u[t] = calloc((size_t)1 << bits, 1);

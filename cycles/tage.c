@@ -17,12 +17,10 @@ static inline uint32_t fold(uint32_t f, uint32_t in, uint32_t out, uint32_t outb
 	return f & ((1u << w) - 1);
 }
 
-static inline int hist_bit(const uint64_t *h, uint32_t i) { return (h[i >> 6] >> (i & 63)) & 1; }
-
 static void tage_push(cyc_tage *g, int taken) {
 	uint32_t in = (uint32_t)taken, out[CYC_TAGE_T];
 	for (int t = 0; t < CYC_TAGE_T; t++)
-		out[t] = -(uint32_t)hist_bit(g->hist, g->hlen[t] - 1);
+		out[t] = -(uint32_t)((g->hist[g->oword[t]] >> g->oshift[t]) & 1);
 	for (int t = 0; t < CYC_TAGE_T; t++) {
 		g->fi[t] = fold(g->fi[t], in, out[t], g->outi[t], g->bits);
 		g->ft0[t] = fold(g->ft0[t], in, out[t], g->outt0[t], 8);
