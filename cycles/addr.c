@@ -262,6 +262,22 @@ static inline val used(cyc_addr *x, const cyc_ai *ai, val m) {
 	return u;
 }
 
+// is_arith: the operations arith runs.
+static inline int is_arith(int op) {
+	switch (op) {
+	case CYC_A_ADD:
+	case CYC_A_SUB:
+	case CYC_A_AND:
+	case CYC_A_OR:
+	case CYC_A_XOR:
+	case CYC_A_SHL:
+	case CYC_A_SHR:
+	case CYC_A_SAR:
+		return 1;
+	}
+	return 0;
+}
+
 // arith runs add, sub, and, or, xor and the shifts (m: the memory
 // operand's address).
 static inline void arith(cyc_addr *x, const cyc_ai *ai, val m) {
@@ -319,6 +335,10 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 	// instruction (pop [m] computes it again after rsp moved).
 	val m = mem(x, ai);
 	val used_ea = used(x, ai, m);
+	if (is_arith(ai->op)) {
+		arith(x, ai, m);
+		return used_ea;
+	}
 	switch (ai->op) {
 	case CYC_A_NONE:
 		break;
@@ -336,16 +356,6 @@ static val step(cyc_addr *x, const cyc_ai *ai) {
 	}
 	case CYC_A_LEA:
 		put(x, m, d, m);
-		break;
-	case CYC_A_ADD:
-	case CYC_A_SUB:
-	case CYC_A_AND:
-	case CYC_A_OR:
-	case CYC_A_XOR:
-	case CYC_A_SHL:
-	case CYC_A_SHR:
-	case CYC_A_SAR:
-		arith(x, ai, m);
 		break;
 	case CYC_A_IMUL:
 		if (ai->nargs == 3) {
@@ -466,16 +476,9 @@ static int form(const cyc_ai *ai) {
 		return F_MOVE;
 	if (ai->op == CYC_A_LEA && dreg && ai->use == CYC_U_NONE)
 		return F_LEA;
-	switch (ai->op) {
-	case CYC_A_ADD:
-	case CYC_A_SUB:
-	case CYC_A_AND:
-	case CYC_A_OR:
-	case CYC_A_XOR:
-	case CYC_A_SHL:
-	case CYC_A_SHR:
-	case CYC_A_SAR:
+	if (is_arith(ai->op))
 		return ai->use == CYC_U_NONE ? F_ARITH : F_STEP;
+	switch (ai->op) {
 	case CYC_A_PUSH:
 	case CYC_A_POP:
 	case CYC_A_CALL:
