@@ -1,11 +1,15 @@
 package cycles
 
 /*
+#include <stdlib.h>
+
 #include "cycles.h"
 */
 import "C"
 
 import (
+	"unsafe"
+
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -198,4 +202,30 @@ func usedAccess(op x86asm.Op, o operands, f *flow) int {
 		return order[len(order)-1]
 	}
 	return order[0]
+}
+
+// checkEffects (tests: export_test.go) checks what the address
+// interpreter's slices assume of instruction i (addr.c effects) against
+// runs of the instruction (addr_check_effects) from registers g, with
+// other's values outside those it reads, and from memory mapped at base
+// holding mem1 or mem2. It returns the CYC_EFF_* flags of the
+// assumptions the runs contradict.
+func (e *Estimator) checkEffects(i int, g, other *[numGPRs]uint64, base uint64, mem1, mem2 []byte) int {
+	machine := func(mem []byte) *C.osr_machine {
+		r := (*C.osr_region)(C.calloc(1, C.size_t(unsafe.Sizeof(C.osr_region{}))))
+		r.base, r.size, r.host = C.uint64_t(base), C.uint64_t(len(mem)), (*C.uint8_t)(C.CBytes(mem))
+		m := (*C.osr_machine)(C.calloc(1, C.size_t(unsafe.Sizeof(C.osr_machine{}))))
+		m.nregions, m.regions = 1, r
+		return m
+	}
+	free := func(m *C.osr_machine) {
+		C.free(unsafe.Pointer(m.regions.host))
+		C.free(unsafe.Pointer(m.regions))
+		C.free(unsafe.Pointer(m))
+	}
+	m1, m2 := machine(mem1), machine(mem2)
+	defer free(m1)
+	defer free(m2)
+	return int(C.addr_check_effects(e.c.core.addr, C.uint32_t(i), m1, m2,
+		(*C.uint64_t)(unsafe.Pointer(&g[0])), (*C.uint64_t)(unsafe.Pointer(&other[0]))))
 }

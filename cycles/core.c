@@ -25,9 +25,10 @@ static inline uint32_t st_slot(uint64_t vid, int64_t off) {
 // ran ~4% more instructions per simulated instruction.
 static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 	uint64_t i = k->seq++;
-	uint64_t d = k->fe;
-	if (i >= k->rob) // the ROB entry frees when instruction i-rob retired
-		d = max64(d, k->robq[(i - k->rob) & (CYC_ROB_MAX - 1)]);
+	// The ROB entry frees when instruction i-rob retired. For i < rob that
+	// reads an entry no instruction of this run wrote yet (rob <=
+	// CYC_ROB_MAX), still 0 from core_reset: no test needed.
+	uint64_t d = max64(k->fe, k->robq[(i - k->rob) & (CYC_ROB_MAX - 1)]);
 	uint64_t *rq = &k->robq[i & (CYC_ROB_MAX - 1)];
 	int alias = 0;
 	uint64_t vid_st = UINT64_MAX;
@@ -35,7 +36,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 	k->fe = d + k->inv_width;
 	uint64_t *g = &k->grp[ii->grp];
 	uint64_t issue = max64(d, *g);
-	*g = issue + ii->occ;
+	*g = issue + k->occ[ii->cls];
 	uint64_t src = issue;
 	if (!ii->indep)
 		for (int j = 0; j < ii->nsrc; j++)
@@ -72,7 +73,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 			// with the same bits 11:3 that has not committed yet when the
 			// load's address is ready is a 4K alias: the load waits for it.
 			val = addr + k->load_lat;
-			int inflight = k->at_commit[al] > addr && (k->stq == 0 || k->nstores - k->at_seq[al] <= k->stq);
+			int inflight = k->at_commit[al] > addr && k->nstores - k->at_seq[al] <= k->stq_lim;
 			if (k->at_addr[al] == ea && inflight) {
 				val = max64(addr, k->at_ready[al]) + (ii->stack ? k->fwd_stack_lat : k->fwd_lat);
 				if (ii->stack)
@@ -92,7 +93,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 		} else if (ii->mem & CYC_MEM_LOAD) {
 			val = addr + k->load_lat;
 			if (vid != UINT64_MAX && k->st_vid[sl] == vid && k->st_off[sl] == off &&
-			    k->st_commit[sl] > addr && (k->stq == 0 || k->nstores - k->st_seq[sl] <= k->stq)) {
+			    k->st_commit[sl] > addr && k->nstores - k->st_seq[sl] <= k->stq_lim) {
 				val = max64(addr, k->st_ready[sl]) + (ii->stack ? k->fwd_stack_lat : k->fwd_lat);
 				if (ii->stack)
 					k->stack_forwards++;
@@ -101,7 +102,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 			}
 			val = max64(val, src);
 		}
-		done = val + (ii->mem == CYC_MEM_STORE ? 0 : (ii->opl ? ii->lat : 0));
+		done = val + (ii->mem == CYC_MEM_STORE ? 0 : (ii->opl ? k->lat[ii->cls] : 0));
 		if ((ii->mem & CYC_MEM_STORE) && vid != UINT64_MAX) {
 			vid_st = vid;
 			sl_st = sl;
@@ -112,7 +113,7 @@ static void core_inst(cyc_core *k, const cyc_ii *ii, int has_ea, uint64_t ea) {
 		if (ii->mem == CYC_MEM_STORE)
 			done = max64(done, addr) + 1;
 	} else {
-		done = src + ii->lat;
+		done = src + k->lat[ii->cls];
 	}
 	uint64_t st_data = done;
 	if (alias)
@@ -185,7 +186,7 @@ void core_hook_addresses(cyc_core *k, uint32_t i0, uint32_t i1) {
 	uint32_t j = 0;
 	for (uint32_t i = i0; i < i1; i++) {
 		const cyc_ii *ii = &k->ii[i];
-		if (ii->nacc > 0 && ii->mem != CYC_MEM_NONE)
+		if (ii->has_ea)
 			k->ea[i - i0] = k->acc.addr[ii->nacc > 1 && ii->mem == CYC_MEM_STORE ? j + ii->nacc - 1 : j];
 		j += ii->nacc;
 	}
@@ -201,7 +202,7 @@ void core_block(cyc_core *k, uint32_t i0, uint32_t i1) {
 		k->sym_blocks += i1 - i0;
 	for (uint32_t i = i0; i < i1; i++) {
 		const cyc_ii *ii = &k->ii[i];
-		int has = use && ii->nacc > 0 && ii->mem != CYC_MEM_NONE;
+		int has = use && ii->has_ea;
 		core_inst(k, ii, has, has ? k->ea[i - i0] : 0);
 	}
 }

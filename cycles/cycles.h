@@ -54,12 +54,12 @@ typedef struct cyc_ii {
 	uint8_t opl;       // the loaded value goes through an ALU op (1) or not (0)
 	uint8_t nacc;      // memory accesses the emulator reports for it (hooks)
 	uint8_t indep;     // zero idiom (xor r,r): no source dependency
+	uint8_t has_ea;    // the core uses its real address: accesses memory, reported (nacc > 0)
 	int32_t rsp_delta; // rsp change before the memory access (push/call: -8)
 	int32_t rsp_post;  // rsp change after it (pop/ret: +8)
 	int64_t disp;      // displacement, or the address for CYC_REG_ABS
 	int64_t imm;       // for CYC_V_ADDI / CYC_V_CONST
-	uint64_t lat;      // execution latency (fixed point)
-	uint64_t occ;      // occupancy of its resource group (fixed point)
+	uint8_t cls;       // its class: cyc_core's lat and occ
 } cyc_ii;
 
 // ---- Addresses: each block's accesses computed before it runs (addr.c) ----
@@ -88,6 +88,11 @@ typedef struct cyc_ai {
 	uint8_t op, use, nargs, wmem;
 	uint8_t base, index, scale, segment; // memory operand; base CYC_REG_ABS: disp is the address
 	uint16_t wr;                         // CYC_A_OTHER: registers it writes (bit i: register i)
+	// What step() reads and writes (addr_prepare: effects), for the blocks'
+	// slices: registers read, read for the used address, maybe written,
+	// surely written whole; whether it reads or writes memory.
+	uint16_t rd, rd_used, wr_may, wr_def;
+	uint8_t loads, stores;
 	int64_t disp;
 	uint64_t next; // address of the next instruction (what a call pushes)
 	cyc_arg a[3];  // operands, destination first
@@ -96,11 +101,27 @@ typedef struct cyc_ai {
 #define CYC_BLOCK_MAX 512 // instructions of a block with addresses (QEMU: 512 at most)
 #define CYC_STORES_MAX 64 // stores the interpreter forwards within a block
 
+// A block's slice (addr.c slice): how addr_block runs each of its
+// instructions, and the registers whose tracked values it leaves unknown.
+typedef struct cyc_slice {
+	uint32_t i1;       // the block's end; 0: not computed
+	uint16_t kill;     // registers written by instructions it does not run
+	uint16_t defs;     // registers instructions it runs write whole
+	uint16_t live_out; // registers it computes for later blocks (learnt: read_reg)
+	uint8_t *form;     // [i1 - i0]
+} cyc_slice;
+
 typedef struct cyc_addr {
 	cyc_ai *ai; // [ninst]
+	uint8_t *form;    // [ninst] how addr_block runs each instruction (addr_prepare)
+	cyc_slice *slice; // [ninst] by the block's first instruction
+	cyc_slice whole;  // a block run whole (out of memory for its slice)
+	uint32_t ninst;
 	const osr_machine *m;
 	uint64_t gpr[CYC_NGPR];
 	uint32_t known;  // registers with a value in gpr
+	uint32_t killed; // registers a block's slice left unknown, by block (killer)
+	uint32_t killer[CYC_NGPR];
 	uint32_t stale;  // registers written with an unknown value in this block
 	// Stores of the block being interpreted, for its later loads.
 	uint32_t nst;
@@ -115,9 +136,22 @@ typedef struct cyc_addr {
 // addr_block computes the addresses the core model uses for instructions
 // [i0, i1) into ea[0..i1-i0) and returns whether all of them are known.
 int addr_block(cyc_addr *x, uint32_t i0, uint32_t i1, uint64_t *ea);
+// addr_prepare picks each instruction's form once its plan is written
+// (0, or -1: out of memory).
+int addr_prepare(cyc_addr *x, uint32_t ninst);
 void addr_reset(cyc_addr *x);
+void addr_free(cyc_addr *x);
+// addr_check_effects (for tests) runs instruction i from registers g1 and
+// memory m1, from g1 with other's values outside the registers it reads
+// and m1, and from g1 and m2 (other contents), and returns which of its
+// summaries (cyc_ai rd, wr_may, wr_def, loads, stores) the runs
+// contradict.
+enum { CYC_EFF_WRITES = 1, CYC_EFF_READS = 2, CYC_EFF_DEF = 4, CYC_EFF_LOADS = 8, CYC_EFF_STORES = 16 };
+int addr_check_effects(const cyc_addr *x, uint32_t i, const osr_machine *m1, const osr_machine *m2,
+                       const uint64_t *g1, const uint64_t *other);
 
 #define CYC_NGRP 8
+#define CYC_CLASS_MAX 32 // instruction classes (cycles.NumClasses)
 #define CYC_ROB_MAX 1024
 #define CYC_STQ 256 // symbolic store table entries (direct-mapped, power of two)
 #define CYC_ATQ 512 // address store table: one entry per 8 bytes of a 4 KiB page
@@ -129,6 +163,9 @@ typedef struct cyc_core {
 	uint64_t inv_width, inv_retire; // 1/dispatch width, 1/retire width
 	uint32_t rob;
 	uint64_t load_lat, fwd_lat, fwd_stack_lat;
+	// By class (a table rather than a copy in each instruction's entry):
+	// execution latency, and occupancy of its resource group.
+	uint64_t lat[CYC_CLASS_MAX], occ[CYC_CLASS_MAX];
 	// State.
 	uint64_t fe;               // front end: earliest dispatch of the next instruction
 	uint64_t grp[CYC_NGRP];    // resource group clocks
@@ -143,7 +180,7 @@ typedef struct cyc_core {
 	int64_t st_off[CYC_STQ];
 	uint64_t st_ready[CYC_STQ], st_commit[CYC_STQ], st_seq[CYC_STQ];
 	uint64_t nstores; // stores so far (sequence numbers)
-	uint32_t stq;     // store queue entries: younger stores than this are in flight
+	uint64_t stq_lim; // store queue entries (all if 0): stores with fewer younger ones are in flight
 	uint64_t at_addr[CYC_ATQ], at_ready[CYC_ATQ], at_commit[CYC_ATQ], at_seq[CYC_ATQ];
 	uint64_t alias_lat, commit_delay;
 	// Real addresses of the pending block (instructions [pi0, pi1)), which
@@ -167,14 +204,23 @@ typedef struct cyc_core {
 #define CYC_TAGE_T 4
 
 typedef struct cyc_tage {
-	uint32_t bits;                 // log2 entries per tagged table
-	uint32_t hlen[CYC_TAGE_T];     // history lengths
-	uint32_t sh[CYC_TAGE_T][3];    // hlen mod the folded widths
+	uint32_t bits;             // log2 entries per tagged table
+	uint32_t hlen[CYC_TAGE_T]; // history lengths
 	uint16_t *tag[CYC_TAGE_T];
-	uint8_t *ctr[CYC_TAGE_T];      // 3-bit, >= 4 taken
+	uint8_t *ctr[CYC_TAGE_T]; // 3-bit, >= 4 taken
 	uint8_t *u[CYC_TAGE_T];
-	uint64_t hist[4];              // 256 bits of global history, bit 0 newest
-	uint32_t fi[CYC_TAGE_T], ft0[CYC_TAGE_T], ft1[CYC_TAGE_T]; // folded histories
+	uint64_t hist[4]; // 256 bits of global history, bit 0 newest
+	// Folded histories (index: bits wide; tag: 8 and 7 bits), and where
+	// the outcome leaving each table's history enters them: bit hlen mod
+	// the width (constants computed once, so that tage_push is straight
+	// arithmetic).
+	uint32_t fi[CYC_TAGE_T], ft0[CYC_TAGE_T], ft1[CYC_TAGE_T];
+	uint32_t outi[CYC_TAGE_T], outt0[CYC_TAGE_T], outt1[CYC_TAGE_T];
+	uint32_t tix[CYC_TAGE_T]; // table number in the index's top bits
+	uint32_t oword[CYC_TAGE_T], oshift[CYC_TAGE_T]; // where hist holds the outcome leaving each history
+	// What the lookups take from them, kept by tage_push: the index's
+	// history part (fi ^ tix) and the tag's ((ft0 ^ ft1 << 1) & 0xff).
+	uint32_t ix[CYC_TAGE_T], tx[CYC_TAGE_T];
 	uint64_t branches;
 } cyc_tage;
 

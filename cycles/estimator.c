@@ -21,9 +21,7 @@ void cyc_free(cyc_state *c) {
 	if (c->core) {
 		free(c->core->ii);
 		free(c->core->nacc_prefix);
-		if (c->core->addr)
-			free(c->core->addr->ai);
-		free(c->core->addr);
+		addr_free(c->core->addr);
 		free(c->core);
 	}
 	if (c->tage) {
@@ -88,8 +86,10 @@ int cyc_addr_new(cyc_state *c, uint32_t ninst) {
 	if (!x)
 		return -1;
 	c->core->addr = x;
+	x->ninst = ninst;
 	x->ai = calloc(ninst + 1, sizeof *x->ai);
-	return x->ai ? 0 : -1;
+	x->slice = calloc(ninst + 1, sizeof *x->slice);
+	return x->ai && x->slice ? 0 : -1;
 }
 
 // On failure the tables allocated so far are freed with c.
@@ -101,9 +101,12 @@ int cyc_tage_new(cyc_state *c, uint32_t bits, const uint32_t *hlen) {
 	g->bits = bits;
 	for (int t = 0; t < CYC_TAGE_T; t++) {
 		g->hlen[t] = hlen[t];
-		g->sh[t][0] = hlen[t] % bits;
-		g->sh[t][1] = hlen[t] % 8;
-		g->sh[t][2] = hlen[t] % 7;
+		g->outi[t] = 1u << (hlen[t] % bits);
+		g->outt0[t] = 1u << (hlen[t] % 8);
+		g->outt1[t] = 1u << (hlen[t] % 7);
+		g->tix[t] = (uint32_t)t << (bits - 2);
+		g->oword[t] = (hlen[t] - 1) / 64;
+		g->oshift[t] = (hlen[t] - 1) % 64;
 		g->tag[t] = calloc((size_t)1 << bits, sizeof *g->tag[t]);
 		g->ctr[t] = calloc((size_t)1 << bits, 1);
 		g->u[t] = calloc((size_t)1 << bits, 1);
@@ -260,7 +263,7 @@ static void verify(cyc_core *k) {
 	if (k->ea_ok)
 		for (uint32_t i = k->pi0; i < k->pi1; i++) {
 			const cyc_ii *ii = &k->ii[i];
-			if (ii->nacc == 0 || ii->mem == CYC_MEM_NONE)
+			if (!ii->has_ea)
 				continue;
 			k->verified++;
 			if (!ok || computed[i - k->pi0] != k->ea[i - k->pi0])

@@ -2,6 +2,9 @@ package cycles
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../sim/observe
+// -O3: the model runs per emulated instruction; gcc vectorises TAGE's
+// folded histories and unrolls more (~10% fewer instructions than -O2).
+#cgo CFLAGS: -O3
 #include "cycles.h"
 */
 import "C"
@@ -194,6 +197,9 @@ func (e *Estimator) fillPredictors() {
 }
 
 // fillCore writes the core model's per-instruction table and parameters.
+// The core's tables by class hold every class.
+const _ = uint(C.CYC_CLASS_MAX - NumClasses)
+
 func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 	ninst := len(code.Insts)
 	if C.cyc_core_new(e.c, C.uint32_t(ninst)) != 0 {
@@ -217,9 +223,15 @@ func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 		}
 		f.write(&ii[i])
 		ii[i].grp = C.uint8_t(groupOf(cl))
-		ii[i].lat = C.uint64_t(fixed(k.Latency[cl]))
-		ii[i].occ = C.uint64_t(fixed(m.Cost[cl]))
+		ii[i].cls = C.uint8_t(cl)
 		np[i+1] = np[i] + C.uint32_t(f.nacc)
+	}
+	if ai != nil && C.addr_prepare(kc.addr, C.uint32_t(ninst)) != 0 {
+		return errors.New("cycles: out of memory for address tables")
+	}
+	for cl := range InstClass(NumClasses) {
+		kc.lat[cl] = C.uint64_t(fixed(k.Latency[cl]))
+		kc.occ[cl] = C.uint64_t(fixed(m.Cost[cl]))
 	}
 	kc.inv_width = C.uint64_t(fixed(1 / k.DispatchWidth))
 	kc.inv_retire = C.uint64_t(fixed(1 / k.RetireWidth))
@@ -228,7 +240,10 @@ func (e *Estimator) fillCore(code *observe.Code, classes []InstClass) error {
 	kc.fwd_lat = C.uint64_t(fixed(k.ForwardLatency))
 	kc.fwd_stack_lat = C.uint64_t(fixed(k.StackForwardLatency))
 	kc.alias_lat = C.uint64_t(fixed(k.AliasLatency))
-	kc.stq = C.uint32_t(k.StoreQueue)
+	kc.stq_lim = C.uint64_t(k.StoreQueue)
+	if k.StoreQueue == 0 {
+		kc.stq_lim = math.MaxUint64 // no limit
+	}
 	kc.commit_delay = C.uint64_t(fixed(k.StoreCommitDelay))
 	return nil
 }
@@ -246,6 +261,7 @@ func (f *flow) write(e *C.cyc_ii) {
 	e.vop = C.uint8_t(f.val)
 	e.stack, e.opl, e.indep = cbool(f.stack), cbool(f.opl), cbool(f.indep)
 	e.nacc = C.uint8_t(f.nacc)
+	e.has_ea = cbool(f.nacc > 0 && f.mem != memNone)
 	e.rsp_delta, e.rsp_post = C.int32_t(f.rspDelta), C.int32_t(f.rspPost)
 	e.disp, e.imm = C.int64_t(f.disp), C.int64_t(f.imm)
 }

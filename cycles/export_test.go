@@ -14,3 +14,12 @@ func (e *Estimator) Verified() (compared, different uint64) {
 }
 
 func (e *Estimator) RegReads() uint64 { return uint64(e.c.core.addr.reads) }
+
+// CheckEffects checks what the address interpreter's slices assume of
+// instruction i against runs of it (addrplan.go checkEffects).
+func (e *Estimator) CheckEffects(i int, g, other *[16]uint64, base uint64, mem1, mem2 []byte) int {
+	return e.checkEffects(i, g, other, base, mem1, mem2)
+}
+
+// Insts is the number of instructions of the code e is attached to.
+func (e *Estimator) Insts() int { return int(e.c.core.ninst) }

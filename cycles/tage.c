@@ -8,21 +8,25 @@
 
 #include "cycles.h"
 
-static inline uint32_t fold_update(uint32_t f, uint32_t in, uint32_t out, uint32_t sh, uint32_t w) {
-	f = (f << 1) | in;
-	f ^= out << sh; // sh = history length mod w
+// fold shifts the outcome in into the folded history f (w bits) and takes
+// out (0 or all ones: the outcome leaving the history) out of it at
+// outbit: the folded history rotates by one.
+static inline uint32_t fold(uint32_t f, uint32_t in, uint32_t out, uint32_t outbit, uint32_t w) {
+	f = ((f << 1) | in) ^ (out & outbit);
 	f ^= f >> w;
 	return f & ((1u << w) - 1);
 }
 
-static inline int hist_bit(const uint64_t *h, uint32_t i) { return (h[i >> 6] >> (i & 63)) & 1; }
-
 static void tage_push(cyc_tage *g, int taken) {
+	uint32_t in = (uint32_t)taken, out[CYC_TAGE_T];
+	for (int t = 0; t < CYC_TAGE_T; t++)
+		out[t] = -(uint32_t)((g->hist[g->oword[t]] >> g->oshift[t]) & 1);
 	for (int t = 0; t < CYC_TAGE_T; t++) {
-		uint32_t out = hist_bit(g->hist, g->hlen[t] - 1);
-		g->fi[t] = fold_update(g->fi[t], taken, out, g->sh[t][0], g->bits);
-		g->ft0[t] = fold_update(g->ft0[t], taken, out, g->sh[t][1], 8);
-		g->ft1[t] = fold_update(g->ft1[t], taken, out, g->sh[t][2], 7);
+		g->fi[t] = fold(g->fi[t], in, out[t], g->outi[t], g->bits);
+		g->ft0[t] = fold(g->ft0[t], in, out[t], g->outt0[t], 8);
+		g->ft1[t] = fold(g->ft1[t], in, out[t], g->outt1[t], 7);
+		g->ix[t] = g->fi[t] ^ g->tix[t];
+		g->tx[t] = (g->ft0[t] ^ (g->ft1[t] << 1)) & 0xff;
 	}
 	g->hist[3] = (g->hist[3] << 1) | (g->hist[2] >> 63);
 	g->hist[2] = (g->hist[2] << 1) | (g->hist[1] >> 63);
@@ -58,9 +62,12 @@ int tage_predict_update(cyc_tage *g, uint8_t *pht, uint32_t pht_bits, uint64_t p
 	uint16_t tg[CYC_TAGE_T];
 	int prov = -1, alt = -1;
 	uint64_t h = pc ^ (pc >> 2);
+	uint32_t hi = (uint32_t)(h ^ (h >> g->bits)), ht = (uint32_t)(h >> 3);
+	for (int t = 0; t < CYC_TAGE_T; t++) {
+		idx[t] = (hi ^ g->ix[t]) & mask;
+		tg[t] = (uint16_t)(((ht ^ g->tx[t]) & 0xff) | 0x100); // 0 = empty
+	}
 	for (int t = CYC_TAGE_T - 1; t >= 0; t--) {
-		idx[t] = (uint32_t)(h ^ (h >> g->bits) ^ g->fi[t] ^ ((uint32_t)t << (g->bits - 2))) & mask;
-		tg[t] = (uint16_t)(((h >> 3) ^ g->ft0[t] ^ (g->ft1[t] << 1)) & 0xff) | 0x100; // 0 = empty
 		if (g->tag[t][idx[t]] == tg[t]) {
 			if (prov < 0)
 				prov = t;
@@ -97,6 +104,8 @@ void tage_reset(cyc_tage *g) {
 		memset(g->ctr[t], 4, n);
 		memset(g->u[t], 0, n);
 		g->fi[t] = g->ft0[t] = g->ft1[t] = 0;
+		g->ix[t] = g->tix[t];
+		g->tx[t] = 0;
 	}
 	memset(g->hist, 0, sizeof g->hist);
 	g->branches = 0;
