@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/osrsim/osrsim/csharp"
+	"github.com/osrsim/osrsim/patchpoint"
 	"github.com/osrsim/osrsim/workload"
 )
 
@@ -104,12 +105,12 @@ func ParseRecorded(name string, data []byte) (*Experiment, error) {
 }
 
 // SourceEmulationCap is the largest value a parameter of a C# file run on
-// its own takes on the emulation scale: the default experiment's emulated
-// loop count (seed.yaml's emulation n), twice the iteration at which the
-// default patchpoint settings publish OSR code, so every loop that reaches
-// OSR natively still reaches it emulated. Counts inside a measured region
-// are linear in the resumptions, so per-resume figures do not depend on it.
-const SourceEmulationCap = 20000
+// its own takes on the emulation scale: twice the iteration at which the
+// default patchpoint settings publish OSR code (20,000, the default
+// experiment's emulated loop count), so every loop that reaches OSR
+// natively still reaches it emulated. Counts inside a measured region are
+// linear in the resumptions, so per-resume figures do not depend on it.
+var SourceEmulationCap = 2 * patchpoint.Defaults().OSRIteration()
 
 // FromSource is the experiment `osrsim run bench.cs` runs: the default
 // settings with one workload, the C# program at Main's values natively

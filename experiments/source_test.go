@@ -103,6 +103,9 @@ func TestFromSource(t *testing.T) {
 	if want := []int{10_000_000, 10_000_000}; !slices.Equal(w.Native.Values, want) {
 		t.Errorf("native values %v, want Main's %v", w.Native.Values, want)
 	}
+	if seed := Default().Workloads[0].Emu.N; SourceEmulationCap != seed {
+		t.Errorf("SourceEmulationCap %d, want the default experiment's emulated n %d", SourceEmulationCap, seed)
+	}
 	if want := []int{SourceEmulationCap, SourceEmulationCap}; !slices.Equal(w.Emu.Values, want) {
 		t.Errorf("emulation values %v, want Main's capped at %d: %v", w.Emu.Values, SourceEmulationCap, want)
 	}
