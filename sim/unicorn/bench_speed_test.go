@@ -33,13 +33,19 @@ const speedAwaits = 100_000
 //     (block hooks, Options.PerInstruction), what osrsim reports;
 //   - exact: the same counts from a per-instruction hook (verification);
 //   - cycles: counting with the default cycle model attached;
+//   - additive: counting with the additive cycle model (per-block costs
+//     and the predictors, no out-of-order core): what an estimate costs
+//     without the core model;
+//   - tage: the additive model with the default model's TAGE predictor:
+//     what that predictor costs alone;
 //   - callgrind: `valgrind --tool=callgrind --dump-instr=yes` running the
 //     same image natively through a small C loader (testdata/loader.c), the
 //     per-instruction counter a user would otherwise pick; skipped when
 //     valgrind or gcc is missing.
 //
 // and the ratios counting/callgrind speed (>= 1: counting is at least as
-// fast) and cycles/counting time (the cycle model's cost).
+// fast), and cycles/counting, additive/counting and tage/counting time
+// (what each model costs).
 func BenchmarkSeedSpeed(b *testing.B) {
 	for _, s := range []patchpoint.Strategy{patchpoint.Helper, patchpoint.Direct} {
 		b.Run(s.String(), func(b *testing.B) {
@@ -97,6 +103,8 @@ func seedSpeed(b *testing.B, im *sim.Image) {
 		{name: "counting", run: emu(Options{PerInstruction: true}, nil)},
 		{name: "exact", run: emu(Options{PerInstruction: true, Exact: true}, nil)},
 		{name: "cycles", run: emu(Options{PerInstruction: true}, cycles.Default())},
+		{name: "additive", run: emu(Options{PerInstruction: true}, cycles.Additive())},
+		{name: "tage", run: emu(Options{PerInstruction: true}, additiveTAGE())},
 	}
 	if cg := callgrindWay(b, im); cg != nil {
 		ways = append(ways, cg)
@@ -123,9 +131,19 @@ func seedSpeed(b *testing.B, im *sim.Image) {
 		b.ReportMetric(speed[w.name], w.name+"-insts/s")
 	}
 	b.ReportMetric(speed["counting"]/speed["cycles"], "cycles/counting")
+	b.ReportMetric(speed["counting"]/speed["additive"], "additive/counting")
+	b.ReportMetric(speed["counting"]/speed["tage"], "tage/counting")
 	if c := speed["callgrind"]; c > 0 {
 		b.ReportMetric(speed["counting"]/c, "counting/callgrind")
 	}
+}
+
+// additiveTAGE is the additive model with the default model's predictor.
+func additiveTAGE() *cycles.Model {
+	m := cycles.Additive()
+	m.Name = "additive-tage"
+	m.Predictor = cycles.Default().Predictor
+	return m
 }
 
 // callgrindWay builds the C loader and writes im as an ELF file (package
