@@ -300,13 +300,14 @@ func emitEpilogCheck(b *Builder, prolog, done *Label) {
 	eAdd32, eLea, eLea32, ePops, ePopREX, eRegs := L("emulate_add32"), L("emulate_lea"), L("emulate_lea32"), L("emulate_pops"), L("emulate_pop_rex"), L("emulate_pop")
 	ctxRSP := M(RCX, OffCtxRSP)
 	at := func(i int32) Mem { return M(RDX, i) }
-	// frameReg sets RAX to ((b0 & 1) << 3) | (b2 & 7), the register a
-	// `lea rsp, [reg+disp]` at RDX names.
-	frameReg := func() {
+	// rexReg sets RAX to ((b0 & 1) << 3) | (bi & 7): the register byte i
+	// at RDX names, extended by the REX prefix's B bit in byte 0 (i = 2:
+	// the base of `lea rsp, [reg+disp]`; i = 1: a REX `pop reg`).
+	rexReg := func(i int32) {
 		b.MovZX(S32, RAX, S8, at(0))
 		b.And(S32, RAX, Imm(1))
 		b.Shl(S32, RAX, 3)
-		b.MovZX(S32, RBX, S8, at(2))
+		b.MovZX(S32, RBX, S8, at(i))
 		b.And(S32, RBX, Imm(7))
 		b.Or(S32, RAX, RBX)
 	}
@@ -332,7 +333,7 @@ func emitEpilogCheck(b *Builder, prolog, done *Label) {
 	b.Jcc(CondNE, pops)
 	b.Cmp(S8, at(1), Imm(opLea))
 	b.Jcc(CondNE, pops)
-	frameReg()
+	rexReg(2)
 	b.Jcc(CondE, pops)
 	b.MovZX(S32, RBX, S8, M(R8, UnwindOffFrame))
 	b.And(S32, RBX, Imm(15))
@@ -446,7 +447,7 @@ func emitEpilogCheck(b *Builder, prolog, done *Label) {
 	b.Bind(eLea)
 	b.Cmp(S32, RAX, Imm(opLea))
 	b.Jcc(CondNE, ePops)
-	frameReg()
+	rexReg(2)
 	b.Mov(S64, RAX, MIdx(RCX, RAX, 8, OffCtxGPR))
 	b.MovZX(S32, RBX, S8, at(2))
 	b.And(S32, RBX, Imm(0xF8))
@@ -487,12 +488,7 @@ func emitEpilogCheck(b *Builder, prolog, done *Label) {
 	b.And(S32, RBX, Imm(0xF8))
 	b.Cmp(S32, RBX, Imm(opPop))
 	b.Jcc(CondNE, done)
-	b.MovZX(S32, RAX, S8, at(0))
-	b.And(S32, RAX, Imm(1))
-	b.Shl(S32, RAX, 3)
-	b.MovZX(S32, RBX, S8, at(1))
-	b.And(S32, RBX, Imm(7))
-	b.Or(S32, RAX, RBX)
+	rexReg(1)
 	b.Add(S64, RDX, Imm(2))
 	b.Jmp(eRegs)
 }
